@@ -1,0 +1,127 @@
+import express, { type Express, type RequestHandler } from 'express';
+import { pinoHttp } from 'pino-http';
+import { HubError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { redactUrl } from '../lib/redact.js';
+import { Authenticator, requireAuth } from './auth.js';
+import { idempotency } from './idempotency.js';
+import { buildOpenApi } from './openapi.js';
+import { notFoundHandler, problemHandler } from './problem.js';
+import { FixedWindowRateLimiter, rateLimit } from './rate-limit.js';
+import { requestId } from './request-id.js';
+import type { RouteSpec } from './route.js';
+import { compileBodyValidator, compileQueryValidator } from './validation.js';
+import type { ApiKeyStore } from '../store/api-keys.js';
+import type { Db } from '../store/db.js';
+import type { DiagnosticStore } from '../store/diagnostics.js';
+import type { IdempotencyStore } from '../store/idempotency.js';
+import type { WorkspaceStore } from '../store/workspaces.js';
+import type { TemporalGateway } from '../temporal/gateway.js';
+import { apiKeyRoutes } from './routers/api-keys.js';
+import { diagnosticsRoutes } from './routers/diagnostics.js';
+import { healthRoutes } from './routers/health.js';
+import { metaRoutes } from './routers/meta.js';
+import { workspaceRoutes } from './routers/workspaces.js';
+
+export interface ApiDeps {
+  db: Db;
+  logger: Logger;
+  temporal: TemporalGateway;
+  stores: { workspaces: WorkspaceStore; keys: ApiKeyStore; idempotency: IdempotencyStore; diagnostics: DiagnosticStore };
+  rateLimitPerMinute: number;
+  jsonBodyLimitBytes: number;
+  version: string;
+}
+
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/** A body is present when the request says so; only JSON bodies are accepted. */
+const requireJsonContentType: RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+  if (hasBody && !req.is(JSON_TYPES)) {
+    throw new HubError(415, 'Unsupported Media Type', `Send the request body as application/json (got ${req.get('content-type') ?? 'no Content-Type'}).`);
+  }
+  next();
+};
+
+function mount(app: Express, route: RouteSpec, idempotencyMiddleware: RequestHandler): void {
+  const validateBody = route.body ? compileBodyValidator(route.body) : null;
+  const validateQuery = route.query ? compileQueryValidator(route.query) : null;
+  const chain: RequestHandler[] = [requireAuth(route.auth)];
+  chain.push((req, res, next) => {
+    if (validateQuery) {
+      const query = { ...(req.query as Record<string, unknown>) };
+      validateQuery(query);
+      res.locals.query = query;
+    }
+    if (validateBody) {
+      if (req.body === undefined && route.bodyOptional) req.body = {};
+      validateBody(req.body === undefined ? {} : req.body);
+      req.body ??= {};
+    } else if (req.body !== undefined && Object.keys(req.body as object).length > 0) {
+      throw HubError.validation([{ pointer: '', message: 'this operation takes no request body' }]);
+    }
+    next();
+  });
+  if (route.idempotent) chain.push(idempotencyMiddleware);
+  chain.push(async (req, res) => { await route.handler(req, res); });
+  app[route.method](route.path, ...chain);
+}
+
+export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('query parser', 'simple');
+
+  const authenticator = new Authenticator(deps.stores.keys);
+  const limiter = new FixedWindowRateLimiter(deps.rateLimitPerMinute);
+
+  const routes: RouteSpec[] = [];
+  let openApi: Record<string, unknown> | null = null;
+  const document = () => (openApi ??= buildOpenApi(routes, { version: deps.version }));
+  routes.push(
+    ...healthRoutes({ db: deps.db, temporal: deps.temporal }),
+    ...metaRoutes(document),
+    ...apiKeyRoutes({ keys: deps.stores.keys, authenticator }),
+    ...workspaceRoutes({ workspaces: deps.stores.workspaces, keys: deps.stores.keys }),
+    ...diagnosticsRoutes({ diagnostics: deps.stores.diagnostics, temporal: deps.temporal }),
+  );
+
+  app.use(requestId);
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (_req, res) => res.getHeader('x-request-id') as string,
+      serializers: {
+        // Only what is needed: headers carry credentials and are left out entirely.
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      autoLogging: { ignore: (req) => req.url === '/healthz' },
+    }),
+  );
+  // Liveness must answer even when everything else is saturated: before auth and limits.
+  const health = routes.find((r) => r.path === '/healthz')!;
+  app.get('/healthz', (req, res) => health.handler(req, res));
+
+  app.use(authenticator.identify());
+  app.use(rateLimit(limiter));
+  app.use(requireJsonContentType);
+  app.use(express.json({ limit: deps.jsonBodyLimitBytes, type: JSON_TYPES, strict: true }));
+
+  const idempotencyMiddleware = idempotency(deps.stores.idempotency, deps.logger);
+  for (const route of routes) if (route.path !== '/healthz') mount(app, route, idempotencyMiddleware);
+  // A known path with another method is a 405 that says which methods exist.
+  const methodsByPath = new Map<string, string[]>();
+  for (const route of routes) methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method.toUpperCase()]);
+  for (const [path, methods] of methodsByPath) {
+    app.all(path, () => {
+      throw new HubError(405, 'Method Not Allowed', `Use ${methods.join(', ')} on this path.`, { headers: { Allow: methods.join(', ') } });
+    });
+  }
+
+  app.use(notFoundHandler);
+  app.use(problemHandler(deps.logger));
+  return { app, routes };
+}

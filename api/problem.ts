@@ -1,0 +1,75 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { HubError, type FieldError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const TYPE_BASE = 'https://evidence-hub.dev/problems/';
+
+/** The RFC 7807 body every error of the API takes. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  request_id?: string;
+  errors?: FieldError[];
+}
+
+function slug(title: string): string {
+  return title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
+
+export function sendProblem(res: Response, error: HubError, instance: string): void {
+  const problem: Problem = {
+    type: TYPE_BASE + (error.extra.type ?? slug(error.title)),
+    title: error.title,
+    status: error.status,
+    detail: error.detail ?? error.title,
+    instance,
+    request_id: res.locals.requestId as string | undefined,
+    ...(error.extra.errors ? { errors: error.extra.errors } : {}),
+  };
+  for (const [name, value] of Object.entries(error.extra.headers ?? {})) res.setHeader(name, value);
+  res.status(error.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+}
+
+/** body-parser's errors carry a `type`; each becomes the 4xx it really is. */
+function fromBodyParser(err: { type?: string; status?: number; limit?: number; message?: string }): HubError | null {
+  switch (err.type) {
+    case 'entity.parse.failed':
+      return new HubError(400, 'Malformed JSON', `The request body is not valid JSON: ${err.message ?? ''}`.trim(), { type: 'malformed-json', errors: [{ pointer: '', message: 'invalid JSON' }] });
+    case 'entity.too.large':
+      return new HubError(413, 'Payload Too Large', `The request body exceeds the limit of ${err.limit} bytes.`);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new HubError(415, 'Unsupported Media Type', err.message ?? 'Unsupported content encoding or charset.');
+    case 'request.aborted':
+      return new HubError(400, 'Request Aborted', 'The client closed the connection before the body was read.');
+    case 'request.size.invalid':
+      return new HubError(400, 'Bad Request', 'The request body length does not match Content-Length.');
+    default:
+      return null;
+  }
+}
+
+/** The one place where errors become responses. Unknown errors are logged, never shown. */
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const instance = req.originalUrl.split('?')[0] ?? req.originalUrl;
+    if (res.headersSent) {
+      logger.error({ err, requestId: res.locals.requestId }, 'error after response started');
+      res.end();
+      return;
+    }
+    if (err instanceof HubError) return sendProblem(res, err, instance);
+    const parsed = fromBodyParser(err as { type?: string });
+    if (parsed) return sendProblem(res, parsed, instance);
+    logger.error({ err, requestId: res.locals.requestId, method: req.method, path: instance }, 'unhandled error');
+    sendProblem(res, new HubError(500, 'Internal Server Error', 'Something went wrong on our side; the request id identifies it in the logs.'), instance);
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(HubError.notFound(`No route ${req.method} ${req.path}.`));
+};

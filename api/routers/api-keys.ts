@@ -1,0 +1,76 @@
+import type { Request, Response } from 'express';
+import type { RouteSpec, JsonSchema } from '../route.js';
+import { HubError } from '../../lib/errors.js';
+import { ALL_SCOPES, WORKSPACE_SCOPES, type ApiKey, type ApiKeyStore, type Scope } from '../../store/api-keys.js';
+import { hasScope, principalOf, type Authenticator } from '../auth.js';
+import { listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
+
+export const createKeyBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'scopes'],
+  properties: {
+    name,
+    scopes: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...ALL_SCOPES] } },
+  },
+};
+
+const keyView: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, workspace_id: { type: 'string' }, name: { type: 'string' }, prefix: { type: 'string', description: 'The first characters of the key, to recognise it.' },
+    scopes: { type: 'array', items: { type: 'string' } }, created_at: timestamp, last_used_at: { type: ['string', 'null'] }, revoked_at: { type: ['string', 'null'] },
+  },
+};
+export const createdKey: JsonSchema = {
+  ...keyView,
+  properties: { ...(keyView.properties as object), key: { type: 'string', description: 'The key itself. Shown once; only its hash is stored.' } },
+};
+
+export function viewKey(key: ApiKey) {
+  const { is_bootstrap: _internal, ...view } = key;
+  return view;
+}
+
+/** Creates a key in `workspaceId` after checking the caller may grant those scopes. */
+export async function issueKey(req: Request, res: Response, keys: ApiKeyStore, workspaceId: string): Promise<void> {
+  const caller = principalOf(res);
+  const body = req.body as { name: string; scopes: Scope[] };
+  const beyond = body.scopes.filter((scope) => !(WORKSPACE_SCOPES as readonly string[]).includes(scope) && !hasScope(caller, scope));
+  if (beyond.length) throw HubError.forbidden(`A key cannot grant scopes its creator does not hold: ${beyond.join(', ')}.`);
+  const { record, key } = await keys.create({ workspaceId, name: body.name, scopes: body.scopes });
+  res.status(201).location(`/api/v1/api-keys/${record.id}`).json({ ...viewKey(record), key });
+}
+
+export function apiKeyRoutes(deps: { keys: ApiKeyStore; authenticator: Authenticator }): RouteSpec[] {
+  return [
+    {
+      method: 'post', path: '/api/v1/api-keys', operationId: 'createApiKey', tag: 'api-keys', auth: 'admin', idempotent: true,
+      summary: 'Create an API key in the caller’s workspace. The key is in the response once.',
+      body: createKeyBody,
+      responses: { 201: { description: 'Created.', schema: createdKey } },
+      handler: (req, res) => issueKey(req, res, deps.keys, principalOf(res).workspaceId),
+    },
+    {
+      method: 'get', path: '/api/v1/api-keys', operationId: 'listApiKeys', tag: 'api-keys', auth: 'admin',
+      summary: 'List the workspace’s API keys (never the keys themselves).',
+      query: pageQuery,
+      responses: { 200: { description: 'A page of keys.', schema: listOf(keyView) } },
+      handler: async (_req, res) => {
+        const page = await deps.keys.list(principalOf(res).workspaceId, pageRequest(res));
+        res.json({ data: page.data.map(viewKey), next_cursor: page.next_cursor });
+      },
+    },
+    {
+      method: 'delete', path: '/api/v1/api-keys/:id', operationId: 'revokeApiKey', tag: 'api-keys', auth: 'admin',
+      summary: 'Revoke a key: it stops working at once.',
+      responses: { 204: { description: 'Revoked.' } },
+      handler: async (req, res) => {
+        const revoked = await deps.keys.revoke(principalOf(res).workspaceId, String(req.params.id));
+        if (!revoked) throw HubError.notFound('No live API key with this id in this workspace.');
+        deps.authenticator.forget();
+        res.status(204).end();
+      },
+    },
+  ];
+}

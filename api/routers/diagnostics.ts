@@ -1,0 +1,55 @@
+import type { RouteSpec, JsonSchema } from '../route.js';
+import { HubError } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import type { DiagnosticStore } from '../../store/diagnostics.js';
+import type { TemporalGateway } from '../../temporal/gateway.js';
+import { principalOf } from '../auth.js';
+import { timestamp } from '../schemas.js';
+
+const diagnosticView: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, status: { type: 'string', enum: ['running', 'completed', 'failed'] }, workflow_id: { type: 'string' },
+    message: { type: ['string', 'null'] }, worker_identity: { type: ['string', 'null'] }, created_at: timestamp, completed_at: { type: ['string', 'null'] },
+  },
+};
+
+function view(d: Awaited<ReturnType<DiagnosticStore['create']>>) {
+  const { workspace_id: _ws, ...rest } = d;
+  return rest;
+}
+
+export function diagnosticsRoutes(deps: { diagnostics: DiagnosticStore; temporal: TemporalGateway }): RouteSpec[] {
+  return [
+    {
+      method: 'post', path: '/api/v1/diagnostics', operationId: 'startDiagnostic', tag: 'diagnostics', auth: 'runs:write', idempotent: true,
+      summary: 'Start a diagnostic round trip: API → Temporal → worker → database.',
+      description: 'Poll the returned Location until `status` is `completed`; a diagnostic that stays `running` means no worker is polling the task queue.',
+      responses: { 202: { description: 'Started.', schema: diagnosticView, headers: { Location: 'The diagnostic’s URL.' } } },
+      handler: async (_req, res) => {
+        const { workspaceId } = principalOf(res);
+        const id = newId('diag');
+        const workflowId = `diagnostics-${id}`;
+        const diagnostic = await deps.diagnostics.create({ id, workspaceId, workflowId });
+        try {
+          const client = await deps.temporal.client();
+          await client.workflow.start('diagnosticsWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId, args: [{ diagnosticId: id }] });
+        } catch {
+          throw new HubError(503, 'Service Unavailable', 'Temporal is not reachable; the diagnostic could not start. See /readyz.', { headers: { 'Retry-After': '5' } });
+        }
+        res.status(202).location(`/api/v1/diagnostics/${id}`).setHeader('Retry-After', '1');
+        res.json(view(diagnostic));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/diagnostics/:id', operationId: 'getDiagnostic', tag: 'diagnostics', auth: 'runs:read',
+      summary: 'A diagnostic’s state.',
+      responses: { 200: { description: 'The diagnostic.', schema: diagnosticView } },
+      handler: async (req, res) => {
+        const diagnostic = await deps.diagnostics.get(principalOf(res).workspaceId, String(req.params.id));
+        if (!diagnostic) throw HubError.notFound('No diagnostic with this id in this workspace.');
+        res.json(view(diagnostic));
+      },
+    },
+  ];
+}

@@ -1,0 +1,50 @@
+import type { RouteSpec, JsonSchema } from '../route.js';
+import { HubError } from '../../lib/errors.js';
+import type { ApiKeyStore } from '../../store/api-keys.js';
+import type { WorkspaceStore } from '../../store/workspaces.js';
+import { listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
+import { createKeyBody, createdKey, issueKey } from './api-keys.js';
+
+const workspaceView: JsonSchema = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, created_at: timestamp } };
+
+export function workspaceRoutes(deps: { workspaces: WorkspaceStore; keys: ApiKeyStore }): RouteSpec[] {
+  const mustExist = async (id: string) => {
+    const workspace = await deps.workspaces.get(id);
+    if (!workspace) throw HubError.notFound('No workspace with this id.');
+    return workspace;
+  };
+  return [
+    {
+      method: 'post', path: '/api/v1/workspaces', operationId: 'createWorkspace', tag: 'workspaces', auth: 'workspaces:admin', idempotent: true,
+      summary: 'Create a workspace (a tenant: its resources are invisible to other workspaces).',
+      body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name } },
+      responses: { 201: { description: 'Created.', schema: workspaceView } },
+      handler: async (req, res) => {
+        const workspace = await deps.workspaces.create((req.body as { name: string }).name);
+        res.status(201).location(`/api/v1/workspaces/${workspace.id}`).json(workspace);
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/workspaces', operationId: 'listWorkspaces', tag: 'workspaces', auth: 'workspaces:admin',
+      summary: 'List workspaces.', query: pageQuery,
+      responses: { 200: { description: 'A page of workspaces.', schema: listOf(workspaceView) } },
+      handler: async (_req, res) => { res.json(await deps.workspaces.list(pageRequest(res))); },
+    },
+    {
+      method: 'get', path: '/api/v1/workspaces/:id', operationId: 'getWorkspace', tag: 'workspaces', auth: 'workspaces:admin',
+      summary: 'Get a workspace.',
+      responses: { 200: { description: 'The workspace.', schema: workspaceView } },
+      handler: async (req, res) => { res.json(await mustExist(String(req.params.id))); },
+    },
+    {
+      method: 'post', path: '/api/v1/workspaces/:id/api-keys', operationId: 'createWorkspaceApiKey', tag: 'workspaces', auth: 'workspaces:admin', idempotent: true,
+      summary: 'Issue an API key in another workspace (for example its first admin key).',
+      body: createKeyBody,
+      responses: { 201: { description: 'Created; the key is shown once.', schema: createdKey } },
+      handler: async (req, res) => {
+        const workspace = await mustExist(String(req.params.id));
+        await issueKey(req, res, deps.keys, workspace.id);
+      },
+    },
+  ];
+}

@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { ConfigError } from './lib/errors.js';
+
+/** Everything the hub reads from its environment, read and validated once at start-up. */
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string | null;
+  dataDir: string;
+  databaseUrl: string | null;
+  temporal: {
+    /** null means: start the embedded dev server. */
+    address: string | null;
+    namespace: string;
+    cliPath: string | null;
+    /** Ports of the embedded dev server (gRPC and UI). */
+    embeddedPort: number;
+    embeddedUiPort: number;
+    taskQueue: string;
+  };
+  adminKey: string | null;
+  masterKey: string | null;
+  rateLimitPerMinute: number;
+  allowPrivateNetworks: boolean;
+  jsonBodyLimitBytes: number;
+  logLevel: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function url(env: Env, name: string): string | null {
+  const raw = env[name];
+  if (!raw) return null;
+  try {
+    const parsed = new URL(raw);
+    if (!['http:', 'https:'].includes(parsed.protocol)) throw new Error('scheme');
+    return raw.replace(/\/+$/, '');
+  } catch {
+    throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
+  }
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const databaseUrl = env.DATABASE_URL || null;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  const embeddedPort = int(env, 'HUB_TEMPORAL_PORT', 7233, 1, 65535);
+  return {
+    port: int(env, 'PORT', 8080, 0, 65535),
+    host: env.HUB_HOST || '0.0.0.0',
+    publicUrl: url(env, 'HUB_PUBLIC_URL'),
+    dataDir: path.resolve(env.HUB_DATA_DIR || './data'),
+    databaseUrl,
+    temporal: {
+      address: env.TEMPORAL_ADDRESS || null,
+      namespace: env.TEMPORAL_NAMESPACE || 'default',
+      cliPath: env.TEMPORAL_CLI_PATH || null,
+      embeddedPort,
+      embeddedUiPort: int(env, 'HUB_TEMPORAL_UI_PORT', 8233, 1, 65535),
+      taskQueue: env.HUB_TASK_QUEUE || 'evidence-hub',
+    },
+    adminKey: env.HUB_ADMIN_KEY || null,
+    masterKey: env.HUB_MASTER_KEY || null,
+    rateLimitPerMinute: int(env, 'HUB_RATE_LIMIT_PER_MINUTE', 300, 1, 1_000_000),
+    allowPrivateNetworks: bool(env, 'HUB_ALLOW_PRIVATE_NETWORKS', false),
+    jsonBodyLimitBytes: int(env, 'HUB_JSON_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}

@@ -1,0 +1,156 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import type { WorkflowBundle } from '@temporalio/worker';
+import { createApp } from './api/app.js';
+import { bootstrap, type BootstrapResult } from './bootstrap.js';
+import type { Config } from './config.js';
+import { ConfigError } from './lib/errors.js';
+import type { Logger } from './lib/logger.js';
+import { SecretSealer, loadMasterKey } from './lib/sealed-secrets.js';
+import { ApiKeyStore } from './store/api-keys.js';
+import { BlobStore } from './store/blobs.js';
+import { openDb, type Db } from './store/db.js';
+import { DiagnosticStore } from './store/diagnostics.js';
+import { IdempotencyStore } from './store/idempotency.js';
+import { migrate } from './store/migrate.js';
+import { SecretStore } from './store/secrets.js';
+import { WorkspaceStore } from './store/workspaces.js';
+import { findOrBuildTemporalCli } from './temporal/cli-binary.js';
+import { startDevServer, type DevServer } from './temporal/dev-server.js';
+import { TemporalGateway } from './temporal/gateway.js';
+import { createWorker } from './worker/worker.js';
+
+export type Role = 'api' | 'worker' | 'all';
+
+export interface Hub {
+  db: Db;
+  blobs: BlobStore;
+  secrets: SecretStore;
+  /** Base URL of the API, when this process serves it. */
+  url: string | null;
+  temporalAddress: string;
+  temporalUiUrl: string | null;
+  bootstrap: BootstrapResult | null;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger: Logger;
+  /** Tests pass a bundle built once per run instead of bundling per worker. */
+  workflowBundle?: WorkflowBundle;
+  /** Progress lines for a person watching start-up (the Temporal CLI build). */
+  progress?: (line: string) => void;
+}
+
+async function packageVersion(): Promise<string> {
+  for (const candidate of ['../package.json', './package.json']) {
+    try {
+      return (JSON.parse(await readFile(new URL(candidate, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      // the compiled layout has package.json one level higher
+    }
+  }
+  return '0.0.0';
+}
+
+/** The composition root: builds every dependency once and wires it into the API and/or worker. */
+export async function startHub(config: Config, role: Role, options: StartOptions): Promise<Hub> {
+  const { logger } = options;
+  if (role !== 'all' && !config.temporal.address) {
+    throw new ConfigError(`Running only the ${role} needs TEMPORAL_ADDRESS: the embedded Temporal server runs with "all" only.`);
+  }
+  if (role !== 'all' && !config.databaseUrl) {
+    throw new ConfigError(`Running only the ${role} needs DATABASE_URL: PGlite lives inside one process, so API and worker must share PostgreSQL.`);
+  }
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => logger.error({ err }, 'error while stopping'));
+  };
+
+  try {
+    await mkdir(config.dataDir, { recursive: true });
+    const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    cleanups.push(() => db.close());
+    const applied = await migrate(db);
+    if (applied.length) logger.info({ applied, database: db.kind }, 'database migrations applied');
+
+    const sealer = new SecretSealer(await loadMasterKey(config.masterKey, config.dataDir));
+    const blobs = await BlobStore.open(path.join(config.dataDir, 'blobs'));
+    const stores = {
+      workspaces: new WorkspaceStore(db),
+      keys: new ApiKeyStore(db),
+      idempotency: new IdempotencyStore(db),
+      diagnostics: new DiagnosticStore(db),
+      secrets: new SecretStore(db, sealer),
+    };
+
+    let devServer: DevServer | null = null;
+    let temporalAddress = config.temporal.address;
+    if (!temporalAddress) {
+      const binary = await findOrBuildTemporalCli({ configuredPath: config.temporal.cliPath, progress: options.progress });
+      devServer = await startDevServer({
+        binary,
+        dbFile: path.join(config.dataDir, 'temporal.db'),
+        port: config.temporal.embeddedPort,
+        uiPort: config.temporal.embeddedUiPort,
+        namespace: config.temporal.namespace,
+        onLog: (line) => logger.debug({ component: 'temporal' }, line),
+      });
+      cleanups.push(() => devServer!.stop());
+      temporalAddress = devServer.address;
+      logger.info({ address: devServer.address, ui: devServer.uiUrl, pid: devServer.pid }, 'embedded Temporal dev server started');
+    }
+
+    const temporal = new TemporalGateway({ address: temporalAddress, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue });
+    cleanups.push(() => temporal.close());
+
+    if (role === 'worker' || role === 'all') {
+      const { worker, connection } = await createWorker({
+        address: temporalAddress,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        deps: { diagnostics: stores.diagnostics },
+        logger,
+        workflowBundle: options.workflowBundle,
+      });
+      const running = worker.run();
+      running.catch((err: unknown) => logger.error({ err }, 'worker stopped with an error'));
+      cleanups.push(async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => undefined);
+        await connection.close();
+      });
+      logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
+    }
+
+    let url: string | null = null;
+    let bootstrapped: BootstrapResult | null = null;
+    if (role === 'api' || role === 'all') {
+      bootstrapped = await bootstrap({ workspaces: stores.workspaces, keys: stores.keys, adminKey: config.adminKey, dataDir: config.dataDir });
+      const { app } = createApp({
+        db, logger, temporal, stores,
+        rateLimitPerMinute: config.rateLimitPerMinute,
+        jsonBodyLimitBytes: config.jsonBodyLimitBytes,
+        version: await packageVersion(),
+      });
+      const server = await new Promise<Server>((resolve, reject) => {
+        const s = app.listen(config.port, config.host, () => resolve(s));
+        s.once('error', reject);
+      });
+      // Slow clients must not hold sockets forever.
+      server.headersTimeout = 20_000;
+      server.requestTimeout = 60_000;
+      cleanups.push(() => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }));
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
+      logger.info({ url }, 'API listening');
+    }
+
+    return { db, blobs, secrets: stores.secrets, url, temporalAddress, temporalUiUrl: devServer?.uiUrl ?? null, bootstrap: bootstrapped, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,84 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+
+export interface BlobRef {
+  /** SHA-256 (hex) of the uncompressed content: the blob's name. */
+  sha256: string;
+  /** Uncompressed size. */
+  bytes: number;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * Content-addressed blob store: each blob is stored once, gzip-compressed, under its
+ * SHA-256. Writes stream through a temporary file and an atomic rename, so a crash never
+ * leaves a half-written blob under a valid name, and a large snapshot is never held in memory.
+ */
+export class BlobStore {
+  constructor(private readonly root: string) {}
+
+  static async open(root: string): Promise<BlobStore> {
+    await mkdir(path.join(root, 'tmp'), { recursive: true });
+    return new BlobStore(root);
+  }
+
+  private pathOf(sha256: string): string {
+    if (!SHA256_HEX.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
+    return path.join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), `${sha256}.gz`);
+  }
+
+  async put(content: Buffer | string): Promise<BlobRef> {
+    return this.putStream(Readable.from([Buffer.from(content)]));
+  }
+
+  async putStream(source: AsyncIterable<Buffer | string> | Readable): Promise<BlobRef> {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const measure = new Transform({
+      transform(chunk: Buffer | string, _enc, done) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        hash.update(buf);
+        bytes += buf.length;
+        done(null, buf);
+      },
+    });
+    const tmp = path.join(this.root, 'tmp', `${Date.now()}-${randomBytes(6).toString('hex')}.gz`);
+    try {
+      const input = source instanceof Readable ? source : Readable.from(source);
+      await pipeline(input, measure, createGzip({ level: 6 }), createWriteStream(tmp));
+      const sha256 = hash.digest('hex');
+      const target = this.pathOf(sha256);
+      await mkdir(path.dirname(target), { recursive: true });
+      await rename(tmp, target);
+      return { sha256, bytes };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    try {
+      await stat(this.pathOf(sha256));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The uncompressed content as a stream. */
+  stream(sha256: string): Readable {
+    return createReadStream(this.pathOf(sha256)).pipe(createGunzip());
+  }
+
+  async get(sha256: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.stream(sha256)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+}

@@ -1,0 +1,61 @@
+import type { Queryable } from './db.js';
+
+export interface StoredResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export type Reservation =
+  | { outcome: 'reserved' }
+  | { outcome: 'replay'; response: StoredResponse }
+  | { outcome: 'mismatch' }
+  | { outcome: 'in_progress' };
+
+/** Keys are remembered for 24 h (DESIGN.md §3); older ones are treated as new. */
+const RETENTION = '24 hours';
+
+export class IdempotencyStore {
+  constructor(private readonly db: Queryable) {}
+
+  /**
+   * Claims `key` for this request, atomically: the first caller gets `reserved`; later
+   * callers get the stored response, or learn that the body differs or that the first
+   * request is still being processed.
+   */
+  async reserve(input: { workspaceId: string; key: string; method: string; path: string; requestHash: string }): Promise<Reservation> {
+    await this.db.query(
+      `DELETE FROM idempotency_keys WHERE workspace_id = $1 AND idempotency_key = $2 AND created_at < now() - interval '${RETENTION}'`,
+      [input.workspaceId, input.key],
+    );
+    const inserted = await this.db.query(
+      `INSERT INTO idempotency_keys (workspace_id, idempotency_key, method, path, request_hash, state)
+       VALUES ($1, $2, $3, $4, $5, 'in_progress') ON CONFLICT DO NOTHING RETURNING idempotency_key`,
+      [input.workspaceId, input.key, input.method, input.path, input.requestHash],
+    );
+    if (inserted.length === 1) return { outcome: 'reserved' };
+    const [existing] = await this.db.query<{
+      method: string; path: string; request_hash: string; state: string;
+      status_code: number; response_headers: Record<string, string>; response_body: unknown;
+    }>('SELECT * FROM idempotency_keys WHERE workspace_id = $1 AND idempotency_key = $2', [input.workspaceId, input.key]);
+    if (!existing) return this.reserve(input); // expired and removed in between
+    if (existing.request_hash !== input.requestHash || existing.method !== input.method || existing.path !== input.path) {
+      return { outcome: 'mismatch' };
+    }
+    if (existing.state !== 'completed') return { outcome: 'in_progress' };
+    return { outcome: 'replay', response: { status: existing.status_code, headers: existing.response_headers, body: existing.response_body } };
+  }
+
+  async complete(workspaceId: string, key: string, response: StoredResponse): Promise<void> {
+    await this.db.query(
+      `UPDATE idempotency_keys SET state = 'completed', status_code = $3, response_headers = $4, response_body = $5
+       WHERE workspace_id = $1 AND idempotency_key = $2`,
+      [workspaceId, key, response.status, JSON.stringify(response.headers), JSON.stringify(response.body ?? null)],
+    );
+  }
+
+  /** Forgets a reservation whose request failed on our side, so that the client may retry. */
+  async release(workspaceId: string, key: string): Promise<void> {
+    await this.db.query(`DELETE FROM idempotency_keys WHERE workspace_id = $1 AND idempotency_key = $2 AND state = 'in_progress'`, [workspaceId, key]);
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Versioned schema migrations, applied in order at start-up (store/migrate.ts).
+ * Never edit a released migration: add the next one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'foundation',
+    sql: `
+      CREATE TABLE workspaces (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      CREATE TABLE api_keys (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        name text NOT NULL,
+        -- the first characters of the key's random part: a lookup handle, not a secret
+        prefix text NOT NULL,
+        -- sha256 of the whole key; the key itself is never stored
+        key_hash text NOT NULL,
+        scopes text[] NOT NULL,
+        is_bootstrap boolean NOT NULL DEFAULT false,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        last_used_at timestamptz,
+        revoked_at timestamptz
+      );
+      CREATE INDEX api_keys_prefix ON api_keys (prefix);
+      CREATE INDEX api_keys_workspace ON api_keys (workspace_id, id);
+
+      -- Sealed (AES-256-GCM) secret values of connections, destinations and webhooks.
+      CREATE TABLE secrets (
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        owner_type text NOT NULL,
+        owner_id text NOT NULL,
+        name text NOT NULL,
+        sealed text NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (workspace_id, owner_type, owner_id, name)
+      );
+
+      CREATE TABLE idempotency_keys (
+        workspace_id text NOT NULL,
+        idempotency_key text NOT NULL,
+        method text NOT NULL,
+        path text NOT NULL,
+        request_hash text NOT NULL,
+        state text NOT NULL CHECK (state IN ('in_progress', 'completed')),
+        status_code integer,
+        response_headers jsonb,
+        response_body jsonb,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (workspace_id, idempotency_key)
+      );
+
+      CREATE TABLE diagnostics (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        status text NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+        workflow_id text NOT NULL,
+        message text,
+        worker_identity text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        completed_at timestamptz
+      );
+      CREATE INDEX diagnostics_workspace ON diagnostics (workspace_id, id);
+    `,
+  },
+];
