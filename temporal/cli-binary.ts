@@ -38,6 +38,8 @@ export interface FindOptions {
   /** Called with human-readable progress lines (the one-time build takes minutes). */
   progress?: (line: string) => void;
   cacheDir?: string;
+  /** The search path (defaults to $PATH). */
+  envPath?: string;
 }
 
 /**
@@ -50,13 +52,13 @@ export async function findOrBuildTemporalCli(options: FindOptions): Promise<stri
     if (await isExecutable(options.configuredPath)) return options.configuredPath;
     throw new ConfigError(`TEMPORAL_CLI_PATH=${options.configuredPath} is not an executable file`);
   }
-  const fromPath = await onPath('temporal');
+  const fromPath = await onPath('temporal', options.envPath);
   if (fromPath) return fromPath;
   const cacheDir = options.cacheDir ?? cachedCliDir();
   const cached = path.join(cacheDir, 'temporal');
   if (await isExecutable(cached)) return cached;
 
-  const go = await onPath('go');
+  const go = await onPath('go', options.envPath);
   if (!go) {
     throw new ConfigError(
       `The Temporal CLI v${TEMPORAL_CLI_VERSION} was not found and Go is not installed to build it. Either:\n` +

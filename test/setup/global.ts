@@ -1,0 +1,65 @@
+/**
+ * Started once per `vitest run`: one Temporal dev server, one PostgreSQL server (both through
+ * the project's own scripts and modules), and the workflow bundle, shared by every test file.
+ * `HUB_TEST_SERVICES=none` skips them for pure unit runs.
+ */
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { findOrBuildTemporalCli } from '../../temporal/cli-binary.js';
+import { freePort, startDevServer, type DevServer } from '../../temporal/dev-server.js';
+import { workflowsPath } from '../../worker/worker.js';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '../..');
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string | null;
+    databaseUrl: string | null;
+    workflowBundleCode: string | null;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  if (process.env.HUB_TEST_SERVICES === 'none') {
+    project.provide('temporalAddress', null);
+    project.provide('databaseUrl', null);
+    project.provide('workflowBundleCode', null);
+    return;
+  }
+  const teardown: (() => Promise<unknown>)[] = [];
+
+  const binary = await findOrBuildTemporalCli({
+    configuredPath: process.env.TEMPORAL_CLI_PATH || null,
+    progress: (line) => console.log(line),
+  });
+  const server: DevServer = await startDevServer({ binary, dbFile: null, port: await freePort(), uiPort: null, namespace: 'default' });
+  teardown.push(() => server.stop());
+  project.provide('temporalAddress', server.address);
+
+  let databaseUrl = process.env.TEST_DATABASE_URL || null;
+  if (!databaseUrl) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hub-test-pg-'));
+    await chmod(dir, 0o777); // the server runs as 'postgres' when tests run as root
+    const pgData = path.join(dir, 'data');
+    const { stdout } = await run('bash', [path.join(root, 'scripts/postgres.sh'), 'start', pgData, String(await freePort())]);
+    databaseUrl = stdout.trim();
+    teardown.push(async () => {
+      await run('bash', [path.join(root, 'scripts/postgres.sh'), 'stop', pgData]);
+      await rm(dir, { recursive: true, force: true });
+    });
+  }
+  project.provide('databaseUrl', databaseUrl);
+
+  const bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: console.warn, error: console.error } });
+  project.provide('workflowBundleCode', bundle.code);
+
+  return async () => {
+    for (const step of teardown.reverse()) await step().catch((err: unknown) => console.error(err));
+  };
+}
