@@ -63,6 +63,9 @@ export async function startHub(config: Config, role: Role, options: StartOptions
   if (role !== 'all' && !config.databaseUrl) {
     throw new ConfigError(`Running only the ${role} needs DATABASE_URL: PGlite lives inside one process, so API and worker must share PostgreSQL.`);
   }
+  if (role !== 'all' && !config.masterKey) {
+    throw new ConfigError(`Running only the ${role} needs HUB_MASTER_KEY: API and workers must open the same sealed secrets.`);
+  }
   const cleanups: (() => Promise<unknown>)[] = [];
   const stop = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => logger.error({ err }, 'error while stopping'));

@@ -1,14 +1,13 @@
 import express, { type Express, type RequestHandler } from 'express';
-import { pinoHttp } from 'pino-http';
 import { HubError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { redactUrl } from '../lib/redact.js';
 import { Authenticator, requireAuth } from './auth.js';
 import { idempotency } from './idempotency.js';
 import { buildOpenApi } from './openapi.js';
 import { notFoundHandler, problemHandler } from './problem.js';
 import { FixedWindowRateLimiter, rateLimit } from './rate-limit.js';
 import { requestId } from './request-id.js';
+import { requestLog } from './request-log.js';
 import type { RouteSpec } from './route.js';
 import { compileBodyValidator, compileQueryValidator } from './validation.js';
 import type { ApiKeyStore } from '../store/api-keys.js';
@@ -89,18 +88,7 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
   );
 
   app.use(requestId);
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (_req, res) => res.getHeader('x-request-id') as string,
-      serializers: {
-        // Only what is needed: headers carry credentials and are left out entirely.
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-      autoLogging: { ignore: (req) => req.url === '/healthz' },
-    }),
-  );
+  app.use(requestLog(deps.logger, { skip: (path) => path === '/healthz' }));
   // Liveness must answer even when everything else is saturated: before auth and limits.
   const health = routes.find((r) => r.path === '/healthz')!;
   app.get('/healthz', (req, res) => health.handler(req, res));

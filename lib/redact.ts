@@ -14,7 +14,10 @@ export function isSecretField(name: string): boolean {
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  if (value instanceof Date || Buffer.isBuffer(value)) return value;
+  // Only plain data is walked: class instances (a raw request, a socket, an Error) are left to
+  // pino's serializers, and walking them would cost far more than the log line itself.
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return value;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     out[key] = isSecretField(key) && v !== null && v !== undefined ? REDACTED : redact(v, depth + 1);

@@ -1,0 +1,19 @@
+/**
+ * `npm run bench [name…]`: every benchmark prints its figures and a ratio against a baseline
+ * measured in the same run. Names: api (default: all that exist).
+ */
+const benches: Record<string, () => Promise<void>> = {
+  api: async () => (await import('./api.js')).runApiBench(),
+};
+
+const wanted = process.argv.slice(2);
+const selected = wanted.length ? wanted : Object.keys(benches);
+for (const name of selected) {
+  const bench = benches[name];
+  if (!bench) {
+    console.error(`unknown benchmark "${name}"; known: ${Object.keys(benches).join(', ')}`);
+    process.exit(2);
+  }
+  await bench();
+}
+process.exit(0);
