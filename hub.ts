@@ -2,20 +2,21 @@ import { mkdir, readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import type { WorkflowBundle } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { createApp } from './api/app.js';
 import { bootstrap, type BootstrapResult } from './bootstrap.js';
 import type { Config } from './config.js';
 import { ConfigError } from './lib/errors.js';
 import type { Logger } from './lib/logger.js';
 import { SecretSealer, loadMasterKey } from './lib/sealed-secrets.js';
-import { ApiKeyStore } from './store/api-keys.js';
 import { BlobStore } from './store/blobs.js';
 import { openDb, type Db } from './store/db.js';
-import { DiagnosticStore } from './store/diagnostics.js';
-import { IdempotencyStore } from './store/idempotency.js';
 import { migrate } from './store/migrate.js';
-import { SecretStore } from './store/secrets.js';
-import { WorkspaceStore } from './store/workspaces.js';
+import { createStores } from './store/index.js';
+import type { SecretStore } from './store/secrets.js';
+import type { RouteSpec } from './api/route.js';
+import { builtInConnectors } from './connectors/index.js';
+import { OutboundHttp } from './connectors/http-client.js';
 import { findOrBuildTemporalCli } from './temporal/cli-binary.js';
 import { startDevServer, type DevServer } from './temporal/dev-server.js';
 import { TemporalGateway } from './temporal/gateway.js';
@@ -32,6 +33,10 @@ export interface Hub {
   temporalAddress: string;
   temporalUiUrl: string | null;
   bootstrap: BootstrapResult | null;
+  /** A Temporal client on the hub's namespace (tests and tools). */
+  temporalClient(): Promise<Client>;
+  /** The API's operations (empty without the API role). */
+  routes: RouteSpec[];
   stop(): Promise<void>;
 }
 
@@ -80,13 +85,10 @@ export async function startHub(config: Config, role: Role, options: StartOptions
 
     const sealer = new SecretSealer(await loadMasterKey(config.masterKey, config.dataDir));
     const blobs = await BlobStore.open(path.join(config.dataDir, 'blobs'));
-    const stores = {
-      workspaces: new WorkspaceStore(db),
-      keys: new ApiKeyStore(db),
-      idempotency: new IdempotencyStore(db),
-      diagnostics: new DiagnosticStore(db),
-      secrets: new SecretStore(db, sealer),
-    };
+    const stores = createStores(db, sealer);
+    const registry = builtInConnectors();
+    const http = new OutboundHttp({ allowPrivateNetworks: config.allowPrivateNetworks });
+    cleanups.push(() => http.close());
 
     let devServer: DevServer | null = null;
     let temporalAddress = config.temporal.address;
@@ -113,7 +115,7 @@ export async function startHub(config: Config, role: Role, options: StartOptions
         address: temporalAddress,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
-        deps: { diagnostics: stores.diagnostics },
+        deps: { ...stores, blobs, http, registry, logger },
         logger,
         workflowBundle: options.workflowBundle,
       });
@@ -129,14 +131,18 @@ export async function startHub(config: Config, role: Role, options: StartOptions
 
     let url: string | null = null;
     let bootstrapped: BootstrapResult | null = null;
+    let routes: RouteSpec[] = [];
     if (role === 'api' || role === 'all') {
       bootstrapped = await bootstrap({ workspaces: stores.workspaces, keys: stores.keys, adminKey: config.adminKey, dataDir: config.dataDir });
-      const { app } = createApp({
-        db, logger, temporal, stores,
+      const created = createApp({
+        db, logger, temporal, stores, blobs, http, registry,
+        allowPrivateNetworks: config.allowPrivateNetworks,
         rateLimitPerMinute: config.rateLimitPerMinute,
         jsonBodyLimitBytes: config.jsonBodyLimitBytes,
         version: await packageVersion(),
       });
+      const { app } = created;
+      routes = created.routes;
       const server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(config.port, config.host, () => resolve(s));
         s.once('error', reject);
@@ -151,7 +157,7 @@ export async function startHub(config: Config, role: Role, options: StartOptions
       logger.info({ url }, 'API listening');
     }
 
-    return { db, blobs, secrets: stores.secrets, url, temporalAddress, temporalUiUrl: devServer?.uiUrl ?? null, bootstrap: bootstrapped, stop };
+    return { db, blobs, secrets: stores.secrets, url, temporalAddress, temporalUiUrl: devServer?.uiUrl ?? null, bootstrap: bootstrapped, routes, temporalClient: () => temporal.client(), stop };
   } catch (err) {
     await stop();
     throw err;

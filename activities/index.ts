@@ -1,14 +1,16 @@
 import type { DiagnosticStore } from '../store/diagnostics.js';
+import { collectActivities, type CollectDeps } from './collect.js';
 import { diagnosticsActivities } from './diagnostics.js';
 
 /** What activities may use; injected by the worker so that tests can pass their own. */
-export interface ActivityDeps {
+export interface ActivityDeps extends CollectDeps {
   diagnostics: DiagnosticStore;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...diagnosticsActivities(deps),
+    ...collectActivities(deps),
   };
 }
 

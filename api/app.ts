@@ -10,12 +10,14 @@ import { requestId } from './request-id.js';
 import { requestLog } from './request-log.js';
 import type { RouteSpec } from './route.js';
 import { compileBodyValidator, compileQueryValidator } from './validation.js';
-import type { ApiKeyStore } from '../store/api-keys.js';
 import type { Db } from '../store/db.js';
-import type { DiagnosticStore } from '../store/diagnostics.js';
-import type { IdempotencyStore } from '../store/idempotency.js';
-import type { WorkspaceStore } from '../store/workspaces.js';
+import type { Stores } from '../store/index.js';
 import type { TemporalGateway } from '../temporal/gateway.js';
+import type { BlobStore } from '../store/blobs.js';
+import type { ConnectorRegistry } from '../connectors/registry.js';
+import type { OutboundHttp } from '../connectors/http-client.js';
+import { collectionRoutes } from './routers/collections.js';
+import { connectionRoutes } from './routers/connections.js';
 import { apiKeyRoutes } from './routers/api-keys.js';
 import { diagnosticsRoutes } from './routers/diagnostics.js';
 import { healthRoutes } from './routers/health.js';
@@ -26,7 +28,11 @@ export interface ApiDeps {
   db: Db;
   logger: Logger;
   temporal: TemporalGateway;
-  stores: { workspaces: WorkspaceStore; keys: ApiKeyStore; idempotency: IdempotencyStore; diagnostics: DiagnosticStore };
+  stores: Stores;
+  blobs: BlobStore;
+  http: OutboundHttp;
+  registry: ConnectorRegistry;
+  allowPrivateNetworks: boolean;
   rateLimitPerMinute: number;
   jsonBodyLimitBytes: number;
   version: string;
@@ -85,6 +91,8 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
     ...apiKeyRoutes({ keys: deps.stores.keys, authenticator }),
     ...workspaceRoutes({ workspaces: deps.stores.workspaces, keys: deps.stores.keys }),
     ...diagnosticsRoutes({ diagnostics: deps.stores.diagnostics, temporal: deps.temporal }),
+    ...connectionRoutes({ ...deps.stores, db: deps.db, registry: deps.registry, http: deps.http, logger: deps.logger, allowPrivateNetworks: deps.allowPrivateNetworks }),
+    ...collectionRoutes({ ...deps.stores, blobs: deps.blobs, registry: deps.registry, temporal: deps.temporal }),
   );
 
   app.use(requestId);

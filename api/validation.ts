@@ -47,6 +47,8 @@ function compile(ajv: Ajv2020, schema: JsonSchema, prefix: string, what: string)
   };
 }
 
+/** Validates a part of the body (e.g. a connector's `config`) with pointers under `prefix`. */
+export const compileFieldValidator = (schema: JsonSchema, prefix: string) => compile(bodyAjv, schema, prefix, 'request body');
 export const compileBodyValidator = (schema: JsonSchema) => compile(bodyAjv, schema, '', 'request body');
 /** Query errors point at `/query/<name>` so they cannot be confused with body fields. */
 export const compileQueryValidator = (schema: JsonSchema) => compile(queryAjv, schema, '/query', 'query string');

@@ -12,13 +12,15 @@ import express from 'express';
 import { pino } from 'pino';
 import { createApp } from '../api/app.js';
 import { createLogger } from '../lib/logger.js';
-import { ApiKeyStore } from '../store/api-keys.js';
 import { openDb } from '../store/db.js';
-import { DiagnosticStore } from '../store/diagnostics.js';
-import { IdempotencyStore } from '../store/idempotency.js';
 import { migrate } from '../store/migrate.js';
-import { WorkspaceStore } from '../store/workspaces.js';
+import { createStores } from '../store/index.js';
+import { BlobStore } from '../store/blobs.js';
+import { SecretSealer } from '../lib/sealed-secrets.js';
+import { builtInConnectors } from '../connectors/index.js';
+import { OutboundHttp } from '../connectors/http-client.js';
 import { TemporalGateway } from '../temporal/gateway.js';
+import { randomBytes } from 'node:crypto';
 import { bootstrap } from '../bootstrap.js';
 import { listen, load, table } from './util.js';
 
@@ -27,11 +29,12 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<v
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'hub-bench-api-'));
   const db = await openDb({ databaseUrl: process.env.DATABASE_URL || null, dataDir });
   await migrate(db);
-  const stores = { workspaces: new WorkspaceStore(db), keys: new ApiKeyStore(db), idempotency: new IdempotencyStore(db), diagnostics: new DiagnosticStore(db) };
+  const stores = createStores(db, new SecretSealer(randomBytes(32)));
   const { generatedKey } = await bootstrap({ ...stores, adminKey: null, dataDir });
   const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: false }));
   const { app } = createApp({
     db, logger, stores,
+    blobs: await BlobStore.open(path.join(dataDir, 'blobs')), http: new OutboundHttp({ allowPrivateNetworks: true }), registry: builtInConnectors(), allowPrivateNetworks: true,
     temporal: new TemporalGateway({ address: '127.0.0.1:1', namespace: 'default', taskQueue: 'bench' }),
     rateLimitPerMinute: 10_000_000, jsonBodyLimitBytes: 1 << 20, version: 'bench',
   });

@@ -11,11 +11,28 @@ export function canonicalJson(value: unknown): string {
     return JSON.stringify(value) ?? 'null';
   }
   if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined && typeof v !== 'function')
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i) out += ',';
+      const item: unknown = value[i];
+      out += item === undefined || typeof item === 'function' ? 'null' : canonicalJson(item);
+    }
+    return out + ']';
+  }
+  const object = value as Record<string, unknown>;
+  // Default sort compares UTF-16 code units, which is what RFC 8785 asks for.
+  const keys = Object.keys(object).sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const item = object[key];
+    if (item === undefined || typeof item === 'function') continue;
+    if (!first) out += ',';
+    first = false;
+    out += JSON.stringify(key) + ':' + canonicalJson(item);
+  }
+  return out + '}';
 }
 
 export function sha256Hex(data: string | Buffer): string {

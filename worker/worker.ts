@@ -57,6 +57,9 @@ export async function createWorker(options: WorkerOptions): Promise<{ worker: Wo
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
     // Stop gracefully within this window; anything unfinished is retried by another worker.
     shutdownGraceTime: '10 seconds',
+    // Send collection progress to the server at least every second, so that a worker that
+    // dies loses at most about a second of pages.
+    maxHeartbeatThrottleInterval: '1 second',
   });
   return { worker, connection };
 }

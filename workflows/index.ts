@@ -1,2 +1,3 @@
 // Every workflow the worker registers. Workflow code is deterministic: no I/O here.
 export { diagnosticsWorkflow } from './diagnostics.js';
+export { collectWorkflow } from './collect.js';

@@ -74,4 +74,52 @@ export const migrations: Migration[] = [
       CREATE INDEX diagnostics_workspace ON diagnostics (workspace_id, id);
     `,
   },
+  {
+    version: 2,
+    name: 'connections-and-snapshots',
+    sql: `
+      CREATE TABLE connections (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        name text NOT NULL,
+        type text NOT NULL,
+        config jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX connections_workspace ON connections (workspace_id, id);
+
+      -- A dataset collected once: records as gzip NDJSON in the blob store under sha256.
+      CREATE TABLE snapshots (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        connection_id text NOT NULL,
+        dataset text NOT NULL,
+        sha256 text NOT NULL,
+        bytes bigint NOT NULL,
+        record_count integer NOT NULL,
+        collected_at timestamptz NOT NULL,
+        metadata jsonb NOT NULL DEFAULT '{}',
+        -- the collection (workflow + dataset) that wrote it: a retried activity writes no second row
+        collection_key text NOT NULL UNIQUE,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX snapshots_connection ON snapshots (workspace_id, connection_id, dataset, collected_at DESC);
+
+      CREATE TABLE collections (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        connection_id text NOT NULL,
+        datasets text[] NOT NULL,
+        status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+        workflow_id text NOT NULL,
+        error text,
+        snapshot_ids text[] NOT NULL DEFAULT '{}',
+        created_at timestamptz NOT NULL DEFAULT now(),
+        completed_at timestamptz
+      );
+      CREATE INDEX collections_workspace ON collections (workspace_id, id);
+    `,
+  },
 ];
+

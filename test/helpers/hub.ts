@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { loadConfig } from '../../config.js';
+import { loadConfig, type Config } from '../../config.js';
+import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { startHub, type Hub } from '../../hub.js';
 import { createLogger } from '../../lib/logger.js';
 import { newId } from '../../lib/ids.js';
@@ -13,6 +15,7 @@ export const BACKENDS: Backend[] = ['pglite', 'postgres'];
 
 export interface TestHub {
   hub: Hub;
+  config: Config;
   url: string;
   adminKey: string;
   dataDir: string;
@@ -83,6 +86,8 @@ export interface TestHubOptions {
   /** Reuse a data dir (restart tests). */
   dataDir?: string;
   databaseUrl?: string;
+  /** `api`: no worker in this process (workers run as child processes, see spawnWorker). */
+  role?: 'all' | 'api';
 }
 
 /**
@@ -102,6 +107,7 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
     HUB_DATA_DIR: dataDir,
     TEMPORAL_ADDRESS: temporalAddress,
     HUB_TASK_QUEUE: `test-${newId('q')}`,
+    ...(options.role === 'api' ? { HUB_MASTER_KEY: randomBytes(32).toString('base64') } : {}),
     HUB_ALLOW_PRIVATE_NETWORKS: 'true',
     LOG_LEVEL: 'debug',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
@@ -109,11 +115,12 @@ export async function startTestHub(options: TestHubOptions = {}): Promise<TestHu
   });
   const logs: string[] = [];
   const logger = createLogger(config.logLevel, { write: (line: string) => { logs.push(line); } });
-  const hub = await startHub(config, 'all', { logger, workflowBundle: { code: bundleCode } });
+  const hub = await startHub(config, options.role ?? 'all', { logger, workflowBundle: { code: bundleCode } });
   const adminKey = config.adminKey ?? hub.bootstrap?.generatedKey ?? (await import('node:fs/promises')).readFile(path.join(dataDir, 'admin-key'), 'utf8').then((k) => k.trim());
   const key = await adminKey;
   return {
     hub,
+    config,
     url: hub.url!,
     adminKey: key,
     dataDir,
@@ -143,4 +150,45 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+/**
+ * A hub worker as its own OS process (`main.ts worker`), polling the test hub's task queue,
+ * so that tests can kill it for real (SIGKILL) in the middle of an activity.
+ */
+export async function spawnWorker(t: TestHub, extraEnv: Record<string, string> = {}): Promise<{ process: ChildProcess; output: () => string; kill(): Promise<void> }> {
+  const { config } = t;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts', 'worker'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: config.temporal.address!,
+      TEMPORAL_NAMESPACE: config.temporal.namespace,
+      HUB_TASK_QUEUE: config.temporal.taskQueue,
+      DATABASE_URL: config.databaseUrl!,
+      HUB_MASTER_KEY: config.masterKey!,
+      HUB_DATA_DIR: config.dataDir,
+      HUB_ALLOW_PRIVATE_NETWORKS: 'true',
+      LOG_LEVEL: 'info',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+  await eventually(async () => output.includes('worker polling') || child.exitCode !== null, { timeoutMs: 90_000 });
+  if (child.exitCode !== null) throw new Error(`worker exited: ${output}`);
+  return {
+    process: child,
+    output: () => output,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }

@@ -13,6 +13,7 @@ import { redactUrl } from '../../lib/redact.js';
 import { BlobStore } from '../../store/blobs.js';
 import { openPglite } from '../../store/db.js';
 import { migrate } from '../../store/migrate.js';
+import { migrations } from '../../store/migrations/index.js';
 
 describe('config', () => {
   it('has the documented defaults', () => {
@@ -98,10 +99,12 @@ describe('blob store', () => {
 describe('migrations', () => {
   it('apply once, in order, and are recorded', async () => {
     const db = await openPglite();
-    expect(await migrate(db)).toEqual([1]);
+    const versions = migrations.map((m) => m.version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    expect(await migrate(db)).toEqual(versions);
     expect(await migrate(db)).toEqual([]);
-    const rows = await db.query<{ version: number }>('SELECT version FROM schema_migrations');
-    expect(rows.map((r) => r.version)).toEqual([1]);
+    const rows = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    expect(rows.map((r) => r.version)).toEqual(versions);
     await db.close();
   });
 });

@@ -1,0 +1,160 @@
+import { setMaxListeners } from 'node:events';
+import { Context, ApplicationFailure } from '@temporalio/activity';
+import type { BlobStore } from '../store/blobs.js';
+import type { ConnectionStore } from '../store/connections.js';
+import type { CollectionStore } from '../store/collections.js';
+import type { SecretStore } from '../store/secrets.js';
+import type { SnapshotStore } from '../store/snapshots.js';
+import type { ConnectorRegistry } from '../connectors/registry.js';
+import type { OutboundHttp } from '../connectors/http-client.js';
+import { ConnectorError } from '../connectors/errors.js';
+import type { JsonValue } from '../connectors/types.js';
+import type { Logger } from '../lib/logger.js';
+import { newId } from '../lib/ids.js';
+
+export interface CollectDatasetInput {
+  workspaceId: string;
+  connectionId: string;
+  dataset: string;
+  /** Unique per collection and dataset: the same key on a retry finds the same snapshot. */
+  collectionKey: string;
+}
+
+export interface SnapshotRef {
+  id: string;
+  dataset: string;
+  record_count: number;
+  sha256: string;
+  bytes: number;
+  collected_at: string;
+}
+
+/**
+ * Progress carried in heartbeat details: the pages already stored as part blobs and the
+ * cursor after them. A retried attempt (after a worker crash) starts from here, so every
+ * record ends up in the snapshot exactly once.
+ */
+interface Progress {
+  cursor: JsonValue | null;
+  parts: string[];
+  count: number;
+  done: boolean;
+  since: string | null;
+  startedAt: string;
+}
+
+/** Records per part blob: a crash costs at most this many records fetched again. */
+const PART_RECORDS = 2_000;
+
+export interface CollectDeps {
+  connections: ConnectionStore;
+  secrets: SecretStore;
+  snapshots: SnapshotStore;
+  collections: CollectionStore;
+  blobs: BlobStore;
+  http: OutboundHttp;
+  registry: ConnectorRegistry;
+  logger: Logger;
+}
+
+function toFailure(err: unknown): never {
+  if (err instanceof ConnectorError) {
+    throw ApplicationFailure.create({
+      message: err.message,
+      type: `connector.${err.kind}`,
+      nonRetryable: !err.retryable,
+      details: [{ kind: err.kind, status: err.details.status ?? null }],
+      ...(err.details.retryAfterMs !== undefined ? { nextRetryDelay: Math.max(1, err.details.retryAfterMs) } : {}),
+    });
+  }
+  throw err;
+}
+
+export function collectActivities(deps: CollectDeps) {
+  async function writePart(records: JsonValue[]): Promise<string> {
+    const ndjson = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    return (await deps.blobs.put(ndjson)).sha256;
+  }
+
+  return {
+    async collectDataset(input: CollectDatasetInput): Promise<SnapshotRef> {
+      const ctx = Context.current();
+      const connection = await deps.connections.get(input.workspaceId, input.connectionId);
+      if (!connection) throw ApplicationFailure.nonRetryable(`connection ${input.connectionId} no longer exists`, 'connection.not_found');
+      const connector = deps.registry.source(connection.type);
+      const dataset = connector?.datasets[input.dataset];
+      if (!connector || !dataset) throw ApplicationFailure.nonRetryable(`${connection.type} has no dataset ${input.dataset}`, 'dataset.unknown');
+
+      const resumed = ctx.info.heartbeatDetails as Progress | undefined;
+      const progress: Progress = resumed ?? {
+        cursor: null,
+        parts: [],
+        count: 0,
+        done: false,
+        since: (await deps.snapshots.lastCollectedAt(input.workspaceId, input.connectionId, input.dataset))?.toISOString() ?? null,
+        startedAt: new Date().toISOString(),
+      };
+      const log = deps.logger.child({ connection_id: connection.id, dataset: input.dataset, attempt: ctx.info.attempt });
+      if (resumed) log.info({ records: progress.count, parts: progress.parts.length }, 'collection resumes after the last stored page');
+
+      // Every request in flight listens for cancellation.
+      setMaxListeners(256, ctx.cancellationSignal);
+      const session = connector.open({
+        config: connection.config,
+        secrets: await deps.secrets.get({ workspaceId: input.workspaceId, type: 'connection', id: connection.id }),
+        http: deps.http,
+        log,
+        signal: ctx.cancellationSignal,
+        heartbeat: () => ctx.heartbeat(progress),
+        sleep: (ms) => ctx.sleep(ms),
+      });
+
+      try {
+        let buffer: JsonValue[] = [];
+        if (!progress.done) {
+          for await (const page of dataset.pages(session, progress.cursor, { since: progress.since, now: new Date(progress.startedAt) })) {
+            buffer.push(...page.records);
+            if (buffer.length >= PART_RECORDS || page.next === null) {
+              if (buffer.length) progress.parts.push(await writePart(buffer));
+              progress.count += buffer.length;
+              buffer = [];
+              progress.cursor = page.next;
+              progress.done = page.next === null;
+            }
+            // Details only ever describe stored parts, so any heartbeat is a safe place to resume.
+            ctx.heartbeat(progress);
+            if (page.next === null) break;
+          }
+          if (buffer.length) throw new Error('pages ended without a final page (next: null)');
+          progress.done = true;
+        }
+      } catch (err) {
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'collection attempt failed');
+        toFailure(err);
+      }
+
+      const parts = progress.parts;
+      const ref = await deps.blobs.putStream((async function* () {
+        for (const part of parts) yield* deps.blobs.stream(part);
+      })());
+      const snapshot = await deps.snapshots.record({
+        id: newId('snap'),
+        workspace_id: input.workspaceId,
+        connection_id: connection.id,
+        dataset: input.dataset,
+        sha256: ref.sha256,
+        bytes: ref.bytes,
+        record_count: progress.count,
+        collected_at: new Date(progress.startedAt),
+        metadata: { connector: connection.type, since: progress.since, attempts: ctx.info.attempt, parts: parts.length, format: 'ndjson' },
+        collection_key: input.collectionKey,
+      });
+      log.info({ records: snapshot.record_count, sha256: snapshot.sha256 }, 'snapshot stored');
+      return { id: snapshot.id, dataset: snapshot.dataset, record_count: snapshot.record_count, sha256: snapshot.sha256, bytes: snapshot.bytes, collected_at: snapshot.collected_at.toISOString() };
+    },
+
+    async finishCollection(input: { collectionId: string; status: 'succeeded' | 'failed'; snapshotIds: string[]; error?: string }): Promise<void> {
+      await deps.collections.finish(input.collectionId, input);
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import type { RouteSpec, JsonSchema } from '../route.js';
+import { HubError } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import type { BlobStore } from '../../store/blobs.js';
+import type { Collection, CollectionStore } from '../../store/collections.js';
+import type { ConnectionStore } from '../../store/connections.js';
+import type { Snapshot, SnapshotStore } from '../../store/snapshots.js';
+import { snapshotPage } from '../../store/snapshot-reader.js';
+import type { ConnectorRegistry } from '../../connectors/registry.js';
+import type { TemporalGateway } from '../../temporal/gateway.js';
+import { principalOf } from '../auth.js';
+import { timestamp } from '../schemas.js';
+
+export interface CollectionDeps {
+  connections: ConnectionStore;
+  collections: CollectionStore;
+  snapshots: SnapshotStore;
+  blobs: BlobStore;
+  registry: ConnectorRegistry;
+  temporal: TemporalGateway;
+}
+
+const snapshotView: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, connection_id: { type: 'string' }, dataset: { type: 'string' }, record_count: { type: 'integer' },
+    sha256: { type: 'string' }, bytes: { type: 'integer' }, collected_at: timestamp, metadata: { type: 'object' },
+  },
+};
+const collectionView: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, connection_id: { type: 'string' }, datasets: { type: 'array', items: { type: 'string' } },
+    status: { enum: ['running', 'succeeded', 'failed'] }, error: { type: ['string', 'null'] },
+    snapshots: { type: 'array', items: snapshotView }, created_at: timestamp, completed_at: { type: ['string', 'null'] },
+  },
+};
+
+const MAX_SNAPSHOT_PAGE = 1000;
+
+function viewSnapshot(s: Snapshot) {
+  return { id: s.id, connection_id: s.connection_id, dataset: s.dataset, record_count: s.record_count, sha256: s.sha256, bytes: s.bytes, collected_at: s.collected_at, metadata: s.metadata };
+}
+
+export function collectionRoutes(deps: CollectionDeps): RouteSpec[] {
+  const viewCollection = async (c: Collection) => ({
+    id: c.id, connection_id: c.connection_id, datasets: c.datasets, status: c.status, error: c.error,
+    snapshots: (await deps.snapshots.getMany(c.workspace_id, c.snapshot_ids)).map(viewSnapshot),
+    created_at: c.created_at, completed_at: c.completed_at,
+  });
+
+  return [
+    {
+      method: 'post', path: '/api/v1/connections/:id/collect', operationId: 'collectConnection', tag: 'connections', auth: 'runs:write', idempotent: true,
+      summary: 'Collect datasets now, outside any job, to look at real data before writing mappings.',
+      description: 'Answers 200 with the snapshots when the collection ends within `wait` seconds (default 10), else 202 with Location of the collection to poll.',
+      body: { type: 'object', additionalProperties: false, required: ['datasets'], properties: { datasets: { type: 'array', minItems: 1, maxItems: 20, uniqueItems: true, items: { type: 'string' } } } },
+      query: { type: 'object', properties: { wait: { type: 'integer', minimum: 0, maximum: 60, default: 10, description: 'Seconds to wait for the result before answering 202.' } } },
+      responses: {
+        200: { description: 'Finished (succeeded or failed).', schema: collectionView },
+        202: { description: 'Still collecting; poll Location.', schema: collectionView, headers: { Location: 'The collection.', 'Retry-After': 'Seconds to wait before polling.' } },
+      },
+      handler: async (req, res) => {
+        const { workspaceId } = principalOf(res);
+        const connection = await deps.connections.get(workspaceId, String(req.params.id));
+        if (!connection) throw HubError.notFound('No connection with this id in this workspace.');
+        const datasets = (req.body as { datasets: string[] }).datasets;
+        const known = deps.registry.source(connection.type)?.datasets ?? {};
+        const unknown = datasets.map((d, i) => ({ d, i })).filter(({ d }) => !(d in known));
+        if (unknown.length) {
+          throw HubError.validation(unknown.map(({ i }) => ({ pointer: `/datasets/${i}`, message: `must be one of: ${Object.keys(known).join(', ')}` })), `${connection.type} has no such dataset.`);
+        }
+        const id = newId('coll');
+        const workflowId = `collect-${id}`;
+        const collection = await deps.collections.create({ id, workspaceId, connectionId: connection.id, datasets, workflowId });
+        const client = await deps.temporal.client();
+        const handle = await client.workflow.start('collectWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId, args: [{ workspaceId, connectionId: connection.id, datasets, collectionId: id }] });
+        const waitMs = ((res.locals.query as { wait: number }).wait ?? 10) * 1000;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          handle.result().catch(() => undefined),
+          new Promise((resolve) => { timer = setTimeout(resolve, waitMs); }),
+        ]);
+        clearTimeout(timer);
+        const current = (await deps.collections.get(workspaceId, id)) ?? collection;
+        if (current.status === 'running') res.status(202).location(`/api/v1/collections/${id}`).setHeader('Retry-After', '2');
+        res.json(await viewCollection(current));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/collections/:id', operationId: 'getCollection', tag: 'connections', auth: 'runs:read',
+      summary: 'A collection’s status and snapshots.',
+      responses: { 200: { description: 'The collection.', schema: collectionView } },
+      handler: async (req, res) => {
+        const collection = await deps.collections.get(principalOf(res).workspaceId, String(req.params.id));
+        if (!collection) throw HubError.notFound('No collection with this id in this workspace.');
+        if (collection.status === 'running') res.setHeader('Retry-After', '2');
+        res.json(await viewCollection(collection));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/snapshots/:id', operationId: 'getSnapshot', tag: 'connections', auth: 'runs:read',
+      summary: 'A snapshot’s metadata and a page of its records.',
+      query: {
+        type: 'object',
+        properties: {
+          limit: { type: 'integer', minimum: 0, maximum: MAX_SNAPSHOT_PAGE, default: 50, description: `Records per page (max ${MAX_SNAPSHOT_PAGE}; 0 for metadata only).` },
+          cursor: { type: 'string', pattern: '^[0-9]{1,9}$', description: 'The next_cursor of the previous page.' },
+        },
+      },
+      responses: { 200: { description: 'Metadata and records.', schema: { ...snapshotView, properties: { ...(snapshotView.properties as object), records: { type: 'array' }, next_cursor: { type: ['string', 'null'] } } } } },
+      handler: async (req, res) => {
+        const snapshot = await deps.snapshots.get(principalOf(res).workspaceId, String(req.params.id));
+        if (!snapshot) throw HubError.notFound('No snapshot with this id in this workspace.');
+        const { limit, cursor } = res.locals.query as { limit: number; cursor?: string };
+        const offset = Number(cursor ?? 0);
+        const page = limit > 0 ? await snapshotPage(deps.blobs, snapshot.sha256, offset, limit) : { records: [], more: snapshot.record_count > offset };
+        res.json({ ...viewSnapshot(snapshot), records: page.records, next_cursor: page.more && limit > 0 ? String(offset + limit) : null });
+      },
+    },
+  ];
+}

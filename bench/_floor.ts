@@ -1,0 +1,12 @@
+import { createServer } from 'node:http';
+import express from 'express';
+import { listen, load } from './util.js';
+const n = Number(process.env.N ?? 9), routes = Number(process.env.R ?? 30);
+const app = express();
+for (let i = 0; i < n; i++) app.use((_req, _res, next) => next());
+for (let i = 0; i < routes; i++) app.get(`/api/v1/r${i}/:id`, (_req, res) => { res.json({}); });
+app.get('/me', (_req, _res, next) => next(), (_req, _res, next) => next(), async (_req, res) => { res.json({ key_id: 'key_x', name: 'bootstrap', workspace_id: 'default', scopes: ['admin'] }); });
+const url = await listen(createServer(app));
+await load(`${url}/me`, { seconds: 1, connections: 10 });
+console.log(n, routes, await load(`${url}/me`, { seconds: 4, connections: 10 }));
+process.exit(0);

@@ -1,0 +1,154 @@
+import { ConnectorError, errorForStatus } from '../errors.js';
+import { header, type HttpResponse } from '../http-client.js';
+import { linkUrl } from '../link-header.js';
+import { RateLimitPacer } from '../pacer.js';
+import type { ConnectorContext } from '../types.js';
+import { clientAssertion } from './oauth.js';
+import { TokenCache } from '../token-cache.js';
+
+export interface OktaConfig {
+  base_url: string;
+  auth_method: 'api_token' | 'oauth';
+  client_id?: string;
+  key_id?: string;
+  scopes?: string[];
+  enrich_concurrency?: number;
+  system_log_initial_days?: number;
+}
+
+const SYSTEM = 'Okta';
+export const DEFAULT_SCOPES = ['okta.users.read', 'okta.policies.read', 'okta.logs.read', 'okta.roles.read', 'okta.orgs.read'];
+/** 429s absorbed inside one call before the activity gives up and lets Temporal retry. */
+const MAX_THROTTLED_RETRIES = 5;
+
+interface OktaErrorBody {
+  errorCode?: string;
+  errorSummary?: string;
+  error?: string;
+  error_description?: string;
+}
+
+/**
+ * The one request helper for Okta: authentication (SSWS API token, or an OAuth access token
+ * obtained with a private-key JWT and reused until shortly before it expires), pacing by
+ * X-Rate-Limit-* per endpoint, 429 handling (wait until X-Rate-Limit-Reset), error
+ * classification, and Link-header pagination that never leaves the configured host.
+ */
+export class OktaClient {
+  readonly origin: string;
+  private readonly pacer: RateLimitPacer;
+  private readonly tokens: TokenCache;
+
+  constructor(private readonly ctx: ConnectorContext, readonly config: OktaConfig) {
+    this.origin = new URL(config.base_url).origin;
+    this.pacer = new RateLimitPacer(ctx.sleep, ctx.heartbeat);
+    this.tokens = new TokenCache(() => this.fetchAccessToken());
+  }
+
+  private async authorization(): Promise<string> {
+    if (this.config.auth_method === 'api_token') {
+      const token = this.ctx.secrets.api_token;
+      if (!token) throw new ConnectorError('bad_config', 'Okta: the connection has no api_token secret.');
+      return `SSWS ${token}`;
+    }
+    return `Bearer ${await this.tokens.get()}`;
+  }
+
+  private async fetchAccessToken(): Promise<{ value: string; expiresInSeconds: number }> {
+    const privateKeyPem = this.ctx.secrets.private_key;
+    if (!privateKeyPem || !this.config.client_id) throw new ConnectorError('bad_config', 'Okta: OAuth needs config.client_id and the private_key secret.');
+    const tokenUrl = `${this.origin}/oauth2/v1/token`;
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      scope: (this.config.scopes ?? DEFAULT_SCOPES).join(' '),
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: clientAssertion({ clientId: this.config.client_id, tokenUrl, privateKeyPem, keyId: this.config.key_id }),
+    });
+    const response = await this.ctx.http.request(tokenUrl, {
+      method: 'POST', system: SYSTEM, what: 'obtaining an OAuth access token', signal: this.ctx.signal,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: form.toString(),
+    });
+    if (response.status !== 200) {
+      const body = safeJson(response);
+      const status = response.status === 400 ? 401 : response.status; // invalid_client etc. are credential problems
+      throw errorForStatus(SYSTEM, status, 'obtaining an OAuth access token', body?.error_description ?? body?.error ?? body?.errorSummary);
+    }
+    const body = response.json<{ access_token: string; expires_in: number }>();
+    return { value: body.access_token, expiresInSeconds: body.expires_in };
+  }
+
+  /** GET a URL on the Okta org (absolute, or a path), paced and retried through 429s. */
+  async get(pathOrUrl: string, what: string): Promise<HttpResponse> {
+    const url = pathOrUrl.startsWith('http') ? pathOrUrl : this.origin + pathOrUrl;
+    if (new URL(url).origin !== this.origin) {
+      throw new ConnectorError('bad_response', `Okta: refused to follow a link to another host (${new URL(url).host}); the configured org is ${new URL(this.origin).host}.`);
+    }
+    const bucket = bucketOf(new URL(url).pathname);
+    for (let attempt = 0; ; attempt++) {
+      await this.pacer.acquire(bucket);
+      let response: HttpResponse;
+      try {
+        response = await this.ctx.http.request(url, {
+          system: SYSTEM, what, signal: this.ctx.signal,
+          headers: { authorization: await this.authorization(), accept: 'application/json' },
+        });
+      } catch (err) {
+        this.pacer.release(bucket, null);
+        throw err;
+      }
+      const window = rateWindow(response);
+      this.pacer.release(bucket, window);
+      // A page with 400 look-ups is a long time without a page boundary: say we are alive.
+      this.ctx.heartbeat();
+      if (response.status === 200) return response;
+      if (response.status === 429 && attempt < MAX_THROTTLED_RETRIES) {
+        // "wait until the reset": X-Rate-Limit-Reset is the epoch second the window reopens.
+        this.pacer.throttled(bucket, window?.resetAtMs ?? Date.now() + 1000);
+        this.ctx.log.info({ bucket, reset_at: new Date(window?.resetAtMs ?? 0).toISOString() }, 'Okta rate limit reached; waiting for the reset');
+        continue;
+      }
+      if (response.status === 401 && this.config.auth_method === 'oauth' && attempt === 0) {
+        this.tokens.invalidate(); // an access token that expired early: one fresh try
+        continue;
+      }
+      const body = safeJson(response);
+      const retryAfter = window ? Math.max(0, window.resetAtMs - Date.now()) : undefined;
+      throw errorForStatus(SYSTEM, response.status, what, body?.errorSummary ? `${body.errorSummary} (${body.errorCode})` : undefined, retryAfter);
+    }
+  }
+
+  /** Every page of a list endpoint, following Link rel="next" (same host only). */
+  async *pages<T>(firstUrl: string, what: string): AsyncGenerator<{ items: T[]; url: string; next: string | null }> {
+    let url: string | null = firstUrl;
+    while (url) {
+      const response = await this.get(url, what);
+      const items = response.json<T[]>();
+      if (!Array.isArray(items)) throw new ConnectorError('bad_response', `Okta answered something other than a list while ${what}.`);
+      const next = linkUrl(response.headers.link, 'next');
+      yield { items, url, next };
+      url = next;
+    }
+  }
+}
+
+function safeJson(response: HttpResponse): OktaErrorBody | null {
+  try {
+    return JSON.parse(response.body.toString('utf8')) as OktaErrorBody;
+  } catch {
+    return null;
+  }
+}
+
+/** Okta rate-limits per endpoint: ids in the path do not make a new bucket. */
+function bucketOf(pathname: string): string {
+  return pathname.replace(/\/[A-Za-z0-9]{20}(?=\/|$)/g, "/{id}");
+}
+
+function rateWindow(response: HttpResponse): { limit?: number; remaining: number; resetAtMs: number } | null {
+  const remaining = header(response.headers, 'x-rate-limit-remaining');
+  const reset = header(response.headers, 'x-rate-limit-reset');
+  if (remaining === undefined || reset === undefined) return null;
+  const limit = header(response.headers, 'x-rate-limit-limit');
+  return { remaining: Number(remaining), resetAtMs: Number(reset) * 1000, ...(limit ? { limit: Number(limit) } : {}) };
+}

@@ -1,0 +1,57 @@
+import type { JsonSchema } from '../api/route.js';
+import type { Logger } from '../lib/logger.js';
+import type { OutboundHttp } from './http-client.js';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** What a connector is given to talk to its system: one connection's settings, opened per activity. */
+export interface ConnectorContext {
+  config: Record<string, unknown>;
+  secrets: Record<string, string>;
+  http: OutboundHttp;
+  log: Logger;
+  signal?: AbortSignal;
+  /** Called while a connector waits (rate limits, polling), so that a long wait is not mistaken for a dead worker. */
+  heartbeat: () => void;
+  /** Sleeps (interruptible by `signal`); injected so tests and benchmarks see real waits. */
+  sleep: (ms: number) => Promise<void>;
+}
+
+export interface Page {
+  records: JsonValue[];
+  /** Where to continue after this page; null when the dataset is complete. Must be JSON. */
+  next: JsonValue | null;
+}
+
+export interface CollectOptions {
+  /** Start of the last successful collection of this dataset on this connection (incremental datasets). */
+  since: string | null;
+  /** Start of this collection. */
+  now: Date;
+}
+
+export interface DatasetDefinition<Session> {
+  description: string;
+  record_schema: JsonSchema;
+  /**
+   * The dataset as pages, starting from `cursor` (null: the beginning). A collection that
+   * resumes after a crash passes the `next` of the last page it stored, so each page must be
+   * reproducible from its cursor.
+   */
+  pages(session: Session, cursor: JsonValue | null, options: CollectOptions): AsyncIterable<Page>;
+}
+
+export interface SourceConnector<Session = unknown> {
+  type: string;
+  name: string;
+  description: string;
+  configSchema: JsonSchema;
+  secretsSchema: JsonSchema;
+  /** Config fields that hold URLs: checked against the private-network guard. */
+  urlFields: string[];
+  /** Opens a session: the one request helper (auth, token reuse, pacing) for this connection. */
+  open(context: ConnectorContext): Session;
+  /** A cheap authenticated call that throws a ConnectorError saying exactly what is wrong. */
+  test(session: Session): Promise<void>;
+  datasets: Record<string, DatasetDefinition<Session>>;
+}

@@ -1,0 +1,26 @@
+import type { SecretSealer } from '../lib/sealed-secrets.js';
+import { ApiKeyStore } from './api-keys.js';
+import { CollectionStore } from './collections.js';
+import { ConnectionStore } from './connections.js';
+import type { Db } from './db.js';
+import { DiagnosticStore } from './diagnostics.js';
+import { IdempotencyStore } from './idempotency.js';
+import { SecretStore } from './secrets.js';
+import { SnapshotStore } from './snapshots.js';
+import { WorkspaceStore } from './workspaces.js';
+
+/** Every repository, over one database. */
+export function createStores(db: Db, sealer: SecretSealer) {
+  return {
+    workspaces: new WorkspaceStore(db),
+    keys: new ApiKeyStore(db),
+    idempotency: new IdempotencyStore(db),
+    diagnostics: new DiagnosticStore(db),
+    secrets: new SecretStore(db, sealer),
+    connections: new ConnectionStore(db),
+    snapshots: new SnapshotStore(db),
+    collections: new CollectionStore(db),
+  };
+}
+
+export type Stores = ReturnType<typeof createStores>;

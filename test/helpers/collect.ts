@@ -1,0 +1,34 @@
+import { expect } from 'vitest';
+import type { ApiCaller } from './hub.js';
+import { eventually } from './hub.js';
+
+/** Creates a connection through the API and returns its id. */
+export async function createConnection(call: ApiCaller, body: { name?: string; type: string; config: object; secrets?: object }): Promise<string> {
+  const res = await call('POST', '/api/v1/connections', { json: { name: body.name ?? `${body.type} test`, ...body } });
+  expect(res.status, res.text).toBe(201);
+  return res.body.id as string;
+}
+
+/** Runs POST /connections/:id/collect and polls until the collection ends. */
+export async function collect(call: ApiCaller, connectionId: string, datasets: string[]): Promise<{ status: string; error: string | null; snapshots: { id: string; dataset: string; record_count: number; sha256: string }[] }> {
+  const started = await call('POST', `/api/v1/connections/${connectionId}/collect?wait=30`, { json: { datasets } });
+  expect([200, 202], started.text).toContain(started.status);
+  if (started.status === 200) return started.body;
+  return eventually(async () => {
+    const res = await call('GET', started.headers.get('location')!);
+    return res.body.status === 'running' ? null : res.body;
+  }, { timeoutMs: 120_000, intervalMs: 250 });
+}
+
+/** Every record of a snapshot, read through the paged API. */
+export async function snapshotRecords<T = Record<string, unknown>>(call: ApiCaller, snapshotId: string): Promise<T[]> {
+  const records: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const res = await call('GET', `/api/v1/snapshots/${snapshotId}?limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(res.status, res.text).toBe(200);
+    records.push(...(res.body.records as T[]));
+    cursor = res.body.next_cursor;
+  } while (cursor);
+  return records;
+}
