@@ -8,7 +8,7 @@ import type { SnapshotStore } from '../store/snapshots.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { OutboundHttp } from '../connectors/http-client.js';
 import { ConnectorError } from '../connectors/errors.js';
-import type { JsonValue } from '../connectors/types.js';
+import { datasetsOf, type JsonValue } from '../connectors/types.js';
 import type { Logger } from '../lib/logger.js';
 import { newId } from '../lib/ids.js';
 
@@ -82,7 +82,7 @@ export function collectActivities(deps: CollectDeps) {
       const connection = await deps.connections.get(input.workspaceId, input.connectionId);
       if (!connection) throw ApplicationFailure.nonRetryable(`connection ${input.connectionId} no longer exists`, 'connection.not_found');
       const connector = deps.registry.source(connection.type);
-      const dataset = connector?.datasets[input.dataset];
+      const dataset = connector ? datasetsOf(connector, connection.config)[input.dataset] : undefined;
       if (!connector || !dataset) throw ApplicationFailure.nonRetryable(`${connection.type} has no dataset ${input.dataset}`, 'dataset.unknown');
 
       const resumed = ctx.info.heartbeatDetails as Progress | undefined;

@@ -1,9 +1,11 @@
 import { ConnectorRegistry } from './registry.js';
 import { auditcomplyConnector } from './auditcomply/index.js';
+import { awsConnector } from './aws/index.js';
+import { httpConnector } from './http/index.js';
 import { jamfConnector } from './jamf/index.js';
 import { oktaConnector } from './okta/index.js';
 
 /** Every connector the hub ships. Add a connector by adding its folder and one entry here. */
 export function builtInConnectors(): ConnectorRegistry {
-  return new ConnectorRegistry([oktaConnector, jamfConnector, auditcomplyConnector]);
+  return new ConnectorRegistry([oktaConnector, awsConnector, jamfConnector, auditcomplyConnector, httpConnector]);
 }

@@ -54,4 +54,11 @@ export interface SourceConnector<Session = unknown> {
   /** A cheap authenticated call that throws a ConnectorError saying exactly what is wrong. */
   test(session: Session): Promise<void>;
   datasets: Record<string, DatasetDefinition<Session>>;
+  /** Datasets a connection declares in its own config (the generic HTTP connector). */
+  configuredDatasets?(config: Record<string, unknown>): Record<string, DatasetDefinition<Session>>;
+}
+
+/** A connection's datasets: the connector's own and those its config declares. */
+export function datasetsOf<S>(connector: SourceConnector<S>, config: Record<string, unknown>): Record<string, DatasetDefinition<S>> {
+  return { ...connector.datasets, ...connector.configuredDatasets?.(config) };
 }

@@ -7,6 +7,7 @@ import type { ConnectionStore } from '../../store/connections.js';
 import type { Snapshot, SnapshotStore } from '../../store/snapshots.js';
 import { snapshotPage } from '../../store/snapshot-reader.js';
 import type { ConnectorRegistry } from '../../connectors/registry.js';
+import { datasetsOf } from '../../connectors/types.js';
 import type { TemporalGateway } from '../../temporal/gateway.js';
 import { principalOf } from '../auth.js';
 import { timestamp } from '../schemas.js';
@@ -65,7 +66,8 @@ export function collectionRoutes(deps: CollectionDeps): RouteSpec[] {
         const connection = await deps.connections.get(workspaceId, String(req.params.id));
         if (!connection) throw HubError.notFound('No connection with this id in this workspace.');
         const datasets = (req.body as { datasets: string[] }).datasets;
-        const known = deps.registry.source(connection.type)?.datasets ?? {};
+        const connector = deps.registry.source(connection.type);
+        const known = connector ? datasetsOf(connector, connection.config) : {};
         const unknown = datasets.map((d, i) => ({ d, i })).filter(({ d }) => !(d in known));
         if (unknown.length) {
           throw HubError.validation(unknown.map(({ i }) => ({ pointer: `/datasets/${i}`, message: `must be one of: ${Object.keys(known).join(', ')}` })), `${connection.type} has no such dataset.`);

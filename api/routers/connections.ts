@@ -1,5 +1,5 @@
 import type { RouteSpec, JsonSchema } from '../route.js';
-import { HubError } from '../../lib/errors.js';
+import { HubError, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { assertOutboundUrl } from '../../lib/net-guard.js';
 import type { Db } from '../../store/db.js';
@@ -63,12 +63,23 @@ class ConnectorValidators {
       validators = { config: compileFieldValidator(connector.configSchema, '/config'), secrets: compileFieldValidator(connector.secretsSchema, '/secrets') };
       this.cache.set(connector.type, validators);
     }
-    validators.config(config);
-    if (secrets) validators.secrets(secrets);
+    // Every fault at once: config, secrets and URLs are checked before any is reported.
+    const errors: FieldError[] = [];
+    const collect = (check: () => void) => {
+      try {
+        check();
+      } catch (err) {
+        if (!(err instanceof HubError) || !err.extra.errors) throw err;
+        errors.push(...err.extra.errors);
+      }
+    };
+    collect(() => validators.config(config));
+    if (secrets) collect(() => validators.secrets(secrets));
     for (const field of connector.urlFields) {
       const value = config[field];
-      if (typeof value === 'string') assertOutboundUrl(value, { allowPrivateNetworks: this.allowPrivateNetworks, pointer: `/config/${field}` });
+      if (typeof value === 'string') collect(() => assertOutboundUrl(value, { allowPrivateNetworks: this.allowPrivateNetworks, pointer: `/config/${field}` }));
     }
+    if (errors.length) throw HubError.validation(errors, `The ${connector.name} connection is not valid.`);
   }
 }
 
@@ -102,7 +113,7 @@ export function connectionRoutes(deps: ConnectionDeps): RouteSpec[] {
       summary: 'Connect a source system. Secrets are sealed at rest and never returned.',
       body: {
         type: 'object', additionalProperties: false, required: ['name', 'type', 'config'],
-        properties: { name, type: { type: 'string', maxLength: 64 }, config: { type: 'object' }, secrets: { type: 'object', additionalProperties: { type: 'string', maxLength: 20_000 } } },
+        properties: { name, type: { type: 'string', maxLength: 64 }, config: { type: 'object' }, secrets: { type: 'object', maxProperties: 20, description: 'Checked against the connector type’s secrets_schema.' } },
       },
       responses: { 201: { description: 'Created.', schema: connectionView } },
       handler: async (req, res) => {

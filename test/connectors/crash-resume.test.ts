@@ -1,62 +1,100 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOktaSimulator, type OktaSimulator } from '../simulators/index.js';
+import { startAuditComplySimulator, startJamfSimulator, startOktaSimulator } from '../simulators/index.js';
+import type { SimulatorServer } from '../simulators/common/server.js';
 import { eventually, spawnWorker, startTestHub, type TestHub } from '../helpers/hub.js';
 import { createConnection, snapshotRecords } from '../helpers/collect.js';
 
-describe('a worker killed mid-pagination (SIGKILL of a real worker process)', () => {
+interface Case {
+  name: string;
+  start(): Promise<SimulatorServer & Record<string, unknown>>;
+  connection(sim: SimulatorServer & Record<string, unknown>): { type: string; config: object; secrets: object };
+  dataset: string;
+  total: number;
+  /** The list endpoint whose pages are slowed down and counted. */
+  listPath: RegExp;
+  /** The request for the first page of the walk. */
+  isFirstPage(query: URLSearchParams): boolean;
+  idOf(record: Record<string, unknown>): unknown;
+}
+
+const cases: Case[] = [
+  {
+    name: 'okta.users',
+    start: () => startOktaSimulator({ population: { total: 5_000, deprovisioned: 100 }, rateLimit: false }) as never,
+    connection: (sim) => ({ type: 'okta', config: { base_url: sim.url, auth_method: 'api_token', enrich_concurrency: 4 }, secrets: { api_token: sim.apiToken } }),
+    dataset: 'okta.users', total: 5_000, listPath: /^\/api\/v1\/users$/,
+    isFirstPage: (q) => !q.has('after') && !q.has('filter'), idOf: (r) => r.id,
+  },
+  {
+    name: 'jamf.computers',
+    start: () => startJamfSimulator({ fleet: { total: 5_000 } }) as never,
+    connection: (sim) => ({ type: 'jamf', config: { base_url: sim.url, client_id: sim.clientId, page_size: 100 }, secrets: { client_secret: sim.clientSecret } }),
+    dataset: 'jamf.computers', total: 5_000, listPath: /^\/api\/v1\/computers-inventory$/,
+    isFirstPage: (q) => q.get('page') === '0', idOf: (r) => r.id,
+  },
+  {
+    name: 'auditcomply.nonconformances',
+    start: () => startAuditComplySimulator({ counts: { audits: 10, nonconformances: 5_000, tasks: 10 } }) as never,
+    connection: (sim) => ({ type: 'auditcomply', config: { base_url: sim.apiBaseUrl, username: sim.username, page_size: 100 }, secrets: { password: sim.password } }),
+    dataset: 'auditcomply.nonconformances', total: 5_000, listPath: /\/nonconformances\/$/,
+    isFirstPage: (q) => q.get('page') === '1', idOf: (r) => r.nonconformance_id,
+  },
+  {
+    name: 'http (generic, Link header)',
+    start: () => startOktaSimulator({ population: { total: 4_000, deprovisioned: 0 }, rateLimit: false }) as never,
+    connection: (sim) => ({ type: 'http', config: { base_url: sim.url, auth: { type: 'api_key_header', header_name: 'Authorization' }, datasets: [{ name: 'users', path: '/api/v1/users', query: { limit: '200' }, pagination: { type: 'link_header' } }] }, secrets: { api_key: `SSWS ${sim.apiToken}` } }),
+    dataset: 'http.users', total: 4_000, listPath: /^\/api\/v1\/users$/,
+    isFirstPage: (q) => !q.has('after'), idOf: (r) => r.id,
+  },
+];
+
+describe('a worker killed mid-pagination (SIGKILL of a real worker process) resumes without loss or duplicates', () => {
   let t: TestHub;
-  let okta: OktaSimulator;
+  let worker: Awaited<ReturnType<typeof spawnWorker>>;
   beforeAll(async () => {
     // API in this process; workers are separate OS processes sharing PostgreSQL and the blob dir.
     t = await startTestHub({ backend: 'postgres', role: 'api' });
-    okta = await startOktaSimulator({ population: { total: 5_000, deprovisioned: 100 }, rateLimit: false });
+    worker = await spawnWorker(t);
   });
-  afterAll(async () => { await okta?.close(); await t?.stop(); });
+  afterAll(async () => { await worker?.kill(); await t?.stop(); });
 
-  it('resumes from the last stored page on another worker; the snapshot has every record exactly once', async () => {
-    const id = await createConnection(t.call, { type: 'okta', config: { base_url: okta.url, auth_method: 'api_token', enrich_concurrency: 4 }, secrets: { api_token: okta.apiToken } });
-    // Slow pages, so that the kill lands in the middle of the walk.
-    okta.faults.inject({ kind: 'delay', ms: 250 }, 1000, { path: /^\/api\/v1\/users$/ });
-    const first = await spawnWorker(t);
-    const started = await t.call('POST', `/api/v1/connections/${id}/collect?wait=0`, { json: { datasets: ['okta.users'] } });
-    expect(started.status).toBe(202);
-
-    const userPages = () => okta.requests.filter((r) => r.path === '/api/v1/users' && r.status === 200);
-    // Kill once Temporal has recorded progress (a stored part of 2 000 records in the
-    // heartbeat details) and the walk has gone on past it.
-    const client = await t.hub.temporalClient();
-    const handle = client.workflow.getHandle(`collect-${started.body.id}`);
-    await eventually(async () => {
-      const { raw } = await handle.describe();
-      const details = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]?.data;
-      const progress = details ? (JSON.parse(Buffer.from(details).toString()) as { parts: string[] }) : null;
-      return (progress?.parts.length ?? 0) >= 1;
-    }, { timeoutMs: 120_000, intervalMs: 50 });
-    const pagesAtProgress = userPages().length;
-    await eventually(async () => userPages().length >= pagesAtProgress + 2, { timeoutMs: 60_000, intervalMs: 20 });
-    await first.kill();
-    const pagesBeforeKill = userPages().length;
-    expect(pagesBeforeKill).toBeLessThan(25); // 5 000 users = 25 pages: the walk was not finished
-
-    const second = await spawnWorker(t);
+  it.each(cases)('$name', async (c) => {
+    const sim = await c.start();
     try {
+      const id = await createConnection(t.call, c.connection(sim));
+      // Slow pages, so that the kill lands in the middle of the walk.
+      sim.faults.inject({ kind: 'delay', ms: 120 }, 10_000, { path: c.listPath });
+      const started = await t.call('POST', `/api/v1/connections/${id}/collect?wait=0`, { json: { datasets: [c.dataset] } });
+      expect(started.status).toBe(202);
+
+      // Kill once Temporal has recorded progress (a stored part in the heartbeat details)
+      // and the walk has gone on past it.
+      const pages = () => sim.requests.filter((r) => c.listPath.test(r.path) && r.status === 200);
+      const handle = (await t.hub.temporalClient()).workflow.getHandle(`collect-${started.body.id}`);
+      await eventually(async () => {
+        const { raw } = await handle.describe();
+        const details = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]?.data;
+        return details ? (JSON.parse(Buffer.from(details).toString()) as { parts: string[] }).parts.length >= 1 : false;
+      }, { timeoutMs: 120_000, intervalMs: 50 });
+      const pagesAtProgress = pages().length;
+      await eventually(async () => pages().length >= pagesAtProgress + 2, { timeoutMs: 60_000, intervalMs: 20 });
+      await worker.kill();
+      worker = await spawnWorker(t);
+
       const result = await eventually(async () => {
         const res = await t.call('GET', started.headers.get('location')!);
         return res.body.status === 'running' ? null : res.body;
       }, { timeoutMs: 120_000, intervalMs: 250 });
       expect(result.status, result.error ?? '').toBe('succeeded');
-      const snapshot = result.snapshots[0];
-      expect(snapshot.record_count).toBe(5_000);
-      const records = await snapshotRecords<{ id: string }>(t.call, snapshot.id);
-      expect(records).toHaveLength(5_000);
-      expect(new Set(records.map((r) => r.id)).size).toBe(5_000);
-      // Resumed, not restarted: the first page was fetched once, and the pages after the last stored part again.
-      const firstPageFetches = okta.requests.filter((r) => r.path === '/api/v1/users' && !r.query.has('after') && !r.query.has('filter'));
-      expect(firstPageFetches).toHaveLength(1);
-      expect(second.output()).toContain('collection resumes after the last stored page');
-      expect((await t.call('GET', `/api/v1/snapshots/${snapshot.id}?limit=0`)).body.metadata.attempts).toBe(2);
+      const records = await snapshotRecords<Record<string, unknown>>(t.call, result.snapshots[0].id);
+      expect(records).toHaveLength(c.total);
+      expect(new Set(records.map(c.idOf)).size).toBe(c.total);
+      // Resumed, not restarted: the first page was fetched once.
+      expect(sim.requests.filter((r) => c.listPath.test(r.path) && c.isFirstPage(r.query))).toHaveLength(1);
+      expect(worker.output()).toContain('collection resumes after the last stored page');
+      expect((await t.call('GET', `/api/v1/snapshots/${result.snapshots[0].id}?limit=0`)).body.metadata.attempts).toBe(2);
     } finally {
-      await second.kill();
+      await sim.close();
     }
-  }, 240_000);
+  }, 300_000);
 });

@@ -3,7 +3,7 @@
  * the project's own scripts and modules), and the workflow bundle, shared by every test file.
  * `HUB_TEST_SERVICES=none` skips them for pure unit runs.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string | null;
     databaseUrl: string | null;
+    motoUrl: string | null;
     workflowBundleCode: string | null;
   }
 }
@@ -29,6 +30,7 @@ export default async function setup(project: TestProject) {
   if (process.env.HUB_TEST_SERVICES === 'none') {
     project.provide('temporalAddress', null);
     project.provide('databaseUrl', null);
+    project.provide('motoUrl', null);
     project.provide('workflowBundleCode', null);
     return;
   }
@@ -56,10 +58,29 @@ export default async function setup(project: TestProject) {
   }
   project.provide('databaseUrl', databaseUrl);
 
+  // moto in server mode, for the AWS connector (scripts/moto.sh installs it when missing).
+  const motoPort = await freePort();
+  const moto = spawn('bash', [path.join(root, 'scripts/moto.sh'), String(motoPort)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let motoErr = '';
+  moto.stderr.on('data', (c: Buffer) => { motoErr = (motoErr + c.toString()).slice(-2000); });
+  teardown.push(async () => { moto.kill('SIGTERM'); });
+  await waitForHttp(`http://127.0.0.1:${motoPort}/moto-api/`, 120_000).catch((err: Error) => { throw new Error(`moto did not start: ${err.message}\n${motoErr}`); });
+  project.provide('motoUrl', `http://127.0.0.1:${motoPort}`);
+
   const bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: console.warn, error: console.error } });
   project.provide('workflowBundleCode', bundle.code);
 
   return async () => {
     for (const step of teardown.reverse()) await step().catch((err: unknown) => console.error(err));
   };
+}
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await fetch(url).then((r) => r.status < 500, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
