@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { Context, ApplicationFailure } from '@temporalio/activity';
 import type { BlobStore } from '../store/blobs.js';
@@ -71,9 +72,28 @@ function toFailure(err: unknown): never {
 }
 
 export function collectActivities(deps: CollectDeps) {
-  async function writePart(records: JsonValue[]): Promise<string> {
-    const ndjson = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
-    return (await deps.blobs.put(ndjson)).sha256;
+  /**
+   * The snapshot's SHA-256, computed as parts are written so that the final blob needs no
+   * second pass; after a crash the stored parts are hashed once to restore it.
+   */
+  async function snapshotHasher(storedParts: string[]) {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for (const part of storedParts) {
+      for await (const chunk of deps.blobs.stream(part)) {
+        hash.update(chunk as Buffer);
+        bytes += (chunk as Buffer).length;
+      }
+    }
+    return {
+      async writePart(records: JsonValue[]): Promise<string> {
+        const ndjson = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+        hash.update(ndjson);
+        bytes += Buffer.byteLength(ndjson);
+        return (await deps.blobs.put(ndjson)).sha256;
+      },
+      result: () => ({ sha256: hash.digest('hex'), bytes }),
+    };
   }
 
   return {
@@ -109,13 +129,14 @@ export function collectActivities(deps: CollectDeps) {
         sleep: (ms) => ctx.sleep(ms),
       });
 
+      const hasher = await snapshotHasher(progress.parts);
       try {
         let buffer: JsonValue[] = [];
         if (!progress.done) {
           for await (const page of dataset.pages(session, progress.cursor, { since: progress.since, now: new Date(progress.startedAt) })) {
             buffer.push(...page.records);
             if (buffer.length >= PART_RECORDS || page.next === null) {
-              if (buffer.length) progress.parts.push(await writePart(buffer));
+              if (buffer.length) progress.parts.push(await hasher.writePart(buffer));
               progress.count += buffer.length;
               buffer = [];
               progress.cursor = page.next;
@@ -133,10 +154,7 @@ export function collectActivities(deps: CollectDeps) {
         toFailure(err);
       }
 
-      const parts = progress.parts;
-      const ref = await deps.blobs.putStream((async function* () {
-        for (const part of parts) yield* deps.blobs.stream(part);
-      })());
+      const ref = await deps.blobs.concat(progress.parts, hasher.result());
       const snapshot = await deps.snapshots.record({
         id: newId('snap'),
         workspace_id: input.workspaceId,
@@ -146,7 +164,7 @@ export function collectActivities(deps: CollectDeps) {
         bytes: ref.bytes,
         record_count: progress.count,
         collected_at: new Date(progress.startedAt),
-        metadata: { connector: connection.type, since: progress.since, attempts: ctx.info.attempt, parts: parts.length, format: 'ndjson' },
+        metadata: { connector: connection.type, since: progress.since, attempts: ctx.info.attempt, parts: progress.parts.length, format: 'ndjson' },
         collection_key: input.collectionKey,
       });
       log.info({ records: snapshot.record_count, sha256: snapshot.sha256 }, 'snapshot stored');

@@ -1,9 +1,11 @@
 /**
  * `npm run bench [name…]`: every benchmark prints its figures and a ratio against a baseline
- * measured in the same run. Names: api (default: all that exist).
+ * measured in the same run. Names: api, collection, mapping (default: all).
  */
 const benches: Record<string, () => Promise<void>> = {
   api: async () => (await import('./api.js')).runApiBench(),
+  collection: async () => (await import('./collection.js')).runCollectionBench(),
+  mapping: async () => (await import('./mapping.js')).runMappingBench(),
 };
 
 const wanted = process.argv.slice(2);

@@ -4,7 +4,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip, createGzip, gzipSync } from 'node:zlib';
 
 export interface BlobRef {
   /** SHA-256 (hex) of the uncompressed content: the blob's name. */
@@ -57,6 +57,39 @@ export class BlobStore {
       await mkdir(path.dirname(target), { recursive: true });
       await rename(tmp, target);
       return { sha256, bytes };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  /**
+   * One blob whose content is the blobs' contents in order. gzip members concatenate into a
+   * valid gzip stream, so the compressed parts are copied as they are (no recompression).
+   * A caller that hashed the content as it went passes `known`; otherwise the parts are
+   * decompressed once to hash the whole.
+   */
+  async concat(parts: string[], known?: BlobRef): Promise<BlobRef> {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const tmp = path.join(this.root, 'tmp', `${Date.now()}-${randomBytes(6).toString('hex')}.gz`);
+    try {
+      const out = createWriteStream(tmp);
+      for (const part of parts) {
+        const source = this.pathOf(part);
+        await pipeline(createReadStream(source), out, { end: false });
+        if (known) continue;
+        for await (const chunk of createReadStream(source).pipe(createGunzip())) {
+          hash.update(chunk as Buffer);
+          bytes += (chunk as Buffer).length;
+        }
+      }
+      if (parts.length === 0) out.write(gzipSync(Buffer.alloc(0)));
+      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      const ref = known ?? { sha256: hash.digest('hex'), bytes };
+      const target = this.pathOf(ref.sha256);
+      await mkdir(path.dirname(target), { recursive: true });
+      await rename(tmp, target);
+      return ref;
     } finally {
       await rm(tmp, { force: true });
     }

@@ -12,6 +12,7 @@ export interface OktaConfig {
   client_id?: string;
   key_id?: string;
   scopes?: string[];
+  enrich?: boolean;
   enrich_concurrency?: number;
   system_log_initial_days?: number;
 }

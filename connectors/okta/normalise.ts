@@ -23,8 +23,8 @@ export interface OktaRole {
   status?: string;
 }
 
-export function userRecord(user: OktaUser, factors: OktaFactor[], roles: OktaRole[]): JsonValue {
-  const adminRoles = roles.filter((r) => (r.status ?? 'ACTIVE') === 'ACTIVE').map((r) => r.type).sort();
+export function userRecord(user: OktaUser, factors: OktaFactor[] | null, roles: OktaRole[] | null): JsonValue {
+  const adminRoles = (roles ?? []).filter((r) => (r.status ?? 'ACTIVE') === 'ACTIVE').map((r) => r.type).sort();
   return {
     id: user.id,
     login: user.profile?.login ?? '',
@@ -38,9 +38,10 @@ export function userRecord(user: OktaUser, factors: OktaFactor[], roles: OktaRol
     last_login: user.lastLogin ?? null,
     password_changed: user.passwordChanged ?? null,
     // Only an ACTIVE factor protects a sign-in; PENDING_ACTIVATION does not.
-    mfa_enrolled: factors.some((f) => f.status === 'ACTIVE'),
-    mfa_factors: factors.map((f) => ({ id: f.id, type: f.factorType, provider: f.provider, status: f.status })),
-    is_admin: adminRoles.length > 0,
+    // null: not looked up (enrich: false), which is not the same as "none".
+    mfa_enrolled: factors ? factors.some((f) => f.status === 'ACTIVE') : null,
+    mfa_factors: (factors ?? []).map((f) => ({ id: f.id, type: f.factorType, provider: f.provider, status: f.status })),
+    is_admin: roles ? adminRoles.length > 0 : null,
     admin_roles: adminRoles,
   };
 }

@@ -45,7 +45,7 @@ export const oktaDatasets = {
         status_changed: { ...timestamp, description: 'When the status last changed (e.g. when the user was deprovisioned).' },
         last_login: { ...timestamp, description: 'Last successful sign-in; null when the user never signed in.' },
         password_changed: timestamp,
-        mfa_enrolled: { type: 'boolean', description: 'At least one factor is ACTIVE.' },
+        mfa_enrolled: { type: ['boolean', 'null'], description: 'At least one factor is ACTIVE; null when the connection does not look factors up (enrich: false).' },
         mfa_factors: {
           type: 'array',
           items: {
@@ -60,7 +60,7 @@ export const oktaDatasets = {
             },
           },
         },
-        is_admin: { type: 'boolean', description: 'The user holds at least one administrator role.' },
+        is_admin: { type: ['boolean', 'null'], description: 'The user holds at least one administrator role; null when roles are not looked up (enrich: false).' },
         admin_roles: { type: 'array', items: { type: 'string' }, description: 'Role types, e.g. SUPER_ADMIN, ORG_ADMIN.' },
       },
     },

@@ -92,6 +92,14 @@ describe('blob store', () => {
     expect(await readdir(path.join(dir, 'tmp'))).toEqual([]);
     expect(await blobs.has('0'.repeat(64))).toBe(false);
     expect(() => blobs.stream('../../etc/passwd')).toThrow();
+
+    // Concatenated parts: one gzip stream whose content and name are those of the whole.
+    const a = await blobs.put('{"a":1}\n');
+    const b = await blobs.put('{"b":2}\n');
+    const whole = await blobs.concat([a.sha256, b.sha256]);
+    expect((await blobs.get(whole.sha256)).toString()).toBe('{"a":1}\n{"b":2}\n');
+    expect(whole.sha256).toBe((await import('node:crypto')).createHash('sha256').update('{"a":1}\n{"b":2}\n').digest('hex'));
+    expect(await blobs.concat([a.sha256, b.sha256], whole)).toEqual(whole);
     await rm(dir, { recursive: true, force: true });
   });
 });
