@@ -22,7 +22,7 @@ const REPORT_POLL_MS = 2_000;
 const REPORT_MAX_POLLS = 60;
 
 /** SDK errors → what an admin should do about them. */
-function classify(err: unknown, what: string): never {
+export function classify(err: unknown, what: string): never {
   if (err instanceof ConnectorError) throw err;
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
   const name = e.name ?? 'Error';

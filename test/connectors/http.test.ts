@@ -19,6 +19,14 @@ function startTinyApi(): Promise<{ url: string; server: Server; seen: string[] }
       const next = from + 20 < items.length ? String(from + 20) : null;
       return send(200, { data: { items: items.slice(from, from + 20) }, meta: { next } });
     }
+    if (url.pathname === '/v2/limited') {
+      // The first call of each run is throttled for one second.
+      if (!seen.some((s, i) => i < seen.length - 1 && s.startsWith('/v2/limited'))) {
+        res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' });
+        return res.end('{}');
+      }
+      return send(200, [{ id: 'x' }]);
+    }
     if (url.pathname === '/v2/paged') {
       if (auth !== `Basic ${Buffer.from('svc:pw').toString('base64')}`) return send(401, {});
       const page = Number(url.searchParams.get('p'));
@@ -74,6 +82,22 @@ describe('generic JSON API connector (declarative auth and pagination)', () => {
     });
     const result = await collect(t.call, id, ['http.users']);
     expect(result.snapshots[0]!.record_count).toBe(okta.truth().users.listedByDefault);
+  });
+
+  it('waits out a 429 Retry-After, and fails a collection with a wrong token without retrying', async () => {
+    const id = await createConnection(t.call, { type: 'http', config: { base_url: tiny.url, auth: { type: 'none' }, datasets: [{ name: 'limited', path: '/v2/limited' }] } });
+    const before = Date.now();
+    const result = await collect(t.call, id, ['http.limited']);
+    expect(result.status).toBe('succeeded');
+    expect(result.snapshots[0]!.record_count).toBe(1);
+    expect(Date.now() - before).toBeGreaterThanOrEqual(1000);
+
+    const wrong = await createConnection(t.call, { type: 'http', config: { base_url: tiny.url, auth: { type: 'bearer' }, datasets: [{ name: 'items', path: '/v2/items', records_path: '$.data.items' }] }, secrets: { token: 'nope' } });
+    const calls = tiny.seen.length;
+    const failed = await collect(t.call, wrong, ['http.items']);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/HTTP source rejected the credentials \(401\)/);
+    expect(tiny.seen.length - calls).toBe(1);
   });
 
   it('rejects unknown datasets, bad pagination config and a wrong token with pointers and readable errors', async () => {

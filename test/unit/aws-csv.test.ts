@@ -26,3 +26,23 @@ describe('Link header', () => {
     expect(linkUrl(undefined, 'next')).toBeNull();
   });
 });
+
+describe('AWS SDK errors', async () => {
+  const { classify } = await import('../../connectors/aws/index.js');
+  const failure = (name: string, status?: number) => {
+    try {
+      classify(Object.assign(new Error('msg'), { name, $metadata: { httpStatusCode: status } }), 'reading X');
+    } catch (err) {
+      return err as { kind: string; retryable: boolean; message: string };
+    }
+    throw new Error('classify did not throw');
+  };
+
+  it('auth and permission failures are not retried; throttling and 5xx are', () => {
+    expect(failure('InvalidClientTokenId', 403)).toMatchObject({ kind: 'auth', retryable: false });
+    expect(failure('SignatureDoesNotMatch', 403).message).toMatch(/rejected the credentials while reading X/);
+    expect(failure('AccessDenied', 403)).toMatchObject({ kind: 'permission', retryable: false });
+    expect(failure('Throttling', 400)).toMatchObject({ kind: 'rate_limited', retryable: true });
+    expect(failure('ServiceUnavailable', 503)).toMatchObject({ kind: 'unavailable', retryable: true });
+  });
+});
