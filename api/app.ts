@@ -18,6 +18,8 @@ import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { OutboundHttp } from '../connectors/http-client.js';
 import { collectionRoutes } from './routers/collections.js';
 import { connectionRoutes } from './routers/connections.js';
+import { mappingRoutes } from './routers/mappings.js';
+import { SnapshotCache } from '../store/snapshot-cache.js';
 import { apiKeyRoutes } from './routers/api-keys.js';
 import { diagnosticsRoutes } from './routers/diagnostics.js';
 import { healthRoutes } from './routers/health.js';
@@ -93,6 +95,7 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
     ...diagnosticsRoutes({ diagnostics: deps.stores.diagnostics, temporal: deps.temporal }),
     ...connectionRoutes({ ...deps.stores, db: deps.db, registry: deps.registry, http: deps.http, logger: deps.logger, allowPrivateNetworks: deps.allowPrivateNetworks }),
     ...collectionRoutes({ ...deps.stores, blobs: deps.blobs, registry: deps.registry, temporal: deps.temporal }),
+    ...mappingRoutes({ ...deps.stores, snapshotCache: new SnapshotCache(deps.blobs) }),
   );
 
   app.use(requestId);

@@ -5,6 +5,7 @@ import { ConnectionStore } from './connections.js';
 import type { Db } from './db.js';
 import { DiagnosticStore } from './diagnostics.js';
 import { IdempotencyStore } from './idempotency.js';
+import { MappingStore } from './mappings.js';
 import { SecretStore } from './secrets.js';
 import { SnapshotStore } from './snapshots.js';
 import { WorkspaceStore } from './workspaces.js';
@@ -20,6 +21,7 @@ export function createStores(db: Db, sealer: SecretSealer) {
     connections: new ConnectionStore(db),
     snapshots: new SnapshotStore(db),
     collections: new CollectionStore(db),
+    mappings: new MappingStore(db),
   };
 }
 

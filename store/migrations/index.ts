@@ -121,5 +121,34 @@ export const migrations: Migration[] = [
       CREATE INDEX collections_workspace ON collections (workspace_id, id);
     `,
   },
-];
+  {
+    version: 3,
+    name: 'mapping-sets',
+    sql: `
+      CREATE TABLE mappings (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        name text NOT NULL,
+        description text,
+        latest_version integer NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        -- kept, not removed: evidence and jobs may still name its versions
+        deleted_at timestamptz
+      );
+      CREATE INDEX mappings_workspace ON mappings (workspace_id, id);
 
+      -- Versions are immutable: a change or a restore writes the next one.
+      CREATE TABLE mapping_versions (
+        mapping_id text NOT NULL REFERENCES mappings(id),
+        version integer NOT NULL,
+        rules jsonb NOT NULL,
+        pack text,
+        restored_from integer,
+        created_by text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (mapping_id, version)
+      );
+    `,
+  },
+];

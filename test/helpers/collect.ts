@@ -10,7 +10,7 @@ export async function createConnection(call: ApiCaller, body: { name?: string; t
 }
 
 /** Runs POST /connections/:id/collect and polls until the collection ends. */
-export async function collect(call: ApiCaller, connectionId: string, datasets: string[]): Promise<{ status: string; error: string | null; snapshots: { id: string; dataset: string; record_count: number; sha256: string }[] }> {
+export async function collect(call: ApiCaller, connectionId: string, datasets: string[]): Promise<{ id: string; status: string; error: string | null; snapshots: { id: string; dataset: string; record_count: number; sha256: string }[] }> {
   const started = await call('POST', `/api/v1/connections/${connectionId}/collect?wait=30`, { json: { datasets } });
   expect([200, 202], started.text).toContain(started.status);
   if (started.status === 200) return started.body;

@@ -1,0 +1,244 @@
+import type { RouteSpec, JsonSchema } from '../route.js';
+import { HubError, type FieldError } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import { compileRules, evaluate, mappingRulesSchema, validateMappingDocument, type CompiledMapping } from '../../mappings/engine.js';
+import { getPack, listPacks, mergeWithPack } from '../../mappings/packs.js';
+import type { Rule, RuleOverride } from '../../mappings/types.js';
+import type { CollectionStore } from '../../store/collections.js';
+import type { MappingSet, MappingStore, MappingVersion } from '../../store/mappings.js';
+import type { SnapshotCache } from '../../store/snapshot-cache.js';
+import type { SnapshotStore } from '../../store/snapshots.js';
+import { principalOf } from '../auth.js';
+import { listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
+
+export interface MappingDeps {
+  mappings: MappingStore;
+  snapshots: SnapshotStore;
+  collections: CollectionStore;
+  snapshotCache: SnapshotCache;
+}
+
+const rulesField: JsonSchema = {
+  type: 'array', maxItems: 500, items: { type: 'object' },
+  description: 'Mapping rules; their grammar is the JSON Schema at GET /api/v1/mappings/rule-schema.',
+};
+const mappingView: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, name: { type: 'string' }, description: { type: ['string', 'null'] }, version: { type: 'integer' },
+    pack: { type: ['string', 'null'] }, restored_from: { type: ['integer', 'null'] }, rules: { type: 'array' }, created_at: timestamp, updated_at: timestamp,
+  },
+};
+const versionView: JsonSchema = {
+  type: 'object',
+  properties: { version: { type: 'integer' }, pack: { type: ['string', 'null'] }, restored_from: { type: ['integer', 'null'] }, created_by: { type: ['string', 'null'] }, created_at: timestamp },
+};
+
+/** Rules as the engine sees them: 400 with pointers into the request when they do not compile. */
+function checkRules(rules: unknown[], pointerPrefix = ''): CompiledMapping {
+  const errors: FieldError[] = validateMappingDocument({ rules }).map((e) => ({ ...e, pointer: pointerPrefix + e.pointer }));
+  if (errors.length) throw HubError.validation(errors, 'The mapping rules are not valid.');
+  return compileRules({ rules });
+}
+
+function view(set: MappingSet, version: MappingVersion) {
+  return {
+    id: set.id, name: set.name, description: set.description, version: version.version, pack: version.pack,
+    restored_from: version.restored_from, rules: version.rules, created_at: set.created_at, updated_at: set.updated_at,
+  };
+}
+
+function parseVersion(raw: unknown): number {
+  const version = Number(raw);
+  if (!Number.isInteger(version) || version < 1) throw HubError.notFound('Versions are numbered from 1.');
+  return version;
+}
+
+export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
+  const mustGet = async (workspaceId: string, id: string) => {
+    const set = await deps.mappings.get(workspaceId, id);
+    if (!set) throw HubError.notFound('No mapping set with this id in this workspace.');
+    return set;
+  };
+  const mustGetVersion = async (set: MappingSet, version: number) => {
+    const found = await deps.mappings.version(set.id, version);
+    if (!found) throw HubError.notFound(`Mapping ${set.id} has versions 1 to ${set.latest_version}.`);
+    return found;
+  };
+
+  /** The datasets a preview runs on: inline data, or snapshots (by id or of a collection). */
+  async function previewData(workspaceId: string, body: { data?: Record<string, unknown>; snapshot_ids?: string[]; collection_id?: string }): Promise<Record<string, unknown>> {
+    if (body.data) return body.data;
+    let ids = body.snapshot_ids ?? [];
+    if (body.collection_id) {
+      const collection = await deps.collections.get(workspaceId, body.collection_id);
+      if (!collection) throw HubError.validation([{ pointer: '/collection_id', message: 'no such collection in this workspace' }]);
+      ids = collection.snapshot_ids;
+    }
+    const snapshots = await deps.snapshots.getMany(workspaceId, ids);
+    const missing = ids.filter((id) => !snapshots.some((s) => s.id === id));
+    if (missing.length) throw HubError.validation(missing.map((id) => ({ pointer: `/snapshot_ids/${ids.indexOf(id)}`, message: 'no such snapshot in this workspace' })));
+    const data: Record<string, unknown> = {};
+    for (const snapshot of snapshots) data[snapshot.dataset] = await deps.snapshotCache.records(snapshot.sha256);
+    return data;
+  }
+
+  return [
+    {
+      method: 'get', path: '/api/v1/mappings/rule-schema', operationId: 'getMappingRuleSchema', tag: 'mappings', auth: 'config:read',
+      summary: 'The JSON Schema (2020-12) of a mapping’s rules, for editors and GitOps validation.',
+      responses: { 200: { description: 'The schema.', schema: { type: 'object' } } },
+      handler: (_req, res) => { res.json(mappingRulesSchema); },
+    },
+    {
+      method: 'get', path: '/api/v1/mapping-packs', operationId: 'listMappingPacks', tag: 'mappings', auth: 'config:read',
+      summary: 'The built-in rule packs (Okta, AWS CIS, Jamf, AuditComply), each rule citing the control it evidences.',
+      responses: { 200: { description: 'All packs.', schema: { type: 'object', properties: { data: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, rules: { type: 'array' } } } } } } } },
+      handler: (_req, res) => { res.json({ data: listPacks() }); },
+    },
+    {
+      method: 'post', path: '/api/v1/mappings', operationId: 'createMapping', tag: 'mappings', auth: 'config:write', idempotent: true,
+      summary: 'Create a mapping set (version 1) from rules, or from a pack with overrides by rule id.',
+      body: {
+        type: 'object', additionalProperties: false, required: ['name'],
+        properties: {
+          name, description: { type: 'string', maxLength: 2000 }, rules: rulesField,
+          pack: { type: 'string', description: 'Start from this built-in pack (GET /api/v1/mapping-packs).' },
+          overrides: { type: 'array', maxItems: 500, items: { type: 'object', required: ['id'] }, description: 'With `pack`: rule fields to replace by rule id; `enabled: false` drops a rule; unknown ids add rules.' },
+        },
+      },
+      responses: { 201: { description: 'Created.', schema: mappingView } },
+      handler: async (req, res) => {
+        const { workspaceId, keyId } = principalOf(res);
+        const body = req.body as { name: string; description?: string; rules?: unknown[]; pack?: string; overrides?: RuleOverride[] };
+        if ((body.rules === undefined) === (body.pack === undefined)) {
+          throw HubError.validation([{ pointer: body.rules ? '/pack' : '/rules', message: 'give either rules or a pack (with optional overrides)' }]);
+        }
+        if (body.overrides && !body.pack) throw HubError.validation([{ pointer: '/overrides', message: 'overrides apply to a pack' }]);
+        let rules = body.rules;
+        if (body.pack) {
+          const pack = getPack(body.pack);
+          if (!pack) throw HubError.validation([{ pointer: '/pack', message: `must be one of: ${listPacks().map((p) => p.id).join(', ')}` }]);
+          rules = mergeWithPack(pack.rules as Rule[], body.overrides ?? []);
+        }
+        checkRules(rules!);
+        const { set, version } = await deps.mappings.create({ id: newId('map'), workspaceId, name: body.name, description: body.description, rules: rules!, pack: body.pack, createdBy: keyId });
+        res.status(201).location(`/api/v1/mappings/${set.id}`).json(view(set, version));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/mappings', operationId: 'listMappings', tag: 'mappings', auth: 'config:read',
+      summary: 'List mapping sets (latest versions, without rules).', query: pageQuery,
+      responses: { 200: { description: 'A page of mapping sets.', schema: listOf(mappingView) } },
+      handler: async (_req, res) => {
+        const page = await deps.mappings.list(principalOf(res).workspaceId, pageRequest(res));
+        res.json({ data: page.data.map((s) => ({ id: s.id, name: s.name, description: s.description, version: s.latest_version, created_at: s.created_at, updated_at: s.updated_at })), next_cursor: page.next_cursor });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/mappings/:id', operationId: 'getMapping', tag: 'mappings', auth: 'config:read',
+      summary: 'A mapping set at its latest version.',
+      responses: { 200: { description: 'The mapping set.', schema: mappingView } },
+      handler: async (req, res) => {
+        const set = await mustGet(principalOf(res).workspaceId, String(req.params.id));
+        res.json(view(set, await mustGetVersion(set, set.latest_version)));
+      },
+    },
+    {
+      method: 'put', path: '/api/v1/mappings/:id', operationId: 'updateMapping', tag: 'mappings', auth: 'config:write',
+      summary: 'Save new rules as the next immutable version (n + 1); earlier versions stay readable.',
+      body: { type: 'object', additionalProperties: false, required: ['rules'], properties: { rules: rulesField, name, description: { type: 'string', maxLength: 2000 } } },
+      responses: { 200: { description: 'The new version.', schema: mappingView } },
+      handler: async (req, res) => {
+        const { workspaceId, keyId } = principalOf(res);
+        const body = req.body as { rules: unknown[]; name?: string; description?: string };
+        await mustGet(workspaceId, String(req.params.id));
+        checkRules(body.rules);
+        const saved = await deps.mappings.append(workspaceId, String(req.params.id), { rules: body.rules, createdBy: keyId, name: body.name, description: body.description });
+        if (!saved) throw HubError.notFound('No mapping set with this id in this workspace.');
+        res.json(view(saved.set, saved.version));
+      },
+    },
+    {
+      method: 'delete', path: '/api/v1/mappings/:id', operationId: 'deleteMapping', tag: 'mappings', auth: 'config:write',
+      summary: 'Delete a mapping set (its versions are kept for the evidence that cites them).',
+      responses: { 204: { description: 'Deleted.' } },
+      handler: async (req, res) => {
+        if (!(await deps.mappings.delete(principalOf(res).workspaceId, String(req.params.id)))) throw HubError.notFound('No mapping set with this id in this workspace.');
+        res.status(204).end();
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/mappings/:id/versions', operationId: 'listMappingVersions', tag: 'mappings', auth: 'config:read',
+      summary: 'Every version of a mapping set, newest first.',
+      responses: { 200: { description: 'The versions.', schema: { type: 'object', properties: { data: { type: 'array', items: versionView } } } } },
+      handler: async (req, res) => {
+        const set = await mustGet(principalOf(res).workspaceId, String(req.params.id));
+        res.json({ data: (await deps.mappings.versions(set.id)).map(({ mapping_id: _id, ...v }) => v) });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/mappings/:id/versions/:version', operationId: 'getMappingVersion', tag: 'mappings', auth: 'config:read',
+      summary: 'One version of a mapping set, with its rules.',
+      responses: { 200: { description: 'The version.', schema: mappingView } },
+      handler: async (req, res) => {
+        const set = await mustGet(principalOf(res).workspaceId, String(req.params.id));
+        res.json(view(set, await mustGetVersion(set, parseVersion(req.params.version))));
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/mappings/:id/versions/:version/restore', operationId: 'restoreMappingVersion', tag: 'mappings', auth: 'config:write',
+      summary: 'Make an old version’s rules the newest version again (as version n + 1; history is kept).',
+      responses: { 201: { description: 'The new version.', schema: mappingView } },
+      handler: async (req, res) => {
+        const { workspaceId, keyId } = principalOf(res);
+        const set = await mustGet(workspaceId, String(req.params.id));
+        const old = await mustGetVersion(set, parseVersion(req.params.version));
+        const saved = await deps.mappings.append(workspaceId, set.id, { rules: old.rules, pack: old.pack, restoredFrom: old.version, createdBy: keyId });
+        if (!saved) throw HubError.notFound('No mapping set with this id in this workspace.');
+        res.status(201).location(`/api/v1/mappings/${set.id}/versions/${saved.version.version}`).json(view(saved.set, saved.version));
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/mappings/preview', operationId: 'previewMapping', tag: 'mappings', auth: 'config:read',
+      summary: 'What rules produce on sample data or collected snapshots, with no side effect.',
+      description: 'Rules inline (`rules`) or stored (`mapping_id`, optional `version`); data inline (`data`, keyed by dataset name), or snapshots (`snapshot_ids`, or `collection_id` for all of a collection’s). Snapshots are cached in memory, so previewing on every keystroke re-reads nothing.',
+      body: {
+        type: 'object', additionalProperties: false,
+        properties: {
+          rules: rulesField,
+          mapping_id: { type: 'string' },
+          version: { type: 'integer', minimum: 1 },
+          data: { type: 'object', additionalProperties: { type: 'array' }, description: 'Records by dataset name, e.g. {"okta.users": [...]}.' },
+          snapshot_ids: { type: 'array', maxItems: 50, items: { type: 'string' } },
+          collection_id: { type: 'string' },
+          now: { type: 'string', format: 'date-time', description: 'The evaluation time (default: now), for age thresholds.' },
+        },
+      },
+      responses: { 200: { description: 'Evidence items, rule errors and per-rule counts.', schema: { type: 'object', properties: { evidence: { type: 'array' }, errors: { type: 'array' }, stats: { type: 'array' } } } } },
+      handler: async (req, res) => {
+        const { workspaceId } = principalOf(res);
+        const body = req.body as { rules?: unknown[]; mapping_id?: string; version?: number; data?: Record<string, unknown>; snapshot_ids?: string[]; collection_id?: string; now?: string };
+        const ruleSources = [body.rules, body.mapping_id].filter((v) => v !== undefined).length;
+        const dataSources = [body.data, body.snapshot_ids, body.collection_id].filter((v) => v !== undefined).length;
+        const problems: FieldError[] = [];
+        if (ruleSources !== 1) problems.push({ pointer: '/rules', message: 'give either rules or mapping_id' });
+        if (dataSources !== 1) problems.push({ pointer: '/data', message: 'give one of data, snapshot_ids or collection_id' });
+        if (problems.length) throw HubError.validation(problems);
+        let mapping: CompiledMapping;
+        if (body.mapping_id) {
+          const set = await deps.mappings.get(workspaceId, body.mapping_id);
+          if (!set) throw HubError.validation([{ pointer: '/mapping_id', message: 'no such mapping set in this workspace' }]);
+          const version = await deps.mappings.version(set.id, body.version ?? set.latest_version);
+          if (!version) throw HubError.validation([{ pointer: '/version', message: `must be between 1 and ${set.latest_version}` }]);
+          mapping = compileRules({ rules: version.rules });
+        } else {
+          mapping = checkRules(body.rules!);
+        }
+        const data = await previewData(workspaceId, body);
+        const result = evaluate(mapping, data, { now: body.now ? new Date(body.now) : new Date() });
+        res.json(result);
+      },
+    },
+  ];
+}
