@@ -1,4 +1,6 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, FormData, request, type Dispatcher } from 'undici';
+
+export { FormData };
 import { assertOutboundUrl, guardedLookup } from '../lib/net-guard.js';
 import { ConnectorError } from './errors.js';
 
@@ -12,7 +14,7 @@ export interface HttpResponse {
 export interface HttpRequest {
   method?: Dispatcher.HttpMethod;
   headers?: Record<string, string>;
-  body?: string | Buffer;
+  body?: string | Buffer | FormData;
   signal?: AbortSignal;
   /** What the call is for, used in error messages ("listing users"). */
   what: string;

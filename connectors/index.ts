@@ -1,5 +1,7 @@
 import { ConnectorRegistry } from './registry.js';
 import { auditcomplyConnector } from './auditcomply/index.js';
+import { audigydConnector } from './audigyd/index.js';
+import { auditdexConnector } from './auditdex/index.js';
 import { awsConnector } from './aws/index.js';
 import { httpConnector } from './http/index.js';
 import { jamfConnector } from './jamf/index.js';
@@ -7,5 +9,5 @@ import { oktaConnector } from './okta/index.js';
 
 /** Every connector the hub ships. Add a connector by adding its folder and one entry here. */
 export function builtInConnectors(): ConnectorRegistry {
-  return new ConnectorRegistry([oktaConnector, awsConnector, jamfConnector, auditcomplyConnector, httpConnector]);
+  return new ConnectorRegistry([oktaConnector, awsConnector, jamfConnector, auditcomplyConnector, httpConnector], [audigydConnector, auditdexConnector]);
 }

@@ -62,3 +62,45 @@ export interface SourceConnector<Session = unknown> {
 export function datasetsOf<S>(connector: SourceConnector<S>, config: Record<string, unknown>): Record<string, DatasetDefinition<S>> {
   return { ...connector.datasets, ...connector.configuredDatasets?.(config) };
 }
+
+/** One evidence item as a destination receives it; the same values on every retry. */
+export interface DeliveryItem {
+  evidence_id: string;
+  rule_id: string | null;
+  control_ref: string;
+  question_match: string | null;
+  question_id: string | null;
+  title: string;
+  source: string;
+  result: 'pass' | 'fail' | 'info';
+  payload: Record<string, unknown>;
+  payload_sha256: string;
+  collected_at: string;
+  allow_multiple: boolean;
+  /** Stable per item: sent as Idempotency-Key where the destination accepts one. */
+  idempotency_key: string;
+}
+
+export type DeliveryOutcome =
+  | { status: 'delivered'; destination_ids: string[]; detail?: JsonValue }
+  | { status: 'rejected'; error: string; http_status: number | null }
+  | { status: 'ambiguous'; error: string; candidates: JsonValue[] };
+
+/**
+ * A GRC platform evidence is delivered to. `deliver` answers delivered, rejected (a 4xx the
+ * destination will answer again: not retried) or ambiguous, and throws a retryable
+ * ConnectorError for what may pass (429, 5xx, timeouts), which Temporal retries.
+ */
+export interface DestinationConnector<Session = unknown> {
+  type: string;
+  name: string;
+  description: string;
+  configSchema: JsonSchema;
+  secretsSchema: JsonSchema;
+  /** The schema of a job's `target` (e.g. `{assessment_id}`). */
+  targetSchema: JsonSchema;
+  urlFields: string[];
+  open(context: ConnectorContext): Session;
+  test(session: Session): Promise<void>;
+  deliver(session: Session, item: DeliveryItem, target: Record<string, unknown>): Promise<DeliveryOutcome>;
+}

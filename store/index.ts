@@ -19,6 +19,7 @@ export function createStores(db: Db, sealer: SecretSealer) {
     diagnostics: new DiagnosticStore(db),
     secrets: new SecretStore(db, sealer),
     connections: new ConnectionStore(db),
+    destinations: new ConnectionStore(db, 'destinations'),
     snapshots: new SnapshotStore(db),
     collections: new CollectionStore(db),
     mappings: new MappingStore(db),

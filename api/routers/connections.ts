@@ -16,11 +16,28 @@ import { compileFieldValidator } from '../validation.js';
 export interface ConnectionDeps {
   db: Db;
   connections: ConnectionStore;
+  destinations: ConnectionStore;
   secrets: SecretStore;
   registry: ConnectorRegistry;
   http: OutboundHttp;
   logger: Logger;
   allowPrivateNetworks: boolean;
+}
+
+/** What the routes need to know of a connector, source or destination alike. */
+type Configurable = Pick<AnySourceConnector, 'type' | 'name' | 'configSchema' | 'secretsSchema' | 'urlFields' | 'open' | 'test'>;
+
+/** Sources (`/connections`) and destinations (`/destinations`) share their whole API shape. */
+interface ResourceKind {
+  path: string;
+  noun: string;
+  tag: string;
+  ownerType: 'connection' | 'destination';
+  idPrefix: string;
+  operation: string;
+  store: ConnectionStore;
+  lookup: (type: string) => Configurable | undefined;
+  all: () => Configurable[];
 }
 
 const connectionView: JsonSchema = {
@@ -46,18 +63,18 @@ const testResult: JsonSchema = {
 class ConnectorValidators {
   private readonly cache = new Map<string, { config: (v: unknown) => void; secrets: (v: unknown) => void }>();
 
-  constructor(private readonly registry: ConnectorRegistry, private readonly allowPrivateNetworks: boolean) {}
+  constructor(private readonly kind: ResourceKind, private readonly allowPrivateNetworks: boolean) {}
 
-  connector(type: string): AnySourceConnector {
-    const connector = this.registry.source(type);
+  connector(type: string): Configurable {
+    const connector = this.kind.lookup(type);
     if (!connector) {
-      const known = this.registry.listSources().map((c) => c.type).join(', ');
+      const known = this.kind.all().map((c) => c.type).join(', ');
       throw HubError.validation([{ pointer: '/type', message: `must be one of: ${known}` }], `Unknown connection type "${type}".`);
     }
     return connector;
   }
 
-  check(connector: AnySourceConnector, config: Record<string, unknown>, secrets: Record<string, unknown> | undefined): void {
+  check(connector: Configurable, config: Record<string, unknown>, secrets: Record<string, unknown> | undefined): void {
     let validators = this.cache.get(connector.type);
     if (!validators) {
       validators = { config: compileFieldValidator(connector.configSchema, '/config'), secrets: compileFieldValidator(connector.secretsSchema, '/secrets') };
@@ -94,23 +111,64 @@ function mergePatch(target: Record<string, unknown>, patch: Record<string, unkno
 }
 
 export function connectionRoutes(deps: ConnectionDeps): RouteSpec[] {
-  const validators = new ConnectorValidators(deps.registry, deps.allowPrivateNetworks);
-  const owner = (workspaceId: string, id: string) => ({ workspaceId, type: 'connection', id });
+  const sources: ResourceKind = {
+    path: '/api/v1/connections', noun: 'connection', tag: 'connections', ownerType: 'connection', idPrefix: 'conn', operation: 'Connection',
+    store: deps.connections, lookup: (type) => deps.registry.source(type), all: () => deps.registry.listSources(),
+  };
+  const destinations: ResourceKind = {
+    path: '/api/v1/destinations', noun: 'destination', tag: 'destinations', ownerType: 'destination', idPrefix: 'dest', operation: 'Destination',
+    store: deps.destinations, lookup: (type) => deps.registry.destination(type), all: () => deps.registry.listDestinations(),
+  };
+  return [
+    ...resourceRoutes(deps, sources),
+    ...resourceRoutes(deps, destinations),
+    {
+      method: 'get', path: '/api/v1/connectors', operationId: 'listConnectors', tag: 'connections', auth: 'config:read',
+      summary: 'The source connector types: config and secret schemas, and datasets with their record schemas.',
+      responses: { 200: { description: 'All source types.', schema: { type: 'object', properties: { data: { type: 'array' } } } } },
+      handler: (_req, res) => {
+        res.json({
+          data: deps.registry.listSources().map((c) => ({
+            type: c.type, name: c.name, description: c.description, config_schema: c.configSchema, secrets_schema: c.secretsSchema,
+            datasets: Object.entries(c.datasets).map(([datasetName, d]) => ({ name: datasetName, description: d.description, record_schema: d.record_schema })),
+          })),
+        });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/destination-types', operationId: 'listDestinationTypes', tag: 'destinations', auth: 'config:read',
+      summary: 'The destination types: config, secret and job target schemas.',
+      responses: { 200: { description: 'All destination types.', schema: { type: 'object', properties: { data: { type: 'array' } } } } },
+      handler: (_req, res) => {
+        res.json({
+          data: deps.registry.listDestinations().map((c) => ({
+            type: c.type, name: c.name, description: c.description, config_schema: c.configSchema, secrets_schema: c.secretsSchema, target_schema: c.targetSchema,
+          })),
+        });
+      },
+    },
+  ];
+}
+
+function resourceRoutes(deps: ConnectionDeps, kind: ResourceKind): RouteSpec[] {
+  const validators = new ConnectorValidators(kind, deps.allowPrivateNetworks);
+  const { path, noun, tag, operation } = kind;
+  const owner = (workspaceId: string, id: string) => ({ workspaceId, type: kind.ownerType, id });
   const view = async (c: Connection) => ({
     id: c.id, name: c.name, type: c.type, config: c.config,
     secret_fields: await deps.secrets.names(owner(c.workspace_id, c.id)),
     created_at: c.created_at, updated_at: c.updated_at,
   });
   const mustGet = async (workspaceId: string, id: string) => {
-    const connection = await deps.connections.get(workspaceId, id);
-    if (!connection) throw HubError.notFound('No connection with this id in this workspace.');
+    const connection = await kind.store.get(workspaceId, id);
+    if (!connection) throw HubError.notFound(`No ${noun} with this id in this workspace.`);
     return connection;
   };
 
   return [
     {
-      method: 'post', path: '/api/v1/connections', operationId: 'createConnection', tag: 'connections', auth: 'config:write', idempotent: true,
-      summary: 'Connect a source system. Secrets are sealed at rest and never returned.',
+      method: 'post', path: path, operationId: `create${operation}`, tag, auth: 'config:write', idempotent: true,
+      summary: `Create a ${noun}. Secrets are sealed at rest and never returned.`,
       body: {
         type: 'object', additionalProperties: false, required: ['name', 'type', 'config'],
         properties: { name, type: { type: 'string', maxLength: 64 }, config: { type: 'object' }, secrets: { type: 'object', maxProperties: 20, description: 'Checked against the connector type’s secrets_schema.' } },
@@ -121,34 +179,34 @@ export function connectionRoutes(deps: ConnectionDeps): RouteSpec[] {
         const body = req.body as { name: string; type: string; config: Record<string, unknown>; secrets?: Record<string, string> };
         const connector = validators.connector(body.type);
         validators.check(connector, body.config, body.secrets ?? {});
-        const id = newId('conn');
+        const id = newId(kind.idPrefix);
         const created = await deps.db.transaction(async (tx) => {
-          const connection = await deps.connections.insert({ id, workspaceId, name: body.name, type: body.type, config: body.config }, tx);
+          const connection = await kind.store.insert({ id, workspaceId, name: body.name, type: body.type, config: body.config }, tx);
           await deps.secrets.put(owner(workspaceId, id), body.secrets ?? {}, tx);
           return connection;
         });
-        res.status(201).location(`/api/v1/connections/${id}`).json(await view(created));
+        res.status(201).location(`${path}/${id}`).json(await view(created));
       },
     },
     {
-      method: 'get', path: '/api/v1/connections', operationId: 'listConnections', tag: 'connections', auth: 'config:read',
-      summary: 'List connections.',
+      method: 'get', path: path, operationId: `list${operation}s`, tag, auth: 'config:read',
+      summary: `List ${noun}s.`,
       query: { type: 'object', properties: { ...(pageQuery.properties as object), type: { type: 'string' } } },
       responses: { 200: { description: 'A page of connections.', schema: listOf(connectionView) } },
       handler: async (_req, res) => {
         const query = res.locals.query as { type?: string };
-        const page = await deps.connections.list(principalOf(res).workspaceId, pageRequest(res), query.type);
+        const page = await kind.store.list(principalOf(res).workspaceId, pageRequest(res), query.type);
         res.json({ data: await Promise.all(page.data.map(view)), next_cursor: page.next_cursor });
       },
     },
     {
-      method: 'get', path: '/api/v1/connections/:id', operationId: 'getConnection', tag: 'connections', auth: 'config:read',
-      summary: 'Get a connection (secret names only).',
+      method: 'get', path: `${path}/:id`, operationId: `get${operation}`, tag, auth: 'config:read',
+      summary: `Get a ${noun} (secret names only).`,
       responses: { 200: { description: 'The connection.', schema: connectionView } },
       handler: async (req, res) => { res.json(await view(await mustGet(principalOf(res).workspaceId, String(req.params.id)))); },
     },
     {
-      method: 'patch', path: '/api/v1/connections/:id', operationId: 'updateConnection', tag: 'connections', auth: 'config:write',
+      method: 'patch', path: `${path}/:id`, operationId: `update${operation}`, tag, auth: 'config:write',
       summary: 'Change the name, config (merge; null removes a field) or secrets (given ones replaced; null removes).',
       body: {
         type: 'object', additionalProperties: false, minProperties: 1,
@@ -164,31 +222,31 @@ export function connectionRoutes(deps: ConnectionDeps): RouteSpec[] {
         const setSecrets = Object.fromEntries(Object.entries(body.secrets ?? {}).filter(([, v]) => v !== null)) as Record<string, string>;
         validators.check(connector, config, setSecrets);
         const updated = await deps.db.transaction(async (tx) => {
-          const row = await deps.connections.update(workspaceId, existing.id, { name: body.name, config: body.config ? config : undefined }, tx);
+          const row = await kind.store.update(workspaceId, existing.id, { name: body.name, config: body.config ? config : undefined }, tx);
           await deps.secrets.put(owner(workspaceId, existing.id), setSecrets, tx);
           const removed = Object.entries(body.secrets ?? {}).filter(([, v]) => v === null).map(([k]) => k);
-          if (removed.length) await tx.query('DELETE FROM secrets WHERE workspace_id = $1 AND owner_type = $2 AND owner_id = $3 AND name = ANY($4)', [workspaceId, 'connection', existing.id, removed]);
+          if (removed.length) await tx.query('DELETE FROM secrets WHERE workspace_id = $1 AND owner_type = $2 AND owner_id = $3 AND name = ANY($4)', [workspaceId, kind.ownerType, existing.id, removed]);
           return row!;
         });
         res.json(await view(updated));
       },
     },
     {
-      method: 'delete', path: '/api/v1/connections/:id', operationId: 'deleteConnection', tag: 'connections', auth: 'config:write',
-      summary: 'Delete a connection and its secrets.',
+      method: 'delete', path: `${path}/:id`, operationId: `delete${operation}`, tag, auth: 'config:write',
+      summary: `Delete a ${noun} and its secrets.`,
       responses: { 204: { description: 'Deleted.' } },
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const existing = await mustGet(workspaceId, String(req.params.id));
         await deps.db.transaction(async (tx) => {
           await deps.secrets.remove(owner(workspaceId, existing.id), tx);
-          await deps.connections.delete(workspaceId, existing.id, tx);
+          await kind.store.delete(workspaceId, existing.id, tx);
         });
         res.status(204).end();
       },
     },
     {
-      method: 'post', path: '/api/v1/connections/:id/test', operationId: 'testConnection', tag: 'connections', auth: 'config:read',
+      method: 'post', path: `${path}/:id/test`, operationId: `test${operation}`, tag, auth: 'config:read',
       summary: 'Make one cheap authenticated call and say exactly what is wrong, if anything.',
       responses: { 200: { description: '`ok: true`, or `ok: false` with the reason (bad token, wrong URL, missing permission…).', schema: testResult } },
       handler: async (req, res) => {
@@ -202,7 +260,7 @@ export function connectionRoutes(deps: ConnectionDeps): RouteSpec[] {
           const session = connector.open({
             config: connection.config,
             secrets: await deps.secrets.get(owner(workspaceId, connection.id)),
-            http: deps.http, log: deps.logger.child({ connection_id: connection.id }), signal: controller.signal,
+            http: deps.http, log: deps.logger.child({ [`${noun}_id`]: connection.id }), signal: controller.signal,
             heartbeat: () => undefined,
             // A connection test answers a person: it does not wait out a long rate-limit window.
             sleep: (ms) => (ms > 5_000 ? Promise.reject(new ConnectorError('rate_limited', `${connector.name} is rate limiting this connection; try again in ${Math.ceil(ms / 1000)} s.`)) : new Promise((r) => setTimeout(r, ms))),
@@ -218,19 +276,6 @@ export function connectionRoutes(deps: ConnectionDeps): RouteSpec[] {
         } finally {
           clearTimeout(timer);
         }
-      },
-    },
-    {
-      method: 'get', path: '/api/v1/connectors', operationId: 'listConnectors', tag: 'connections', auth: 'config:read',
-      summary: 'The connector types: config and secret schemas, and datasets with their record schemas.',
-      responses: { 200: { description: 'All connector types.', schema: { type: 'object', properties: { data: { type: 'array' } } } } },
-      handler: (_req, res) => {
-        res.json({
-          data: deps.registry.listSources().map((c) => ({
-            type: c.type, name: c.name, description: c.description, config_schema: c.configSchema, secrets_schema: c.secretsSchema,
-            datasets: Object.entries(c.datasets).map(([datasetName, d]) => ({ name: datasetName, description: d.description, record_schema: d.record_schema })),
-          })),
-        });
       },
     },
   ];

@@ -151,4 +151,92 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'destinations-jobs-runs-evidence',
+    sql: `
+      CREATE TABLE destinations (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        name text NOT NULL,
+        type text NOT NULL,
+        config jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX destinations_workspace ON destinations (workspace_id, id);
+
+      CREATE TABLE jobs (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        name text NOT NULL,
+        connection_id text NOT NULL,
+        datasets text[] NOT NULL,
+        mapping_id text NOT NULL,
+        -- null: the mapping's latest version when a run starts; else pinned
+        mapping_version integer,
+        destination_id text NOT NULL,
+        target jsonb NOT NULL,
+        schedule jsonb,
+        enabled boolean NOT NULL DEFAULT true,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX jobs_workspace ON jobs (workspace_id, id);
+
+      CREATE TABLE runs (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        job_id text,
+        trigger text NOT NULL,
+        status text NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'partial', 'failed', 'cancelled')),
+        workflow_id text NOT NULL UNIQUE,
+        mapping_id text,
+        mapping_version integer,
+        snapshot_ids text[] NOT NULL DEFAULT '{}',
+        counts jsonb NOT NULL DEFAULT '{}',
+        error text,
+        input_sha256 text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        started_at timestamptz,
+        ended_at timestamptz
+      );
+      CREATE INDEX runs_workspace ON runs (workspace_id, id);
+      CREATE INDEX runs_job ON runs (job_id, id);
+
+      -- The evidence ledger: every item, what the destination said, and when.
+      CREATE TABLE evidence (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        run_id text,
+        job_id text,
+        rule_id text,
+        dataset text,
+        control_ref text NOT NULL,
+        question_match text,
+        question_id text,
+        title text NOT NULL,
+        source text NOT NULL,
+        result text NOT NULL CHECK (result IN ('pass', 'fail', 'info', 'error')),
+        payload jsonb NOT NULL,
+        payload_sha256 text NOT NULL,
+        collected_at timestamptz NOT NULL,
+        allow_multiple boolean NOT NULL DEFAULT false,
+        destination_id text,
+        target jsonb,
+        status text NOT NULL CHECK (status IN ('pending', 'delivered', 'rejected', 'ambiguous', 'failed')),
+        destination_evidence_ids jsonb,
+        candidates jsonb,
+        error text,
+        attempts integer NOT NULL DEFAULT 0,
+        delivered_at timestamptz,
+        -- one item per run and rule (or per push): a retried activity writes no second row
+        identity text NOT NULL UNIQUE,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX evidence_workspace ON evidence (workspace_id, id);
+      CREATE INDEX evidence_run ON evidence (run_id, id);
+    `,
+  },
 ];
