@@ -24,6 +24,8 @@ export interface Config {
   allowPrivateNetworks: boolean;
   jsonBodyLimitBytes: number;
   logLevel: string;
+  /** Evidence delivery retries (DESIGN.md §5): exponential from initial to max, then failed. */
+  deliveryRetry: { initialIntervalMs: number; maximumIntervalMs: number; maximumAttempts: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -84,5 +86,10 @@ export function loadConfig(env: Env = process.env): Config {
     allowPrivateNetworks: bool(env, 'HUB_ALLOW_PRIVATE_NETWORKS', false),
     jsonBodyLimitBytes: int(env, 'HUB_JSON_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
     logLevel: env.LOG_LEVEL || 'info',
+    deliveryRetry: {
+      initialIntervalMs: int(env, 'HUB_DELIVERY_RETRY_INITIAL_MS', 1_000, 10, 3_600_000),
+      maximumIntervalMs: int(env, 'HUB_DELIVERY_RETRY_MAX_MS', 60_000, 10, 86_400_000),
+      maximumAttempts: int(env, 'HUB_DELIVERY_MAX_ATTEMPTS', 10, 1, 1000),
+    },
   };
 }

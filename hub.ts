@@ -20,6 +20,8 @@ import { OutboundHttp } from './connectors/http-client.js';
 import { findOrBuildTemporalCli } from './temporal/cli-binary.js';
 import { startDevServer, type DevServer } from './temporal/dev-server.js';
 import { TemporalGateway } from './temporal/gateway.js';
+import { JobSchedules } from './temporal/schedules.js';
+import { ValetTokens } from './lib/valet-token.js';
 import { createWorker } from './worker/worker.js';
 
 export type Role = 'api' | 'worker' | 'all';
@@ -83,7 +85,8 @@ export async function startHub(config: Config, role: Role, options: StartOptions
     const applied = await migrate(db);
     if (applied.length) logger.info({ applied, database: db.kind }, 'database migrations applied');
 
-    const sealer = new SecretSealer(await loadMasterKey(config.masterKey, config.dataDir));
+    const masterKey = await loadMasterKey(config.masterKey, config.dataDir);
+    const sealer = new SecretSealer(masterKey);
     const blobs = await BlobStore.open(path.join(config.dataDir, 'blobs'));
     const stores = createStores(db, sealer);
     const registry = builtInConnectors();
@@ -137,6 +140,10 @@ export async function startHub(config: Config, role: Role, options: StartOptions
       const created = createApp({
         db, logger, temporal, stores, blobs, http, registry,
         allowPrivateNetworks: config.allowPrivateNetworks,
+        schedules: new JobSchedules(temporal, config.deliveryRetry),
+        valet: new ValetTokens(masterKey),
+        publicUrl: config.publicUrl,
+        deliveryRetry: config.deliveryRetry,
         rateLimitPerMinute: config.rateLimitPerMinute,
         jsonBodyLimitBytes: config.jsonBodyLimitBytes,
         version: await packageVersion(),

@@ -1,9 +1,10 @@
 import type { DiagnosticStore } from '../store/diagnostics.js';
 import { collectActivities, type CollectDeps } from './collect.js';
 import { diagnosticsActivities } from './diagnostics.js';
+import { runActivities, type RunDeps } from './run.js';
 
 /** What activities may use; injected by the worker so that tests can pass their own. */
-export interface ActivityDeps extends CollectDeps {
+export interface ActivityDeps extends CollectDeps, RunDeps {
   diagnostics: DiagnosticStore;
 }
 
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...diagnosticsActivities(deps),
     ...collectActivities(deps),
+    ...runActivities(deps),
   };
 }
 

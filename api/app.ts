@@ -19,6 +19,11 @@ import type { OutboundHttp } from '../connectors/http-client.js';
 import { collectionRoutes } from './routers/collections.js';
 import { connectionRoutes } from './routers/connections.js';
 import { mappingRoutes } from './routers/mappings.js';
+import { jobRoutes } from './routers/jobs.js';
+import { evidenceRoutes } from './routers/evidence.js';
+import type { ValetTokens } from '../lib/valet-token.js';
+import type { JobSchedules } from '../temporal/schedules.js';
+import type { DeliveryRetry } from '../workflows/run.js';
 import { SnapshotCache } from '../store/snapshot-cache.js';
 import { apiKeyRoutes } from './routers/api-keys.js';
 import { diagnosticsRoutes } from './routers/diagnostics.js';
@@ -35,6 +40,10 @@ export interface ApiDeps {
   http: OutboundHttp;
   registry: ConnectorRegistry;
   allowPrivateNetworks: boolean;
+  schedules: JobSchedules;
+  valet: ValetTokens;
+  publicUrl: string | null;
+  deliveryRetry: DeliveryRetry;
   rateLimitPerMinute: number;
   jsonBodyLimitBytes: number;
   version: string;
@@ -96,6 +105,8 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
     ...connectionRoutes({ ...deps.stores, db: deps.db, registry: deps.registry, http: deps.http, logger: deps.logger, allowPrivateNetworks: deps.allowPrivateNetworks }),
     ...collectionRoutes({ ...deps.stores, blobs: deps.blobs, registry: deps.registry, temporal: deps.temporal }),
     ...mappingRoutes({ ...deps.stores, snapshotCache: new SnapshotCache(deps.blobs) }),
+    ...jobRoutes({ ...deps.stores, db: deps.db, registry: deps.registry, temporal: deps.temporal, schedules: deps.schedules, valet: deps.valet, publicUrl: deps.publicUrl, deliveryRetry: deps.deliveryRetry }),
+    ...evidenceRoutes({ ...deps.stores, registry: deps.registry, temporal: deps.temporal, deliveryRetry: deps.deliveryRetry }),
   );
 
   app.use(requestId);

@@ -20,6 +20,9 @@ import { SecretSealer } from '../lib/sealed-secrets.js';
 import { builtInConnectors } from '../connectors/index.js';
 import { OutboundHttp } from '../connectors/http-client.js';
 import { TemporalGateway } from '../temporal/gateway.js';
+import { JobSchedules } from '../temporal/schedules.js';
+import { ValetTokens } from '../lib/valet-token.js';
+import { loadConfig } from '../config.js';
 import { randomBytes } from 'node:crypto';
 import { bootstrap } from '../bootstrap.js';
 import { listen, load, table } from './util.js';
@@ -29,13 +32,15 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<v
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'hub-bench-api-'));
   const db = await openDb({ databaseUrl: process.env.DATABASE_URL || null, dataDir });
   await migrate(db);
-  const stores = createStores(db, new SecretSealer(randomBytes(32)));
+  const masterKey = randomBytes(32);
+  const stores = createStores(db, new SecretSealer(masterKey));
+  const temporal = new TemporalGateway({ address: '127.0.0.1:1', namespace: 'default', taskQueue: 'bench' });
   const { generatedKey } = await bootstrap({ ...stores, adminKey: null, dataDir });
   const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: false }));
   const { app } = createApp({
     db, logger, stores,
     blobs: await BlobStore.open(path.join(dataDir, 'blobs')), http: new OutboundHttp({ allowPrivateNetworks: true }), registry: builtInConnectors(), allowPrivateNetworks: true,
-    temporal: new TemporalGateway({ address: '127.0.0.1:1', namespace: 'default', taskQueue: 'bench' }),
+    temporal, schedules: new JobSchedules(temporal, loadConfig({}).deliveryRetry), valet: new ValetTokens(masterKey), publicUrl: null, deliveryRetry: loadConfig({}).deliveryRetry,
     rateLimitPerMinute: 10_000_000, jsonBodyLimitBytes: 1 << 20, version: 'bench',
   });
   const hubUrl = await listen(createServer(app));

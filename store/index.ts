@@ -5,6 +5,9 @@ import { ConnectionStore } from './connections.js';
 import type { Db } from './db.js';
 import { DiagnosticStore } from './diagnostics.js';
 import { IdempotencyStore } from './idempotency.js';
+import { JobStore } from './jobs.js';
+import { RunStore } from './runs.js';
+import { EvidenceStore } from './evidence.js';
 import { MappingStore } from './mappings.js';
 import { SecretStore } from './secrets.js';
 import { SnapshotStore } from './snapshots.js';
@@ -23,6 +26,9 @@ export function createStores(db: Db, sealer: SecretSealer) {
     snapshots: new SnapshotStore(db),
     collections: new CollectionStore(db),
     mappings: new MappingStore(db),
+    jobs: new JobStore(db),
+    runs: new RunStore(db),
+    evidence: new EvidenceStore(db),
   };
 }
 

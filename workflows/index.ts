@@ -1,3 +1,5 @@
 // Every workflow the worker registers. Workflow code is deterministic: no I/O here.
 export { diagnosticsWorkflow } from './diagnostics.js';
 export { collectWorkflow } from './collect.js';
+export { runJobWorkflow } from './run.js';
+export { deliverEvidenceWorkflow } from './deliver.js';

@@ -2,7 +2,7 @@ import { canonicalJson } from '../../lib/canonical-json.js';
 import { ConnectorError, errorForStatus } from '../errors.js';
 import { FormData, type HttpResponse } from '../http-client.js';
 import { asJson, bodyJson, classifyDeliveryResponse, destinationMessage } from '../destination-http.js';
-import type { ConnectorContext, DeliveryItem, DeliveryOutcome, DestinationConnector } from '../types.js';
+import type { ConnectorContext, DeliveryOutcome, DestinationConnector } from '../types.js';
 
 const SYSTEM = 'AUDIGYD';
 /** AUDIGYD's limit for a structured JSON payload: "a structured JSON payload (up to 1MB)". */

@@ -1,0 +1,182 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { BlobStore } from '../store/blobs.js';
+import type { ConnectionStore } from '../store/connections.js';
+import type { Evidence, EvidenceStore } from '../store/evidence.js';
+import type { JobStore } from '../store/jobs.js';
+import type { MappingStore } from '../store/mappings.js';
+import type { RunCounts, RunStatus, RunStore } from '../store/runs.js';
+import type { SecretStore } from '../store/secrets.js';
+import type { SnapshotStore } from '../store/snapshots.js';
+import { loadSnapshot } from '../store/snapshot-reader.js';
+import type { ConnectorRegistry } from '../connectors/registry.js';
+import type { OutboundHttp } from '../connectors/http-client.js';
+import { ConnectorError } from '../connectors/errors.js';
+import type { DeliveryItem } from '../connectors/types.js';
+import { compileRules, evaluate } from '../mappings/engine.js';
+import type { Logger } from '../lib/logger.js';
+import { newId } from '../lib/ids.js';
+
+export interface RunDeps {
+  jobs: JobStore;
+  runs: RunStore;
+  evidence: EvidenceStore;
+  mappings: MappingStore;
+  snapshots: SnapshotStore;
+  destinations: ConnectionStore;
+  secrets: SecretStore;
+  blobs: BlobStore;
+  http: OutboundHttp;
+  registry: ConnectorRegistry;
+  logger: Logger;
+}
+
+export interface RunPlan {
+  runId: string;
+  workspaceId: string;
+  jobId: string;
+  connectionId: string;
+  datasets: string[];
+  mappingId: string;
+  mappingVersion: number;
+}
+
+/** Turns a destination's retryable failure into a Temporal retry that honours Retry-After. */
+function retryable(err: ConnectorError): never {
+  throw ApplicationFailure.create({
+    message: err.message,
+    type: `destination.${err.kind}`,
+    nonRetryable: false,
+    ...(err.details.retryAfterMs !== undefined ? { nextRetryDelay: Math.max(1, err.details.retryAfterMs) } : {}),
+  });
+}
+
+export function runActivities(deps: RunDeps) {
+  return {
+    /** Creates (once per workflow) and starts the run, fixing the mapping version it uses. */
+    async startRun(input: { workspaceId: string; jobId: string; runId?: string; trigger: string }): Promise<RunPlan> {
+      const workflowId = Context.current().info.workflowExecution?.workflowId ?? `run-${input.runId}`;
+      const run = await deps.runs.create({ id: input.runId ?? newId('run'), workspaceId: input.workspaceId, jobId: input.jobId, trigger: input.trigger, workflowId });
+      const job = await deps.jobs.get(input.workspaceId, input.jobId);
+      if (!job) throw ApplicationFailure.nonRetryable(`job ${input.jobId} no longer exists`, 'job.not_found');
+      const set = await deps.mappings.get(input.workspaceId, job.mapping_id);
+      if (!set) throw ApplicationFailure.nonRetryable(`mapping ${job.mapping_id} no longer exists`, 'mapping.not_found');
+      // A pinned job keeps its version; otherwise the run takes the latest one at its start.
+      const version = run.mapping_version ?? job.mapping_version ?? set.latest_version;
+      await deps.runs.start(run.id, { id: set.id, version });
+      return { runId: run.id, workspaceId: input.workspaceId, jobId: job.id, connectionId: job.connection_id, datasets: job.datasets, mappingId: set.id, mappingVersion: version };
+    },
+
+    /** Evaluates the run's mapping version over its snapshots and writes each item to the ledger as pending. */
+    async evaluateRun(input: { plan: RunPlan; snapshotIds: string[] }): Promise<string[]> {
+      const { plan } = input;
+      const run = await deps.runs.getById(plan.runId);
+      const job = await deps.jobs.get(plan.workspaceId, plan.jobId);
+      const version = await deps.mappings.version(plan.mappingId, plan.mappingVersion);
+      if (!run || !job || !version) throw ApplicationFailure.nonRetryable('the run, its job or its mapping version is gone', 'run.inconsistent');
+      const snapshots = await deps.snapshots.getMany(plan.workspaceId, input.snapshotIds);
+      const data: Record<string, unknown[]> = {};
+      const collectedAt: Record<string, Date> = {};
+      let collected = 0;
+      for (const snapshot of snapshots) {
+        data[snapshot.dataset] = await loadSnapshot(deps.blobs, snapshot.sha256);
+        collectedAt[snapshot.dataset] = snapshot.collected_at;
+        collected += snapshot.record_count;
+      }
+      await deps.runs.setSnapshots(plan.runId, input.snapshotIds, collected);
+      // "now" is the run's start, so a retried evaluation gives byte-identical evidence.
+      const result = evaluate(compileRules({ rules: version.rules }), data, { now: run.started_at ?? run.created_at });
+      const rows = await deps.evidence.recordMany(result.evidence.map((item) => ({
+        id: newId('ev'),
+        workspaceId: plan.workspaceId,
+        run_id: plan.runId,
+        job_id: plan.jobId,
+        rule_id: item.rule_id,
+        dataset: item.dataset,
+        control_ref: item.control_ref,
+        question_match: item.question_match ?? null,
+        question_id: item.question_id ?? null,
+        title: item.title,
+        source: item.source,
+        result: item.result,
+        payload: item.payload,
+        payload_sha256: item.payload_sha256,
+        collected_at: collectedAt[item.dataset] ?? run.started_at ?? run.created_at,
+        allow_multiple: false,
+        destination_id: job.destination_id,
+        target: job.target,
+        identity: `${plan.runId}:${item.rule_id}`,
+        // Evidence that could not be evaluated is never sent as if it were an answer.
+        ...(item.result === 'error' ? { status: 'failed' as const, error: `The rule could not be evaluated: ${JSON.stringify(item.payload).slice(0, 500)}` } : {}),
+      })));
+      return rows.filter((row) => row.status === 'pending').map((row) => row.id);
+    },
+
+    /** Delivers one ledger item; idempotent (a settled item is not sent again). */
+    async deliverEvidence(input: { evidenceId: string }): Promise<Evidence['status']> {
+      const evidence = await deps.evidence.getById(input.evidenceId);
+      if (!evidence) throw ApplicationFailure.nonRetryable(`evidence ${input.evidenceId} is gone`, 'evidence.not_found');
+      if (evidence.status !== 'pending') return evidence.status;
+      const destination = evidence.destination_id ? await deps.destinations.get(evidence.workspace_id, evidence.destination_id) : null;
+      const connector = destination ? deps.registry.destination(destination.type) : undefined;
+      if (!destination || !connector) {
+        await deps.evidence.settle(evidence.id, { status: 'failed', error: 'The destination no longer exists.' });
+        return 'failed';
+      }
+      await deps.evidence.countAttempt(evidence.id);
+      const ctx = Context.current();
+      const session = connector.open({
+        config: destination.config,
+        secrets: await deps.secrets.get({ workspaceId: evidence.workspace_id, type: 'destination', id: destination.id }),
+        http: deps.http, log: deps.logger.child({ evidence_id: evidence.id }), signal: ctx.cancellationSignal,
+        heartbeat: () => ctx.heartbeat(), sleep: (ms) => ctx.sleep(ms),
+      });
+      const item: DeliveryItem = {
+        evidence_id: evidence.id, rule_id: evidence.rule_id, control_ref: evidence.control_ref, question_match: evidence.question_match,
+        question_id: evidence.question_id, title: evidence.title, source: evidence.source, result: evidence.result as DeliveryItem['result'],
+        payload: evidence.payload, payload_sha256: evidence.payload_sha256, collected_at: new Date(evidence.collected_at).toISOString(),
+        allow_multiple: evidence.allow_multiple, idempotency_key: `evidence-hub:${evidence.identity}`,
+      };
+      try {
+        const outcome = await connector.deliver(session, item, evidence.target ?? {});
+        if (outcome.status === 'delivered') await deps.evidence.settle(evidence.id, { status: 'delivered', destinationIds: outcome.destination_ids });
+        else if (outcome.status === 'ambiguous') await deps.evidence.settle(evidence.id, { status: 'ambiguous', candidates: outcome.candidates, error: outcome.error });
+        else await deps.evidence.settle(evidence.id, { status: 'rejected', error: outcome.error });
+        return outcome.status;
+      } catch (err) {
+        if (err instanceof ConnectorError && err.retryable) retryable(err);
+        if (err instanceof ConnectorError) {
+          // Credentials, permissions, a bad hash: the destination will answer the same again.
+          await deps.evidence.settle(evidence.id, { status: err.kind === 'bad_response' ? 'failed' : 'rejected', error: err.message });
+          return err.kind === 'bad_response' ? 'failed' : 'rejected';
+        }
+        throw err;
+      }
+    },
+
+    async markEvidenceFailed(input: { evidenceId: string; error: string }): Promise<void> {
+      await deps.evidence.settle(input.evidenceId, { status: 'failed', error: input.error });
+    },
+
+    /** Counts the ledger and ends the run: succeeded, partial, failed or cancelled. */
+    async finishRun(input: { runId: string; error?: string; cancelled?: boolean }): Promise<RunStatus> {
+      const byStatus = await deps.evidence.countsForRun(input.runId);
+      const run = await deps.runs.getById(input.runId);
+      const counts: RunCounts = {
+        collected: Number(run?.counts.collected ?? 0),
+        evidence: Object.values(byStatus).reduce((a, b) => a + b, 0),
+        delivered: byStatus.delivered ?? 0,
+        rejected: byStatus.rejected ?? 0,
+        ambiguous: byStatus.ambiguous ?? 0,
+        failed: (byStatus.failed ?? 0) + (byStatus.pending ?? 0),
+      };
+      const notDelivered = counts.evidence - counts.delivered;
+      const status: RunStatus = input.cancelled ? 'cancelled'
+        : input.error ? 'failed'
+        : notDelivered === 0 ? 'succeeded'
+        : counts.delivered > 0 ? 'partial'
+        : 'failed';
+      await deps.runs.finish(input.runId, { status, counts, error: input.error ?? null });
+      return status;
+    },
+  };
+}

@@ -1,0 +1,110 @@
+import type { RouteSpec, JsonSchema } from '../route.js';
+import { HubError } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import { canonicalSha256 } from '../../lib/canonical-json.js';
+import type { ConnectorRegistry } from '../../connectors/registry.js';
+import type { ConnectionStore } from '../../store/connections.js';
+import type { Evidence, EvidenceStore } from '../../store/evidence.js';
+import type { TemporalGateway } from '../../temporal/gateway.js';
+import type { DeliveryRetry } from '../../workflows/run.js';
+import { principalOf } from '../auth.js';
+import { listOf, pageQuery, pageRequest, timestamp } from '../schemas.js';
+import { compileFieldValidator } from '../validation.js';
+
+export interface EvidenceDeps {
+  evidence: EvidenceStore;
+  destinations: ConnectionStore;
+  registry: ConnectorRegistry;
+  temporal: TemporalGateway;
+  deliveryRetry: DeliveryRetry;
+}
+
+const STATUSES = ['pending', 'delivered', 'rejected', 'ambiguous', 'failed'];
+const evidenceView: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, run_id: { type: ['string', 'null'] }, job_id: { type: ['string', 'null'] }, rule_id: { type: ['string', 'null'] },
+    control_ref: { type: 'string' }, question_match: { type: ['string', 'null'] }, question_id: { type: ['string', 'null'] }, title: { type: 'string' },
+    source: { type: 'string' }, result: { enum: ['pass', 'fail', 'info', 'error'] }, payload: { type: 'object' }, payload_sha256: { type: 'string' },
+    collected_at: timestamp, destination_id: { type: ['string', 'null'] }, target: { type: ['object', 'null'] }, status: { enum: STATUSES },
+    destination_evidence_ids: { type: ['array', 'null'] }, candidates: { type: ['array', 'null'] }, error: { type: ['string', 'null'] },
+    attempts: { type: 'integer' }, delivered_at: { type: ['string', 'null'] }, created_at: timestamp,
+  },
+};
+
+export function presentEvidence(e: Evidence, withPayload: boolean) {
+  const { workspace_id: _ws, identity: _identity, updated_at: _u, payload, allow_multiple: _a, dataset: _d, ...rest } = e;
+  return withPayload ? { ...rest, payload } : rest;
+}
+
+export function evidenceRoutes(deps: EvidenceDeps): RouteSpec[] {
+  const targetChecks = new Map<string, (value: unknown) => void>();
+  return [
+    {
+      method: 'get', path: '/api/v1/evidence', operationId: 'listEvidence', tag: 'evidence', auth: 'evidence:read',
+      summary: 'The evidence ledger: every item, its result and what the destination did with it.',
+      query: {
+        type: 'object',
+        properties: {
+          ...(pageQuery.properties as object), run_id: { type: 'string' }, job_id: { type: 'string' }, control_ref: { type: 'string' },
+          result: { enum: ['pass', 'fail', 'info', 'error'] }, status: { enum: STATUSES },
+        },
+      },
+      responses: { 200: { description: 'A page of items (without payloads).', schema: listOf(evidenceView) } },
+      handler: async (_req, res) => {
+        const q = res.locals.query as { run_id?: string; job_id?: string; control_ref?: string; result?: string; status?: string };
+        const page = await deps.evidence.list(principalOf(res).workspaceId, pageRequest(res), { runId: q.run_id, jobId: q.job_id, controlRef: q.control_ref, result: q.result, status: q.status });
+        res.json({ data: page.data.map((e) => presentEvidence(e, false)), next_cursor: page.next_cursor });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/evidence/:id', operationId: 'getEvidence', tag: 'evidence', auth: 'evidence:read',
+      summary: 'One item with its payload and payload_sha256.',
+      responses: { 200: { description: 'The item.', schema: evidenceView } },
+      handler: async (req, res) => {
+        const e = await deps.evidence.get(principalOf(res).workspaceId, String(req.params.id));
+        if (!e) throw HubError.notFound('No evidence with this id in this workspace.');
+        res.json(presentEvidence(e, true));
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/evidence/push', operationId: 'pushEvidence', tag: 'evidence', auth: 'evidence:write', idempotent: true,
+      summary: 'Relay evidence from any HTTP caller to a destination, durably (same shape as AUDIGYD’s push).',
+      description: 'The same title + source + collected_at (and destination and target) is the same item: a repeated push returns it instead of creating another.',
+      body: {
+        type: 'object', additionalProperties: false, required: ['destination_id', 'target', 'control_ref', 'title', 'source', 'result', 'payload', 'collected_at'],
+        properties: {
+          destination_id: { type: 'string' }, target: { type: 'object' }, control_ref: { type: 'string', minLength: 1, maxLength: 500 },
+          question_match: { type: 'string', maxLength: 500 }, question_id: { type: 'string', maxLength: 200 }, title: { type: 'string', minLength: 1, maxLength: 500 },
+          source: { type: 'string', minLength: 1, maxLength: 200 }, result: { enum: ['pass', 'fail', 'info'] }, payload: { type: 'object' },
+          collected_at: { type: 'string', format: 'date-time' }, allow_multiple: { type: 'boolean', default: false },
+        },
+      },
+      responses: { 202: { description: 'Accepted; delivery follows. Poll Location.', schema: evidenceView, headers: { Location: 'The ledger item.' } } },
+      handler: async (req, res) => {
+        const { workspaceId } = principalOf(res);
+        const b = req.body as { destination_id: string; target: Record<string, unknown>; control_ref: string; question_match?: string; question_id?: string; title: string; source: string; result: 'pass' | 'fail' | 'info'; payload: Record<string, unknown>; collected_at: string; allow_multiple?: boolean };
+        if (!b.question_match && !b.question_id) throw HubError.validation([{ pointer: '/question_match', message: 'give question_match or question_id' }]);
+        const destination = await deps.destinations.get(workspaceId, b.destination_id);
+        const connector = destination ? deps.registry.destination(destination.type) : undefined;
+        if (!destination || !connector) throw HubError.validation([{ pointer: '/destination_id', message: 'no such destination in this workspace' }]);
+        let check = targetChecks.get(connector.type);
+        if (!check) targetChecks.set(connector.type, (check = compileFieldValidator(connector.targetSchema, '/target')));
+        check(b.target);
+        const collectedAt = new Date(b.collected_at);
+        const identity = `push:${workspaceId}:${destination.id}:${canonicalSha256({ target: b.target, title: b.title, source: b.source, collected_at: collectedAt.toISOString() })}`;
+        const [row] = await deps.evidence.recordMany([{
+          id: newId('ev'), workspaceId, run_id: null, job_id: null, rule_id: null, dataset: null, control_ref: b.control_ref,
+          question_match: b.question_match ?? null, question_id: b.question_id ?? null, title: b.title, source: b.source, result: b.result,
+          payload: b.payload, payload_sha256: canonicalSha256(b.payload), collected_at: collectedAt, allow_multiple: b.allow_multiple ?? false,
+          destination_id: destination.id, target: b.target, identity,
+        }]);
+        const client = await deps.temporal.client();
+        // One delivery workflow per item: a repeated push finds it already running or done.
+        await client.workflow.start('deliverEvidenceWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId: `deliver-${row!.id}`, args: [{ evidenceId: row!.id, deliveryRetry: deps.deliveryRetry }] })
+          .catch((err: Error) => { if (err.name !== 'WorkflowExecutionAlreadyStartedError') throw err; });
+        res.status(202).location(`/api/v1/evidence/${row!.id}`).json(presentEvidence(row!, true));
+      },
+    },
+  ];
+}

@@ -1,0 +1,297 @@
+import type { Request } from 'express';
+import type { RouteSpec, JsonSchema } from '../route.js';
+import { HubError, type FieldError } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import type { ValetTokens } from '../../lib/valet-token.js';
+import { datasetsOf } from '../../connectors/types.js';
+import type { ConnectorRegistry } from '../../connectors/registry.js';
+import type { Db } from '../../store/db.js';
+import type { ConnectionStore } from '../../store/connections.js';
+import type { Evidence, EvidenceStore } from '../../store/evidence.js';
+import type { Job, JobFields, JobStore, Schedule } from '../../store/jobs.js';
+import type { MappingStore } from '../../store/mappings.js';
+import { FINAL_RUN_STATUSES, RUN_STATUSES, type Run, type RunStore } from '../../store/runs.js';
+import type { TemporalGateway } from '../../temporal/gateway.js';
+import type { JobSchedules } from '../../temporal/schedules.js';
+import type { DeliveryRetry } from '../../workflows/run.js';
+import { hasScope, principalOf, type Principal } from '../auth.js';
+import { listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
+import { compileFieldValidator } from '../validation.js';
+
+export interface JobDeps {
+  db: Db;
+  jobs: JobStore;
+  runs: RunStore;
+  evidence: EvidenceStore;
+  connections: ConnectionStore;
+  destinations: ConnectionStore;
+  mappings: MappingStore;
+  registry: ConnectorRegistry;
+  temporal: TemporalGateway;
+  schedules: JobSchedules;
+  valet: ValetTokens;
+  publicUrl: string | null;
+  deliveryRetry: DeliveryRetry;
+}
+
+/** Seconds a caller should wait before polling a run again. */
+const POLL_SECONDS = 5;
+const MAX_ITEMS_IN_RUN = 500;
+
+const scheduleSchema: JsonSchema = {
+  type: ['object', 'null'], additionalProperties: false, required: ['cron', 'timezone'],
+  properties: {
+    cron: { type: 'string', minLength: 9, maxLength: 200, description: 'Five-field cron, e.g. "0 2 * * *" (or @daily, @hourly).' },
+    timezone: { type: 'string', minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Europe/Paris.' },
+  },
+};
+const jobProperties = {
+  name,
+  connection_id: { type: 'string' },
+  datasets: { type: 'array', minItems: 1, maxItems: 20, uniqueItems: true, items: { type: 'string' } },
+  mapping_id: { type: 'string' },
+  mapping_version: { type: ['integer', 'null'], minimum: 1, description: 'Pin a mapping version; null or absent: the latest at each run.' },
+  destination_id: { type: 'string' },
+  target: { type: 'object', description: 'Where in the destination: see target_schema in GET /api/v1/destination-types.' },
+  schedule: scheduleSchema,
+  enabled: { type: 'boolean', default: true },
+};
+const jobView: JsonSchema = {
+  type: 'object',
+  properties: { id: { type: 'string' }, ...jobProperties, next_run_at: { type: ['string', 'null'], format: 'date-time' }, created_at: timestamp, updated_at: timestamp },
+};
+const runView: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, job_id: { type: ['string', 'null'] }, status: { enum: [...RUN_STATUSES] }, trigger: { type: 'string' },
+    mapping_id: { type: ['string', 'null'] }, mapping_version: { type: ['integer', 'null'] },
+    counts: { type: 'object', properties: Object.fromEntries(['collected', 'evidence', 'delivered', 'rejected', 'ambiguous', 'failed'].map((k) => [k, { type: 'integer' }])) },
+    items: { type: 'array', items: { type: 'object' } }, error: { type: ['string', 'null'] },
+    created_at: timestamp, started_at: { type: ['string', 'null'] }, ended_at: { type: ['string', 'null'] },
+  },
+};
+
+function validTimezone(timezone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function itemSummary(e: Evidence) {
+  return {
+    id: e.id, rule_id: e.rule_id, control_ref: e.control_ref, question_match: e.question_match, result: e.result, status: e.status,
+    destination_evidence_ids: e.destination_evidence_ids, candidates: e.candidates, error: e.error, attempts: e.attempts,
+  };
+}
+
+export function jobRoutes(deps: JobDeps): RouteSpec[] {
+  const targetValidators = new Map<string, (value: unknown) => void>();
+
+  /** Every reference and field checked at once; all faults reported with pointers. */
+  async function validate(workspaceId: string, f: JobFields): Promise<void> {
+    const errors: FieldError[] = [];
+    const connection = await deps.connections.get(workspaceId, f.connection_id);
+    if (!connection) errors.push({ pointer: '/connection_id', message: 'no such connection in this workspace' });
+    else {
+      const source = deps.registry.source(connection.type);
+      const known = source ? datasetsOf(source, connection.config) : {};
+      f.datasets.forEach((d, i) => { if (!(d in known)) errors.push({ pointer: `/datasets/${i}`, message: `must be one of: ${Object.keys(known).join(', ')}` }); });
+    }
+    const mapping = await deps.mappings.get(workspaceId, f.mapping_id);
+    if (!mapping) errors.push({ pointer: '/mapping_id', message: 'no such mapping set in this workspace' });
+    else if (f.mapping_version !== null && f.mapping_version > mapping.latest_version) errors.push({ pointer: '/mapping_version', message: `must be between 1 and ${mapping.latest_version}` });
+    const destination = await deps.destinations.get(workspaceId, f.destination_id);
+    if (!destination) errors.push({ pointer: '/destination_id', message: 'no such destination in this workspace' });
+    else {
+      const connector = deps.registry.destination(destination.type);
+      if (connector) {
+        let check = targetValidators.get(connector.type);
+        if (!check) targetValidators.set(connector.type, (check = compileFieldValidator(connector.targetSchema, '/target')));
+        try {
+          check(f.target);
+        } catch (err) {
+          errors.push(...((err as HubError).extra?.errors ?? []));
+        }
+      }
+    }
+    if (f.schedule && !validTimezone(f.schedule.timezone)) errors.push({ pointer: '/schedule/timezone', message: 'is not an IANA time zone (e.g. Europe/Paris)' });
+    if (errors.length) throw HubError.validation(errors, 'The job is not valid.');
+  }
+
+  /** Writes the job and its Temporal Schedule together: a schedule Temporal refuses rolls the job back. */
+  async function save(workspaceId: string, id: string, f: JobFields, existing: boolean): Promise<Job> {
+    return deps.db.transaction(async (tx) => {
+      const job = existing ? await deps.jobs.update(workspaceId, id, f, tx) : await deps.jobs.insert(id, workspaceId, f, tx);
+      if (!job) throw HubError.notFound('No job with this id in this workspace.');
+      try {
+        await deps.schedules.sync(job);
+      } catch (err) {
+        const message = (err as Error).message ?? '';
+        if (/cron|calendar|spec|time ?zone|invalid/i.test(message)) {
+          throw HubError.validation([{ pointer: '/schedule/cron', message: `Temporal refused the schedule: ${message.split('\n')[0]}` }]);
+        }
+        throw err;
+      }
+      return job;
+    });
+  }
+
+  const view = async (job: Job) => ({
+    id: job.id, name: job.name, connection_id: job.connection_id, datasets: job.datasets, mapping_id: job.mapping_id, mapping_version: job.mapping_version,
+    destination_id: job.destination_id, target: job.target, schedule: job.schedule, enabled: job.enabled,
+    next_run_at: job.schedule && job.enabled ? await deps.schedules.nextRunAt(job.id).catch(() => null) : null,
+    created_at: job.created_at, updated_at: job.updated_at,
+  });
+  const mustGet = async (workspaceId: string, id: string) => {
+    const job = await deps.jobs.get(workspaceId, id);
+    if (!job) throw HubError.notFound('No job with this id in this workspace.');
+    return job;
+  };
+
+  const presentRun = async (run: Run) => {
+    const items = run.status === 'queued' ? [] : (await deps.evidence.list(run.workspace_id, { limit: MAX_ITEMS_IN_RUN, after: null }, { runId: run.id })).data.map(itemSummary);
+    return {
+      id: run.id, job_id: run.job_id, status: run.status, trigger: run.trigger, mapping_id: run.mapping_id, mapping_version: run.mapping_version,
+      counts: { collected: 0, evidence: 0, delivered: 0, rejected: 0, ambiguous: 0, failed: 0, ...run.counts }, items, error: run.error,
+      created_at: run.created_at, started_at: run.started_at, ended_at: run.ended_at,
+    };
+  };
+  /** The absolute status URL with its valet key (HUB_PUBLIC_URL, else the request's own host). */
+  const statusUrl = (req: Request, runId: string) => {
+    const base = deps.publicUrl ?? `${req.protocol}://${req.get('host')}`;
+    return `${base}/api/v1/runs/${runId}/status?token=${deps.valet.issue(runId)}`;
+  };
+
+  return [
+    {
+      method: 'post', path: '/api/v1/jobs', operationId: 'createJob', tag: 'jobs', auth: 'config:write', idempotent: true,
+      summary: 'Create a job: connection + datasets + mapping (optionally a pinned version) + destination + target, optionally on a schedule.',
+      body: { type: 'object', additionalProperties: false, required: ['name', 'connection_id', 'datasets', 'mapping_id', 'destination_id', 'target'], properties: jobProperties },
+      responses: { 201: { description: 'Created (next_run_at when scheduled).', schema: jobView } },
+      handler: async (req, res) => {
+        const { workspaceId } = principalOf(res);
+        const b = req.body as Partial<JobFields> & Pick<JobFields, 'name' | 'connection_id' | 'datasets' | 'mapping_id' | 'destination_id' | 'target'>;
+        const fields: JobFields = { ...b, mapping_version: b.mapping_version ?? null, schedule: (b.schedule ?? null) as Schedule | null, enabled: b.enabled ?? true };
+        await validate(workspaceId, fields);
+        const job = await save(workspaceId, newId('job'), fields, false);
+        res.status(201).location(`/api/v1/jobs/${job.id}`).json(await view(job));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/jobs', operationId: 'listJobs', tag: 'jobs', auth: 'config:read', summary: 'List jobs.', query: pageQuery,
+      responses: { 200: { description: 'A page of jobs.', schema: listOf(jobView) } },
+      handler: async (_req, res) => {
+        const page = await deps.jobs.list(principalOf(res).workspaceId, pageRequest(res));
+        res.json({ data: await Promise.all(page.data.map(view)), next_cursor: page.next_cursor });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/jobs/:id', operationId: 'getJob', tag: 'jobs', auth: 'config:read', summary: 'Get a job.',
+      responses: { 200: { description: 'The job.', schema: jobView } },
+      handler: async (req, res) => { res.json(await view(await mustGet(principalOf(res).workspaceId, String(req.params.id)))); },
+    },
+    {
+      method: 'patch', path: '/api/v1/jobs/:id', operationId: 'updateJob', tag: 'jobs', auth: 'config:write',
+      summary: 'Change a job; `enabled: false` pauses its schedule, `schedule: null` removes it.',
+      body: { type: 'object', additionalProperties: false, minProperties: 1, properties: jobProperties },
+      responses: { 200: { description: 'Updated.', schema: jobView } },
+      handler: async (req, res) => {
+        const { workspaceId } = principalOf(res);
+        const existing = await mustGet(workspaceId, String(req.params.id));
+        const { id: _id, workspace_id: _ws, created_at: _c, updated_at: _u, ...current } = existing;
+        const fields: JobFields = { ...current, ...(req.body as Partial<JobFields>) };
+        await validate(workspaceId, fields);
+        res.json(await view(await save(workspaceId, existing.id, fields, true)));
+      },
+    },
+    {
+      method: 'delete', path: '/api/v1/jobs/:id', operationId: 'deleteJob', tag: 'jobs', auth: 'config:write', summary: 'Delete a job and its schedule (its runs and evidence stay in the ledger).',
+      responses: { 204: { description: 'Deleted.' } },
+      handler: async (req, res) => {
+        const { workspaceId } = principalOf(res);
+        const job = await mustGet(workspaceId, String(req.params.id));
+        await deps.schedules.remove(job.id);
+        await deps.jobs.delete(workspaceId, job.id);
+        res.status(204).end();
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/jobs/:id/runs', operationId: 'triggerRun', tag: 'runs', auth: 'runs:write', idempotent: true, bodyOptional: true,
+      summary: 'Start a run now (the asynchronous pattern Power Automate and Logic Apps follow): 202 + Location of the status URL + Retry-After.',
+      description: 'Poll Location (it carries a valet key, so no credentials are needed) until it answers 200 with the finished run. Send Idempotency-Key so that a retried trigger starts one run.',
+      body: { type: 'object', additionalProperties: false, properties: { input: { type: 'object', description: 'Reserved for jobs whose connection is a push source.' } } },
+      responses: { 202: { description: 'Queued.', schema: runView, headers: { Location: 'Absolute status URL with a valet key.', 'Retry-After': 'Seconds before the first poll.' } } },
+      handler: async (req, res) => {
+        const { workspaceId } = principalOf(res);
+        const job = await mustGet(workspaceId, String(req.params.id));
+        if ((req.body as { input?: unknown }).input !== undefined) {
+          throw HubError.validation([{ pointer: '/input', message: 'this job collects from its connection; input is for push connections' }]);
+        }
+        const runId = newId('run');
+        const workflowId = `run-${runId}`;
+        const run = await deps.runs.create({ id: runId, workspaceId, jobId: job.id, trigger: 'api', workflowId });
+        const client = await deps.temporal.client();
+        await client.workflow.start('runJobWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId, args: [{ workspaceId, jobId: job.id, runId, trigger: 'api', deliveryRetry: deps.deliveryRetry }] });
+        res.status(202).location(statusUrl(req, runId)).setHeader('Retry-After', String(POLL_SECONDS));
+        res.json(await presentRun(run));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/runs/:id/status', operationId: 'getRunStatus', tag: 'runs', auth: 'public',
+      summary: 'Polling URL: 202 + Location + Retry-After while the run is queued or running, 200 with the run once it has ended.',
+      description: 'Authorised by the `token` valet key of this URL (for this run only, 24 h) or by an API key with runs:read.',
+      query: { type: 'object', properties: { token: { type: 'string', maxLength: 512 } } },
+      responses: { 200: { description: 'The finished run.', schema: runView }, 202: { description: 'Still going; poll Location again after Retry-After.', schema: runView } },
+      handler: async (req, res) => {
+        const runId = String(req.params.id);
+        const token = (res.locals.query as { token?: string }).token;
+        const principal = res.locals.principal as Principal | undefined;
+        const byKey = principal && hasScope(principal, 'runs:read') ? await deps.runs.get(principal.workspaceId, runId) : null;
+        const run = byKey ?? (deps.valet.allows(token, runId) ? await deps.runs.getById(runId) : null);
+        if (!run) {
+          if (principal) throw HubError.notFound('No run with this id in this workspace.');
+          throw HubError.unauthorized('This status URL needs its valet key (token), valid for 24 h, or an API key with runs:read.');
+        }
+        if (!FINAL_RUN_STATUSES.includes(run.status)) {
+          res.status(202).location(statusUrl(req, run.id)).setHeader('Retry-After', String(POLL_SECONDS));
+        }
+        res.json(await presentRun(run));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/runs/:id', operationId: 'getRun', tag: 'runs', auth: 'runs:read', summary: 'A run with its counts and per-item results (always 200).',
+      responses: { 200: { description: 'The run.', schema: runView } },
+      handler: async (req, res) => {
+        const run = await deps.runs.get(principalOf(res).workspaceId, String(req.params.id));
+        if (!run) throw HubError.notFound('No run with this id in this workspace.');
+        res.json(await presentRun(run));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/runs', operationId: 'listRuns', tag: 'runs', auth: 'runs:read', summary: 'Runs, newest first.',
+      query: { type: 'object', properties: { ...(pageQuery.properties as object), job_id: { type: 'string' }, status: { enum: [...RUN_STATUSES] } } },
+      responses: { 200: { description: 'A page of runs.', schema: listOf(runView) } },
+      handler: async (_req, res) => {
+        const q = res.locals.query as { job_id?: string; status?: string };
+        const page = await deps.runs.list(principalOf(res).workspaceId, pageRequest(res), { jobId: q.job_id, status: q.status });
+        res.json({ data: await Promise.all(page.data.map(presentRun)), next_cursor: page.next_cursor });
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/runs/:id/cancel', operationId: 'cancelRun', tag: 'runs', auth: 'runs:write', summary: 'Cancel a run: it stops cleanly and ends as cancelled.',
+      responses: { 202: { description: 'Cancellation requested.', schema: runView } },
+      handler: async (req, res) => {
+        const run = await deps.runs.get(principalOf(res).workspaceId, String(req.params.id));
+        if (!run) throw HubError.notFound('No run with this id in this workspace.');
+        if (!FINAL_RUN_STATUSES.includes(run.status)) {
+          const client = await deps.temporal.client();
+          await client.workflow.getHandle(run.workflow_id).cancel().catch(() => undefined);
+        }
+        res.status(202).json(await presentRun(run));
+      },
+    },
+  ];
+}

@@ -1,0 +1,104 @@
+import type { Queryable } from './db.js';
+import { toPage, type Page, type PageRequest } from './pagination.js';
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'rejected' | 'ambiguous' | 'failed';
+
+export interface Evidence {
+  id: string;
+  workspace_id: string;
+  run_id: string | null;
+  job_id: string | null;
+  rule_id: string | null;
+  dataset: string | null;
+  control_ref: string;
+  question_match: string | null;
+  question_id: string | null;
+  title: string;
+  source: string;
+  result: 'pass' | 'fail' | 'info' | 'error';
+  payload: Record<string, unknown>;
+  payload_sha256: string;
+  collected_at: Date;
+  allow_multiple: boolean;
+  destination_id: string | null;
+  target: Record<string, unknown> | null;
+  status: DeliveryStatus;
+  destination_evidence_ids: string[] | null;
+  candidates: unknown[] | null;
+  error: string | null;
+  attempts: number;
+  delivered_at: Date | null;
+  identity: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type NewEvidence = Omit<Evidence, 'workspace_id' | 'status' | 'destination_evidence_ids' | 'candidates' | 'error' | 'attempts' | 'delivered_at' | 'created_at' | 'updated_at'> & { workspaceId: string; status?: DeliveryStatus; error?: string | null };
+
+const COLUMNS = ['id', 'workspace_id', 'run_id', 'job_id', 'rule_id', 'dataset', 'control_ref', 'question_match', 'question_id', 'title', 'source', 'result', 'payload', 'payload_sha256', 'collected_at', 'allow_multiple', 'destination_id', 'target', 'status', 'error', 'identity'];
+
+export interface EvidenceFilter {
+  runId?: string;
+  jobId?: string;
+  controlRef?: string;
+  result?: string;
+  status?: string;
+}
+
+export class EvidenceStore {
+  constructor(private readonly db: Queryable) {}
+
+  /** Records items once per identity (run + rule, or push): a retried activity gets the same rows back. */
+  async recordMany(items: NewEvidence[]): Promise<Evidence[]> {
+    const out: Evidence[] = [];
+    for (const e of items) {
+      const values = [e.id, e.workspaceId, e.run_id, e.job_id, e.rule_id, e.dataset, e.control_ref, e.question_match, e.question_id, e.title, e.source, e.result,
+        JSON.stringify(e.payload), e.payload_sha256, e.collected_at, e.allow_multiple, e.destination_id, e.target ? JSON.stringify(e.target) : null, e.status ?? 'pending', e.error ?? null, e.identity];
+      await this.db.query(`INSERT INTO evidence (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (identity) DO NOTHING`, values);
+      const [row] = await this.db.query<Evidence>('SELECT * FROM evidence WHERE identity = $1', [e.identity]);
+      out.push(row!);
+    }
+    return out;
+  }
+
+  async get(workspaceId: string, id: string): Promise<Evidence | null> {
+    const [row] = await this.db.query<Evidence>('SELECT * FROM evidence WHERE workspace_id = $1 AND id = $2', [workspaceId, id]);
+    return row ?? null;
+  }
+
+  async getById(id: string): Promise<Evidence | null> {
+    const [row] = await this.db.query<Evidence>('SELECT * FROM evidence WHERE id = $1', [id]);
+    return row ?? null;
+  }
+
+  async list(workspaceId: string, page: PageRequest, f: EvidenceFilter): Promise<Page<Evidence>> {
+    const rows = await this.db.query<Evidence>(
+      `SELECT * FROM evidence WHERE workspace_id = $1 AND ($2::text IS NULL OR id > $2) AND ($3::text IS NULL OR run_id = $3) AND ($4::text IS NULL OR job_id = $4)
+       AND ($5::text IS NULL OR control_ref = $5) AND ($6::text IS NULL OR result = $6) AND ($7::text IS NULL OR status = $7) ORDER BY id LIMIT $8`,
+      [workspaceId, page.after, f.runId ?? null, f.jobId ?? null, f.controlRef ?? null, f.result ?? null, f.status ?? null, page.limit + 1],
+    );
+    return toPage(rows, page.limit);
+  }
+
+  async countAttempt(id: string): Promise<void> {
+    await this.db.query('UPDATE evidence SET attempts = attempts + 1, updated_at = now() WHERE id = $1', [id]);
+  }
+
+  /** Records the final outcome once; later calls (a retried activity) change nothing. */
+  async settle(id: string, outcome: { status: Exclude<DeliveryStatus, 'pending'>; destinationIds?: string[]; candidates?: unknown[]; error?: string | null }): Promise<void> {
+    await this.db.query(
+      `UPDATE evidence SET status = $2, destination_evidence_ids = $3, candidates = $4, error = $5,
+       delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE NULL END, updated_at = now() WHERE id = $1 AND status = 'pending'`,
+      [id, outcome.status, outcome.destinationIds ? JSON.stringify(outcome.destinationIds) : null, outcome.candidates ? JSON.stringify(outcome.candidates) : null, outcome.error ?? null],
+    );
+  }
+
+  async countsForRun(runId: string): Promise<Record<string, number>> {
+    const rows = await this.db.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM evidence WHERE run_id = $1 GROUP BY status', [runId]);
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  async idsForRun(runId: string): Promise<{ id: string; status: DeliveryStatus }[]> {
+    return this.db.query('SELECT id, status FROM evidence WHERE run_id = $1 ORDER BY id', [runId]);
+  }
+}

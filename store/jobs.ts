@@ -1,0 +1,61 @@
+import type { Queryable } from './db.js';
+import { toPage, type Page, type PageRequest } from './pagination.js';
+
+export interface Schedule {
+  cron: string;
+  timezone: string;
+}
+
+export interface Job {
+  id: string;
+  workspace_id: string;
+  name: string;
+  connection_id: string;
+  datasets: string[];
+  mapping_id: string;
+  mapping_version: number | null;
+  destination_id: string;
+  target: Record<string, unknown>;
+  schedule: Schedule | null;
+  enabled: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type JobFields = Omit<Job, 'id' | 'workspace_id' | 'created_at' | 'updated_at'>;
+
+export class JobStore {
+  constructor(private readonly db: Queryable) {}
+
+  async insert(id: string, workspaceId: string, f: JobFields, tx: Queryable = this.db): Promise<Job> {
+    const [row] = await tx.query<Job>(
+      `INSERT INTO jobs (id, workspace_id, name, connection_id, datasets, mapping_id, mapping_version, destination_id, target, schedule, enabled)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+      [id, workspaceId, f.name, f.connection_id, f.datasets, f.mapping_id, f.mapping_version, f.destination_id, JSON.stringify(f.target), f.schedule ? JSON.stringify(f.schedule) : null, f.enabled],
+    );
+    return row!;
+  }
+
+  async update(workspaceId: string, id: string, f: JobFields, tx: Queryable = this.db): Promise<Job | null> {
+    const [row] = await tx.query<Job>(
+      `UPDATE jobs SET name = $3, connection_id = $4, datasets = $5, mapping_id = $6, mapping_version = $7, destination_id = $8, target = $9,
+       schedule = $10, enabled = $11, updated_at = now() WHERE workspace_id = $1 AND id = $2 RETURNING *`,
+      [workspaceId, id, f.name, f.connection_id, f.datasets, f.mapping_id, f.mapping_version, f.destination_id, JSON.stringify(f.target), f.schedule ? JSON.stringify(f.schedule) : null, f.enabled],
+    );
+    return row ?? null;
+  }
+
+  async get(workspaceId: string, id: string): Promise<Job | null> {
+    const [row] = await this.db.query<Job>('SELECT * FROM jobs WHERE workspace_id = $1 AND id = $2', [workspaceId, id]);
+    return row ?? null;
+  }
+
+  async list(workspaceId: string, page: PageRequest): Promise<Page<Job>> {
+    const rows = await this.db.query<Job>('SELECT * FROM jobs WHERE workspace_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3', [workspaceId, page.after, page.limit + 1]);
+    return toPage(rows, page.limit);
+  }
+
+  async delete(workspaceId: string, id: string, tx: Queryable = this.db): Promise<boolean> {
+    return (await tx.query('DELETE FROM jobs WHERE workspace_id = $1 AND id = $2 RETURNING id', [workspaceId, id])).length === 1;
+  }
+}

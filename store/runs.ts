@@ -1,0 +1,84 @@
+import type { Queryable } from './db.js';
+import { toPage, type Page, type PageRequest } from './pagination.js';
+
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'partial', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const FINAL_RUN_STATUSES: RunStatus[] = ['succeeded', 'partial', 'failed', 'cancelled'];
+
+export interface RunCounts {
+  collected: number;
+  evidence: number;
+  delivered: number;
+  rejected: number;
+  ambiguous: number;
+  failed: number;
+}
+
+export interface Run {
+  id: string;
+  workspace_id: string;
+  job_id: string | null;
+  trigger: string;
+  status: RunStatus;
+  workflow_id: string;
+  mapping_id: string | null;
+  mapping_version: number | null;
+  snapshot_ids: string[];
+  counts: Partial<RunCounts>;
+  error: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  ended_at: Date | null;
+}
+
+export class RunStore {
+  constructor(private readonly db: Queryable) {}
+
+  /** Creates the run once per workflow id: a scheduled workflow retried finds its own run. */
+  async create(r: { id: string; workspaceId: string; jobId: string | null; trigger: string; workflowId: string }): Promise<Run> {
+    await this.db.query(
+      `INSERT INTO runs (id, workspace_id, job_id, trigger, status, workflow_id) VALUES ($1, $2, $3, $4, 'queued', $5) ON CONFLICT (workflow_id) DO NOTHING`,
+      [r.id, r.workspaceId, r.jobId, r.trigger, r.workflowId],
+    );
+    const [row] = await this.db.query<Run>('SELECT * FROM runs WHERE workflow_id = $1', [r.workflowId]);
+    return row!;
+  }
+
+  async get(workspaceId: string, id: string): Promise<Run | null> {
+    const [row] = await this.db.query<Run>('SELECT * FROM runs WHERE workspace_id = $1 AND id = $2', [workspaceId, id]);
+    return row ?? null;
+  }
+
+  async getById(id: string): Promise<Run | null> {
+    const [row] = await this.db.query<Run>('SELECT * FROM runs WHERE id = $1', [id]);
+    return row ?? null;
+  }
+
+  async list(workspaceId: string, page: PageRequest, filter: { jobId?: string; status?: string }): Promise<Page<Run>> {
+    const rows = await this.db.query<Run>(
+      `SELECT * FROM runs WHERE workspace_id = $1 AND ($2::text IS NULL OR id < $2) AND ($3::text IS NULL OR job_id = $3) AND ($4::text IS NULL OR status = $4)
+       ORDER BY id DESC LIMIT $5`,
+      [workspaceId, page.after, filter.jobId ?? null, filter.status ?? null, page.limit + 1],
+    );
+    return toPage(rows, page.limit);
+  }
+
+  async start(id: string, mapping: { id: string; version: number }): Promise<void> {
+    await this.db.query(
+      `UPDATE runs SET status = 'running', started_at = COALESCE(started_at, now()), mapping_id = $2, mapping_version = $3 WHERE id = $1 AND status IN ('queued', 'running')`,
+      [id, mapping.id, mapping.version],
+    );
+  }
+
+  async setSnapshots(id: string, snapshotIds: string[], collected: number): Promise<void> {
+    await this.db.query(`UPDATE runs SET snapshot_ids = $2, counts = counts || jsonb_build_object('collected', $3::int) WHERE id = $1`, [id, snapshotIds, collected]);
+  }
+
+  /** Final state, once: a retried finish changes nothing. */
+  async finish(id: string, outcome: { status: RunStatus; counts: RunCounts; error?: string | null }): Promise<void> {
+    await this.db.query(
+      `UPDATE runs SET status = $2, counts = $3, error = $4, ended_at = now() WHERE id = $1 AND status IN ('queued', 'running')`,
+      [id, outcome.status, JSON.stringify(outcome.counts), outcome.error ?? null],
+    );
+  }
+}

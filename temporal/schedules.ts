@@ -1,0 +1,67 @@
+import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import type { Job } from '../store/jobs.js';
+import type { DeliveryRetry } from '../workflows/run.js';
+import type { TemporalGateway } from './gateway.js';
+
+/**
+ * A job's schedule is a Temporal Schedule (not an in-process timer): it survives restarts,
+ * skips a run while the previous one is still going, catches up missed runs within a window,
+ * is paused while the job is disabled, and is deleted with the job.
+ */
+export class JobSchedules {
+  constructor(private readonly temporal: TemporalGateway, private readonly deliveryRetry: DeliveryRetry) {}
+
+  private id(jobId: string): string {
+    return `job-${jobId}`;
+  }
+
+  /** Creates, updates or removes the job's schedule to match the job. Throws on an invalid cron or time zone. */
+  async sync(job: Job): Promise<void> {
+    const client = await this.temporal.client();
+    const handle = client.schedule.getHandle(this.id(job.id));
+    if (!job.schedule) {
+      await this.remove(job.id);
+      return;
+    }
+    const spec = { cronExpressions: [job.schedule.cron], timezone: job.schedule.timezone };
+    const action = {
+      type: 'startWorkflow' as const,
+      workflowType: 'runJobWorkflow',
+      taskQueue: this.temporal.taskQueue,
+      workflowId: `run-scheduled-${job.id}`,
+      args: [{ workspaceId: job.workspace_id, jobId: job.id, trigger: 'schedule', deliveryRetry: this.deliveryRetry }],
+    };
+    try {
+      await handle.update((previous) => ({ ...previous, spec, action, state: { ...previous.state, paused: !job.enabled } }));
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+      await client.schedule.create({
+        scheduleId: this.id(job.id),
+        spec,
+        action,
+        policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+        state: { paused: !job.enabled, note: `Evidence Hub job ${job.id}` },
+      });
+    }
+  }
+
+  async remove(jobId: string): Promise<void> {
+    const client = await this.temporal.client();
+    await client.schedule.getHandle(this.id(jobId)).delete().catch((err: unknown) => {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    });
+  }
+
+  /** When the schedule fires next (null when paused or unscheduled). */
+  async nextRunAt(jobId: string): Promise<Date | null> {
+    const client = await this.temporal.client();
+    try {
+      const description = await client.schedule.getHandle(this.id(jobId)).describe();
+      if (description.state.paused) return null;
+      return description.info.nextActionTimes[0] ?? null;
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return null;
+      throw err;
+    }
+  }
+}

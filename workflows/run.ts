@@ -1,0 +1,75 @@
+import { CancellationScope, isCancellation, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { failureMessage } from './collect.js';
+
+export interface DeliveryRetry {
+  initialIntervalMs: number;
+  maximumIntervalMs: number;
+  maximumAttempts: number;
+}
+
+export interface RunJobInput {
+  workspaceId: string;
+  jobId: string;
+  /** Set when the API created the run; absent for runs started by a Temporal Schedule. */
+  runId?: string;
+  trigger: 'api' | 'schedule';
+  deliveryRetry: DeliveryRetry;
+  deliveryConcurrency?: number;
+}
+
+const short = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumAttempts: 20 } });
+const { collectDataset } = proxyActivities<Activities>({
+  startToCloseTimeout: '6 hours',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 8 },
+});
+const { evaluateRun } = proxyActivities<Activities>({ startToCloseTimeout: '30 minutes', retry: { initialInterval: '1 second', maximumAttempts: 5 } });
+
+/**
+ * A job's run: collect the datasets in parallel → evaluate the pinned (or latest) mapping
+ * version → write each item to the ledger as pending → deliver with bounded concurrency and
+ * the destination's retry rules → finish with the counts. Every side effect is an
+ * idempotent activity, so a worker that dies anywhere loses nothing and sends nothing twice.
+ */
+export async function runJobWorkflow(input: RunJobInput): Promise<{ runId: string; status: string }> {
+  const plan = await short.startRun({ workspaceId: input.workspaceId, jobId: input.jobId, runId: input.runId, trigger: input.trigger });
+  const { deliverEvidence } = proxyActivities<Activities>({
+    startToCloseTimeout: '2 minutes',
+    retry: {
+      initialInterval: input.deliveryRetry.initialIntervalMs,
+      backoffCoefficient: 2,
+      maximumInterval: input.deliveryRetry.maximumIntervalMs,
+      maximumAttempts: input.deliveryRetry.maximumAttempts,
+    },
+  });
+  try {
+    const snapshots = await Promise.all(plan.datasets.map((dataset) =>
+      collectDataset({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, dataset, collectionKey: `${plan.runId}:${dataset}` })));
+    const pending = await evaluateRun({ plan, snapshotIds: snapshots.map((s) => s.id) });
+
+    // Bounded concurrency: N lanes take the next item in turn (deterministic order).
+    let next = 0;
+    const lane = async () => {
+      while (next < pending.length) {
+        const evidenceId = pending[next++]!;
+        try {
+          await deliverEvidence({ evidenceId });
+        } catch (err) {
+          if (isCancellation(err)) throw err;
+          await short.markEvidenceFailed({ evidenceId, error: failureMessage(err) });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(input.deliveryConcurrency ?? 8, Math.max(1, pending.length)) }, lane));
+    const status = await short.finishRun({ runId: plan.runId });
+    return { runId: plan.runId, status };
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => short.finishRun({ runId: plan.runId, cancelled: true }));
+      throw err;
+    }
+    const status = await short.finishRun({ runId: plan.runId, error: failureMessage(err) });
+    return { runId: plan.runId, status };
+  }
+}
