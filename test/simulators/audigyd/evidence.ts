@@ -6,7 +6,9 @@
 // is "Pushing Evidence In" ("Direct-write or push/match endpoints"), so this
 // holds for both: on one question, a second request with the same title,
 // source and collected_at gets the first one's evidence item back instead of
-// a new one.
+// a new one. A request without collected_at is evidence collected when it
+// arrived: its collected_at is the time received, and it never repeats an
+// earlier request.
 
 import { iso } from '../common/time.js';
 import type { UploadedFile } from './multipart.js';
@@ -25,8 +27,9 @@ export interface AudigydEvidenceItem {
   readonly title: string | null;
   readonly source: string;
   readonly result: EvidenceResult | null;
-  /** As sent (the identity compares the strings); null when not sent. */
-  readonly collectedAt: string | null;
+  /** As sent (the identity compares the strings), or the time received when not sent. */
+  readonly collectedAt: string;
+  readonly collectedAtSent: boolean;
   /** The JSON payload (a push, or a JSON direct write). */
   readonly payload?: unknown;
   /** The uploaded file (a multipart direct write). */
@@ -52,7 +55,7 @@ export class AudigydEvidenceStore {
   /** Stores the evidence, or finds the item it duplicates. */
   store(evidence: NewEvidence): { item: AudigydEvidenceItem; duplicate: boolean } {
     const identity = JSON.stringify([evidence.assessmentId, evidence.questionId, evidence.title, evidence.source, evidence.collectedAt]);
-    const existing = this.byIdentity.get(identity);
+    const existing = evidence.collectedAtSent ? this.byIdentity.get(identity) : undefined;
     if (existing) {
       existing.repeats += 1;
       this.received.duplicates += 1;
@@ -82,7 +85,7 @@ export function evidenceJson(item: AudigydEvidenceItem, duplicate: boolean): Rec
   };
 }
 
-/** The identity and badge fields of either endpoint, validated. */
+/** The identity and badge fields of either endpoint, validated; null when not sent. */
 export interface EvidenceFields {
   title: string | null;
   source: string;

@@ -18,6 +18,7 @@
 // with that item and `duplicate: true`, a new one 201.
 
 import { mediaType, type SimRequest, type SimResponse } from '../common/server.js';
+import { iso } from '../common/time.js';
 import { BROADCAST_CAP, matchQuestions, type AudigydAssessment, type AudigydQuestion } from './assessments.js';
 import { evidenceJson, readEvidenceFields, textField, type AudigydEvidenceStore, type EvidenceFields, type NewEvidence } from './evidence.js';
 import { boundaryOf, readMultipartForm, type MultipartLimits } from './multipart.js';
@@ -105,7 +106,11 @@ function newEvidence(
     questionId: question.id,
     controlRef: question.controlRef,
     via,
-    ...fields,
+    title: fields.title,
+    source: fields.source,
+    result: fields.result,
+    collectedAt: fields.collectedAt ?? iso(req.receivedAtMs),
+    collectedAtSent: fields.collectedAt !== null,
     ...content,
     body,
     receivedAtMs: req.receivedAtMs,
