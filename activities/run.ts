@@ -136,6 +136,9 @@ export function runActivities(deps: RunDeps) {
         payload: evidence.payload, payload_sha256: evidence.payload_sha256, collected_at: new Date(evidence.collected_at).toISOString(),
         allow_multiple: evidence.allow_multiple, idempotency_key: `evidence-hub:${evidence.identity}`,
       };
+      // Heartbeats while a (possibly large) upload is in flight: a worker that dies mid-request
+      // is noticed within the heartbeat timeout, not after the whole start-to-close timeout.
+      const alive = setInterval(() => ctx.heartbeat(), 2_000);
       try {
         const outcome = await connector.deliver(session, item, evidence.target ?? {});
         if (outcome.status === 'delivered') await deps.evidence.settle(evidence.id, { status: 'delivered', destinationIds: outcome.destination_ids });
@@ -150,6 +153,8 @@ export function runActivities(deps: RunDeps) {
           return err.kind === 'bad_response' ? 'failed' : 'rejected';
         }
         throw err;
+      } finally {
+        clearInterval(alive);
       }
     },
 

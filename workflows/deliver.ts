@@ -8,7 +8,8 @@ const { markEvidenceFailed } = proxyActivities<Activities>({ startToCloseTimeout
 /** Delivers one pushed evidence item (POST /api/v1/evidence/push) with the same durability as a run. */
 export async function deliverEvidenceWorkflow(input: { evidenceId: string; deliveryRetry: DeliveryRetry }): Promise<string> {
   const { deliverEvidence } = proxyActivities<Activities>({
-    startToCloseTimeout: '2 minutes',
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: '10 seconds',
     retry: { initialInterval: input.deliveryRetry.initialIntervalMs, backoffCoefficient: 2, maximumInterval: input.deliveryRetry.maximumIntervalMs, maximumAttempts: input.deliveryRetry.maximumAttempts },
   });
   try {

@@ -35,7 +35,8 @@ const { evaluateRun } = proxyActivities<Activities>({ startToCloseTimeout: '30 m
 export async function runJobWorkflow(input: RunJobInput): Promise<{ runId: string; status: string }> {
   const plan = await short.startRun({ workspaceId: input.workspaceId, jobId: input.jobId, runId: input.runId, trigger: input.trigger });
   const { deliverEvidence } = proxyActivities<Activities>({
-    startToCloseTimeout: '2 minutes',
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: '10 seconds',
     retry: {
       initialInterval: input.deliveryRetry.initialIntervalMs,
       backoffCoefficient: 2,

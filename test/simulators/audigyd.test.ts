@@ -103,6 +103,17 @@ describe('AUDIGYD push/match', () => {
     expect(sim.state.evidence).toHaveLength(2);
   });
 
+  it('never reconciles pushes without collected_at: each was collected when it arrived', async () => {
+    const clock = manualClock();
+    const sim = await start({ clock: clock.now });
+    expect((await postJson(pushUrl(sim), oktaPush, key(sim))).status).toBe(201);
+    expect((await postJson(pushUrl(sim), oktaPush, key(sim))).status).toBe(201);
+    expect(sim.state.evidence.map((item) => [item.collectedAt, item.collectedAtSent])).toEqual([
+      [new Date(clock.now()).toISOString(), false],
+      [new Date(clock.now()).toISOString(), false],
+    ]);
+  });
+
   it('validates the body: required fields, result badge, collected_at, JSON, media type', async () => {
     const sim = await start();
     const missing = await postJson<{ error: string }>(pushUrl(sim), { control_ref: 'Logging', payload: {} }, key(sim));
@@ -204,7 +215,7 @@ describe('AUDIGYD errors', () => {
     sim.setAssessmentStatus(SOC2, 'archived');
     const upload = await postMultipart(writeUrl(sim, 'q_ep_os'), formWith({ source: 'jamf' }, { name: 'a.txt', content: 'a' }), key(sim));
     expect(upload).toMatchObject({ status: 409, body: { error: expect.stringMatching(/archived/) } });
-    sim.setAssessmentStatus(SOC2, 'in_progress');
+    sim.setAssessmentStatus(SOC2, 'open');
     expect((await postJson(pushUrl(sim), oktaPush, key(sim))).status).toBe(201);
   });
 
@@ -247,7 +258,7 @@ describe('AUDIGYD reads', () => {
   it('serves the overview the seed’s example reads and the question list', async () => {
     const sim = await start({ finalizedAssessments: [SOC2] });
     const overview = await http<{ data: { assessments: Json; findings: { by_status: Json; by_severity: Json } } }>(`${sim.url}/api/v1/overview`, { headers: key(sim) });
-    expect(overview.body.data.assessments).toEqual({ total: 1, by_status: { in_progress: 0, finalized: 1, archived: 0 } });
+    expect(overview.body.data.assessments).toEqual({ total: 1, by_status: { open: 0, finalized: 1, archived: 0 } });
     expect(overview.body.data.findings.by_status['open']).toBe(0);
     expect(overview.body.data.findings.by_severity['critical']).toBe(0);
     const questions = await http<{ data: Json[] }>(`${sim.url}/api/v1/assessments/${SOC2}/questions`, { headers: key(sim) });

@@ -68,7 +68,7 @@ export interface AudigydSimulator extends SimulatorServer {
     readonly assessments: AudigydAssessments;
     /** Every stored evidence item, in arrival order (live). */
     readonly evidence: readonly AudigydEvidenceItem[];
-    /** Requests that reached the push and direct-write endpoints, and those answered with an existing item (live). */
+    /** Requests the push and direct-write endpoints handled (any answer; not those the global limiter or a fault answered), and those answered with an existing item (live). */
     readonly received: Readonly<AudigydEvidenceStore['received']>;
   };
   /** Finalizes or archives an assessment mid-run (or reopens it). */
@@ -182,12 +182,12 @@ export async function startAudigydSimulator(options: AudigydSimulatorOptions = {
 
 /** "Pushes to finalized/archived assessments are rejected with 409". */
 function closed(assessment: AudigydAssessment): SimResponse | undefined {
-  return assessment.status === 'in_progress' ? undefined : audigydError(409, `Assessment ${assessment.id} is ${assessment.status}: it no longer accepts evidence.`);
+  return assessment.status === 'open' ? undefined : audigydError(409, `Assessment ${assessment.id} is ${assessment.status}: it no longer accepts evidence.`);
 }
 
 /** "Compliance Overview: Assessment counts, finding breakdowns, report totals", read as the seed's example reads it. */
 function overview(visible: readonly AudigydAssessment[]) {
-  const byStatus: Record<AudigydAssessmentStatus, number> = { in_progress: 0, finalized: 0, archived: 0 };
+  const byStatus: Record<AudigydAssessmentStatus, number> = { open: 0, finalized: 0, archived: 0 };
   for (const assessment of visible) byStatus[assessment.status] += 1;
   return {
     assessments: { total: visible.length, by_status: byStatus },

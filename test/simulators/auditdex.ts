@@ -103,7 +103,7 @@ export async function startAuditdexSimulator(options: AuditdexSimulatorOptions =
   function listEngagements(req: SimRequest, clientId: string): SimResponse {
     const page = req.query.get('page') ?? '1';
     const perPage = req.query.get('per_page') ?? String(DEFAULT_PAGE_SIZE);
-    const invalid = [];
+    const invalid: { name: string; reason: string }[] = [];
     if (!/^[1-9]\d*$/.test(page)) invalid.push({ name: 'page', reason: 'must be a positive integer' });
     if (!/^[1-9]\d*$/.test(perPage) || Number(perPage) > MAX_PAGE_SIZE) invalid.push({ name: 'per_page', reason: `must be an integer from 1 to ${MAX_PAGE_SIZE}` });
     if (invalid.length > 0) return validationProblem(req, invalid);

@@ -13,3 +13,32 @@ export type { AuditComplySimulator, AuditComplySimulatorOptions, AuditComplyTrut
 export type { Fault, FaultTarget } from './common/faults.js';
 export type { RateLimitOptions, ThrottleEvent } from './common/rate-limit.js';
 export type { RequestLogEntry, SimulatorServer } from './common/server.js';
+
+// Simulators of the destination platforms (README.md, "Destination-platform simulators").
+export { startAudigydSimulator, AUDIGYD_DEFAULT_ASSESSMENTS } from './audigyd.js';
+export type {
+  AudigydSimulator,
+  AudigydSimulatorOptions,
+  AudigydApiKey,
+  AudigydAssessment,
+  AudigydAssessmentFixture,
+  AudigydAssessmentStatus,
+  AudigydSectionFixture,
+  AudigydQuestionFixture,
+  AudigydQuestion,
+  AudigydEvidenceItem,
+  EvidenceResult,
+  UploadedFile,
+} from './audigyd.js';
+
+export { startAuditdexSimulator, AUDITDEX_DEFAULT_ENGAGEMENTS, AUDITDEX_PLANS, AUDITDEX_SCOPES } from './auditdex.js';
+export type {
+  AuditdexSimulator,
+  AuditdexSimulatorOptions,
+  AuditdexClient,
+  AuditdexEngagement,
+  AuditdexEngagementFixture,
+  AuditdexEngagementStatus,
+  AuditdexControlFixture,
+  AuditdexEvidenceItem,
+} from './auditdex.js';

@@ -5,7 +5,7 @@
 // Also the push/match lookup: "Send a control_ref + question_match hint and
 // let AUDIGYD find the right question by name".
 
-export type AudigydAssessmentStatus = 'in_progress' | 'finalized' | 'archived';
+export type AudigydAssessmentStatus = 'open' | 'finalized' | 'archived';
 
 export interface AudigydQuestionFixture {
   id: string;
@@ -105,7 +105,7 @@ export class AudigydAssessments {
         if (questionIds.has(question.id)) throw new RangeError(`question ${question.id} appears twice`);
         questionIds.add(question.id);
       }
-      this.byId.set(fixture.id, { id: fixture.id, name: fixture.name, tenant: fixture.tenant ?? defaultTenant, status: 'in_progress', questions });
+      this.byId.set(fixture.id, { id: fixture.id, name: fixture.name, tenant: fixture.tenant ?? defaultTenant, status: 'open', questions });
     }
   }
 

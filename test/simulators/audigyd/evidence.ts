@@ -48,7 +48,7 @@ export type NewEvidence = Omit<AudigydEvidenceItem, 'evidenceId' | 'repeats'>;
 export class AudigydEvidenceStore {
   /** Every stored item, in arrival order. */
   readonly items: AudigydEvidenceItem[] = [];
-  /** Requests that reached each write endpoint (whatever the answer), and those answered with an existing item. */
+  /** Requests each write endpoint handled, whatever it answered (not those the global limiter or a fault answered), and those answered with an existing item. */
   readonly received = { push: 0, directWrite: 0, duplicates: 0 };
   private readonly byIdentity = new Map<string, AudigydEvidenceItem>();
 
@@ -63,7 +63,7 @@ export class AudigydEvidenceStore {
     }
     const item: AudigydEvidenceItem = { evidenceId: `ev_${String(this.items.length + 1).padStart(6, '0')}`, ...evidence, repeats: 0 };
     this.items.push(item);
-    this.byIdentity.set(identity, item);
+    if (evidence.collectedAtSent) this.byIdentity.set(identity, item);
     return { item, duplicate: false };
   }
 }

@@ -2,6 +2,7 @@
 // post, and a generated upload of any size that is streamed, never held in
 // memory.
 
+import { Readable } from 'node:stream';
 import { FormData, request } from 'undici';
 import type { HttpResult } from '../test-http.js';
 
@@ -43,5 +44,5 @@ export async function postGeneratedUpload<T = unknown>(url: string, fields: Reco
     yield* generatedFile(fileBytes);
     yield Buffer.from(`\r\n--${boundary}--\r\n`);
   }
-  return result<T>(await request(url, { method: 'POST', headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` }, body: body() }));
+  return result<T>(await request(url, { method: 'POST', headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` }, body: Readable.from(body()) }));
 }

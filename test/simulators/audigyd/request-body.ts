@@ -43,7 +43,7 @@ export async function discardUnread(req: SimRequest): Promise<void> {
   }
 }
 
-/** The whole body, or `undefined` (after draining it) when it is over `maxBytes`. */
+/** The whole body, or `undefined` when it is over `maxBytes` (read to its end all the same). */
 export async function readBodyUpTo(stream: Readable, maxBytes: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;

@@ -79,7 +79,8 @@ async function writeFile(req: SimRequest, assessment: AudigydAssessment, questio
   const parsed = await readMultipartForm(bodyStream(req), boundary, settings.upload);
   if ('rejected' in parsed) {
     if (parsed.rejected === 'file-too-large') return audigydError(413, `The file is over the ${settings.upload.maxFileBytes}-byte limit.`);
-    return audigydError(parsed.rejected === 'field-too-large' ? 413 : 400, `Malformed multipart body: ${parsed.message}.`);
+    if (parsed.rejected === 'field-too-large') return audigydError(413, `A form field is over the ${settings.upload.maxFieldBytes}-byte limit.`);
+    return audigydError(400, `Malformed multipart body: ${parsed.message}.`);
   }
   const { fields: formFields, files } = parsed.form;
   const problems: string[] = [];

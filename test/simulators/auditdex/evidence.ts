@@ -15,8 +15,7 @@
 // the hash as lower-case hex in `sha256`. The seed gives no size limit.
 
 import { createHash } from 'node:crypto';
-import type { SimRequest, SimResponse } from '../common/server.js';
-import { jsonResponse } from '../common/server.js';
+import { jsonResponse, type SimRequest, type SimResponse } from '../common/server.js';
 import { iso } from '../common/time.js';
 import { boundaryOf, readMultipartForm, type MultipartLimits, type UploadedFile } from '../audigyd/multipart.js';
 import { bodyStream } from '../audigyd/request-body.js';
