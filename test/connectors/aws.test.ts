@@ -5,6 +5,22 @@ import { PutPublicAccessBlockCommand, S3ControlClient } from '@aws-sdk/client-s3
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { collect, createConnection, snapshotRecords } from '../helpers/collect.js';
+import { eventually } from '../helpers/hub.js';
+import { startAudigydSimulator, type AudigydSimulator } from '../simulators/audigyd.js';
+import { ASSESSMENT } from '../helpers/fixtures.js';
+
+/** A job with the aws pack into AUDIGYD, run to its end. */
+async function runJob(t: TestHub, audigyd: AudigydSimulator, connection: string, datasets: string[]) {
+  const destination = await t.call('POST', '/api/v1/destinations', { json: { name: 'AUDIGYD', type: 'audigyd', config: { base_url: audigyd.url }, secrets: { api_key: audigyd.apiKey } } });
+  const mapping = await t.call('POST', '/api/v1/mappings', { json: { name: 'aws', pack: 'aws' } });
+  const job = await t.call('POST', '/api/v1/jobs', { json: { name: 'aws', connection_id: connection, datasets, mapping_id: mapping.body.id, destination_id: destination.body.id, target: { assessment_id: 'asm_all' } } });
+  expect(job.status, job.text).toBe(201);
+  const trigger = await t.call('POST', `/api/v1/jobs/${job.body.id}/runs`);
+  return eventually(async () => {
+    const run = await t.call('GET', `/api/v1/runs/${trigger.body.id}`);
+    return ['queued', 'running'].includes(run.body.status) ? null : run.body;
+  }, { timeoutMs: 120_000, intervalMs: 250 });
+}
 
 const MOTO_ACCOUNT = '123456789012';
 
@@ -79,5 +95,22 @@ describe('AWS connector against moto (server mode)', () => {
     const id = await createConnection(t.call, { type: 'aws', config: { auth: 'static', access_key_id: 'AKIAIOSFODNN7EXAMPLE', endpoint: 'http://127.0.0.1:9' }, secrets: { secret_access_key: 'x' } });
     const test = await t.call('POST', `/api/v1/connections/${id}/test`);
     expect(test.body).toMatchObject({ ok: false, error: { kind: 'unavailable' } });
+  });
+  it('end to end: moto → aws pack → AUDIGYD, the results follow the account', async () => {
+    const audigyd = await startAudigydSimulator({ assessments: [ASSESSMENT], rateLimit: false, uploadRateLimit: false });
+    // moto is shared by this file only (IAM is account-global): start from a clean account.
+    await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+    const iam = new IAMClient(client);
+    await iam.send(new CreateUserCommand({ UserName: 'dev' }));
+    await iam.send(new UpdateAccountPasswordPolicyCommand({ MinimumPasswordLength: 16, PasswordReusePrevention: 24 }));
+    const connection = await createConnection(t.call, { type: 'aws', config: { auth: 'static', access_key_id: 'AKIAIOSFODNN7EXAMPLE', endpoint }, secrets: { secret_access_key: 'secret' } });
+    const run = await runJob(t, audigyd, connection, ['aws.credential_report', 'aws.password_policy', 'aws.account_summary', 'aws.cloudtrail_trails', 'aws.s3_account_public_access_block']);
+    expect(['succeeded', 'partial']).toContain(run.status);
+    const arrived = Object.fromEntries(audigyd.state.evidence.filter((e) => e.source.toLowerCase().includes('aws')).map((e) => [e.questionId, e] as const));
+    expect(arrived.q_pwlen!.result).toBe('pass');
+    expect(arrived.q_reuse!.result).toBe('pass');
+    expect(arrived.q_trail!.result).toBe('fail'); // no trail in this account
+    expect(arrived.q_s3!.result).toBe('fail');
+    await audigyd.close();
   });
 });
