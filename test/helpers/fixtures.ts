@@ -30,7 +30,7 @@ export const ASSESSMENT = {
       questions: [
         { id: 'q_root', text: 'Is root account MFA on?' }, { id: 'q_pwlen', text: 'Is the password length at least 14?' },
         { id: 'q_reuse', text: 'Is password reuse prevented?' }, { id: 'q_keys', text: 'Is access key rotation done?' },
-        { id: 'q_mfa_admin', text: 'Is MFA enforced for admin accounts?' },
+        { id: 'q_aws_mfa_admin', text: 'Is MFA enforced for admin accounts?' },
       ],
     },
     { control_ref: 'Logging & Monitoring', questions: [{ id: 'q_trail', text: 'Is a CloudTrail trail logging?' }, { id: 'q_validation', text: 'Is log file validation on?' }] },
