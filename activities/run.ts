@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { BlobStore } from '../store/blobs.js';
-import type { ConnectionStore } from '../store/connections.js';
+import type { Connection, ConnectionStore } from '../store/connections.js';
 import type { Evidence, EvidenceStore } from '../store/evidence.js';
 import type { JobStore } from '../store/jobs.js';
 import type { MappingStore } from '../store/mappings.js';
@@ -11,6 +11,7 @@ import { loadSnapshot } from '../store/snapshot-reader.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { OutboundHttp } from '../connectors/http-client.js';
 import { ConnectorError } from '../connectors/errors.js';
+import { mapConcurrent } from '../connectors/pacer.js';
 import type { DeliveryItem } from '../connectors/types.js';
 import { compileRules, evaluate } from '../mappings/engine.js';
 import type { Logger } from '../lib/logger.js';
@@ -51,7 +52,107 @@ function retryable(err: ConnectorError): never {
 }
 
 export function runActivities(deps: RunDeps) {
+  /**
+   * Delivers one ledger item and settles it; idempotent (a settled item is not sent again).
+   * A retryable failure is thrown as the ConnectorError for the caller to turn into a retry.
+   * Sessions (with their access tokens) are shared by the items of one activity.
+   */
+  async function deliverOne(evidence: Evidence, sessions: Map<string, { destination: Connection; session: unknown } | null>): Promise<Evidence['status']> {
+    const key = `${evidence.workspace_id}/${evidence.destination_id}`;
+    if (!sessions.has(key)) sessions.set(key, await openDestination(evidence));
+    const open = sessions.get(key);
+    const connector = open ? deps.registry.destination(open.destination.type) : undefined;
+    if (!open || !connector) {
+      await deps.evidence.settle(evidence.id, { status: 'failed', error: 'The destination no longer exists.' });
+      return 'failed';
+    }
+    const { session } = open;
+    const item: DeliveryItem = {
+      evidence_id: evidence.id, rule_id: evidence.rule_id, control_ref: evidence.control_ref, question_match: evidence.question_match,
+      question_id: evidence.question_id, title: evidence.title, source: evidence.source, result: evidence.result as DeliveryItem['result'],
+      payload: evidence.payload, payload_sha256: evidence.payload_sha256, collected_at: new Date(evidence.collected_at).toISOString(),
+      allow_multiple: evidence.allow_multiple, idempotency_key: `evidence-hub:${evidence.identity}`,
+    };
+    try {
+      const outcome = await connector.deliver(session, item, evidence.target ?? {});
+      if (outcome.status === 'delivered') await deps.evidence.settle(evidence.id, { status: 'delivered', destinationIds: outcome.destination_ids });
+      else if (outcome.status === 'ambiguous') await deps.evidence.settle(evidence.id, { status: 'ambiguous', candidates: outcome.candidates, error: outcome.error });
+      else await deps.evidence.settle(evidence.id, { status: 'rejected', error: outcome.error });
+      return outcome.status;
+    } catch (err) {
+      if (err instanceof ConnectorError && !err.retryable) {
+        // Credentials, permissions, a bad hash: the destination will answer the same again.
+        const status = err.kind === 'bad_response' ? 'failed' : 'rejected';
+        await deps.evidence.settle(evidence.id, { status, error: err.message });
+        return status;
+      }
+      throw err;
+    }
+  }
+
+  async function openDestination(evidence: Evidence): Promise<{ destination: Connection; session: unknown } | null> {
+    const destination = evidence.destination_id ? await deps.destinations.get(evidence.workspace_id, evidence.destination_id) : null;
+    const connector = destination ? deps.registry.destination(destination.type) : undefined;
+    if (!destination || !connector) return null;
+    const ctx = Context.current();
+    const session = connector.open({
+      config: destination.config,
+      secrets: await deps.secrets.get({ workspaceId: evidence.workspace_id, type: 'destination', id: destination.id }),
+      http: deps.http, log: deps.logger.child({ destination_id: destination.id }), signal: ctx.cancellationSignal,
+      heartbeat: () => ctx.heartbeat(), sleep: (ms) => ctx.sleep(ms),
+    });
+    return { destination, session };
+  }
+
+  /** Delivers the still-pending items among `ids` (each attempt counted), `concurrency` at a time. */
+  async function deliverPending(ids: string[], concurrency: number, onRetryable: (err: ConnectorError) => void): Promise<void> {
+    const sessions = new Map<string, { destination: Connection; session: unknown } | null>();
+    const pending = await deps.evidence.beginAttempts(ids);
+    await mapConcurrent(pending, concurrency, async (evidence) => {
+      try {
+        await deliverOne(evidence, sessions);
+      } catch (err) {
+        if (err instanceof ConnectorError && err.retryable) onRetryable(err);
+        else throw err;
+      }
+    });
+  }
+
+  /** Runs `fn` with heartbeats every 2 s: a worker that dies mid-upload is noticed within the heartbeat timeout. */
+  async function withHeartbeats<T>(fn: () => Promise<T>): Promise<T> {
+    const ctx = Context.current();
+    const alive = setInterval(() => ctx.heartbeat(), 2_000);
+    try {
+      return await fn();
+    } finally {
+      clearInterval(alive);
+    }
+  }
+
   return {
+    /** Delivers one item (the push relay's workflow). */
+    async deliverEvidence(input: { evidenceId: string }): Promise<Evidence['status']> {
+      let failure: ConnectorError | null = null;
+      await withHeartbeats(() => deliverPending([input.evidenceId], 1, (err) => { failure = err; }));
+      if (failure) retryable(failure);
+      return (await deps.evidence.getById(input.evidenceId))?.status ?? 'failed';
+    },
+
+    /**
+     * Delivers a batch of a run's items, a few at a time: one activity per batch rather than
+     * per item keeps Temporal's round trips off the delivery path. Items already settled are
+     * skipped, so a retried batch re-sends only what is still pending; when some failed in a
+     * retryable way the batch is retried after the longest Retry-After they were given.
+     */
+    async deliverEvidenceBatch(input: { evidenceIds: string[]; concurrency: number }): Promise<void> {
+      const retry: ConnectorError[] = [];
+      await withHeartbeats(() => deliverPending(input.evidenceIds, input.concurrency, (err) => retry.push(err)));
+      if (retry.length) {
+        const wait = Math.max(...retry.map((e) => e.details.retryAfterMs ?? 0));
+        retryable(new ConnectorError(retry[0]!.kind, `${retry.length} of ${input.evidenceIds.length} items to retry: ${retry[0]!.message}`, { retryAfterMs: wait > 0 ? wait : undefined }));
+      }
+    },
+
     /** Creates (once per workflow) and starts the run, fixing the mapping version it uses. */
     async startRun(input: { workspaceId: string; jobId: string; runId?: string; trigger: string }): Promise<RunPlan> {
       const workflowId = Context.current().info.workflowExecution?.workflowId ?? `run-${input.runId}`;
@@ -109,53 +210,6 @@ export function runActivities(deps: RunDeps) {
         ...(item.result === 'error' ? { status: 'failed' as const, error: `The rule could not be evaluated: ${JSON.stringify(item.payload).slice(0, 500)}` } : {}),
       })));
       return rows.filter((row) => row.status === 'pending').map((row) => row.id);
-    },
-
-    /** Delivers one ledger item; idempotent (a settled item is not sent again). */
-    async deliverEvidence(input: { evidenceId: string }): Promise<Evidence['status']> {
-      const evidence = await deps.evidence.getById(input.evidenceId);
-      if (!evidence) throw ApplicationFailure.nonRetryable(`evidence ${input.evidenceId} is gone`, 'evidence.not_found');
-      if (evidence.status !== 'pending') return evidence.status;
-      const destination = evidence.destination_id ? await deps.destinations.get(evidence.workspace_id, evidence.destination_id) : null;
-      const connector = destination ? deps.registry.destination(destination.type) : undefined;
-      if (!destination || !connector) {
-        await deps.evidence.settle(evidence.id, { status: 'failed', error: 'The destination no longer exists.' });
-        return 'failed';
-      }
-      await deps.evidence.countAttempt(evidence.id);
-      const ctx = Context.current();
-      const session = connector.open({
-        config: destination.config,
-        secrets: await deps.secrets.get({ workspaceId: evidence.workspace_id, type: 'destination', id: destination.id }),
-        http: deps.http, log: deps.logger.child({ evidence_id: evidence.id }), signal: ctx.cancellationSignal,
-        heartbeat: () => ctx.heartbeat(), sleep: (ms) => ctx.sleep(ms),
-      });
-      const item: DeliveryItem = {
-        evidence_id: evidence.id, rule_id: evidence.rule_id, control_ref: evidence.control_ref, question_match: evidence.question_match,
-        question_id: evidence.question_id, title: evidence.title, source: evidence.source, result: evidence.result as DeliveryItem['result'],
-        payload: evidence.payload, payload_sha256: evidence.payload_sha256, collected_at: new Date(evidence.collected_at).toISOString(),
-        allow_multiple: evidence.allow_multiple, idempotency_key: `evidence-hub:${evidence.identity}`,
-      };
-      // Heartbeats while a (possibly large) upload is in flight: a worker that dies mid-request
-      // is noticed within the heartbeat timeout, not after the whole start-to-close timeout.
-      const alive = setInterval(() => ctx.heartbeat(), 2_000);
-      try {
-        const outcome = await connector.deliver(session, item, evidence.target ?? {});
-        if (outcome.status === 'delivered') await deps.evidence.settle(evidence.id, { status: 'delivered', destinationIds: outcome.destination_ids });
-        else if (outcome.status === 'ambiguous') await deps.evidence.settle(evidence.id, { status: 'ambiguous', candidates: outcome.candidates, error: outcome.error });
-        else await deps.evidence.settle(evidence.id, { status: 'rejected', error: outcome.error });
-        return outcome.status;
-      } catch (err) {
-        if (err instanceof ConnectorError && err.retryable) retryable(err);
-        if (err instanceof ConnectorError) {
-          // Credentials, permissions, a bad hash: the destination will answer the same again.
-          await deps.evidence.settle(evidence.id, { status: err.kind === 'bad_response' ? 'failed' : 'rejected', error: err.message });
-          return err.kind === 'bad_response' ? 'failed' : 'rejected';
-        }
-        throw err;
-      } finally {
-        clearInterval(alive);
-      }
     },
 
     async markEvidenceFailed(input: { evidenceId: string; error: string }): Promise<void> {

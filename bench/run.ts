@@ -1,11 +1,12 @@
 /**
  * `npm run bench [name…]`: every benchmark prints its figures and a ratio against a baseline
- * measured in the same run. Names: api, collection, mapping (default: all).
+ * measured in the same run. Names: api, collection, mapping, e2e (default: all).
  */
 const benches: Record<string, () => Promise<void>> = {
   api: async () => (await import('./api.js')).runApiBench(),
   collection: async () => (await import('./collection.js')).runCollectionBench(),
   mapping: async () => (await import('./mapping.js')).runMappingBench(),
+  e2e: async () => (await import('./e2e.js')).runEndToEndBench(),
 };
 
 const wanted = process.argv.slice(2);

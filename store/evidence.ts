@@ -80,8 +80,12 @@ export class EvidenceStore {
     return toPage(rows, page.limit);
   }
 
-  async countAttempt(id: string): Promise<void> {
-    await this.db.query('UPDATE evidence SET attempts = attempts + 1, updated_at = now() WHERE id = $1', [id]);
+  /** Counts one more delivery attempt for each still-pending item and returns them, in one round trip. */
+  async beginAttempts(ids: string[]): Promise<Evidence[]> {
+    return this.db.query<Evidence>(
+      `UPDATE evidence SET attempts = attempts + 1, updated_at = now() WHERE id = ANY($1) AND status = 'pending' RETURNING *`,
+      [ids],
+    );
   }
 
   /** Records the final outcome once; later calls (a retried activity) change nothing. */

@@ -18,6 +18,9 @@ export interface RunJobInput {
   deliveryConcurrency?: number;
 }
 
+/** Items per delivery activity. */
+const BATCH_SIZE = 50;
+
 const short = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumAttempts: 20 } });
 const { collectDataset } = proxyActivities<Activities>({
   startToCloseTimeout: '6 hours',
@@ -34,7 +37,7 @@ const { evaluateRun } = proxyActivities<Activities>({ startToCloseTimeout: '30 m
  */
 export async function runJobWorkflow(input: RunJobInput): Promise<{ runId: string; status: string }> {
   const plan = await short.startRun({ workspaceId: input.workspaceId, jobId: input.jobId, runId: input.runId, trigger: input.trigger });
-  const { deliverEvidence } = proxyActivities<Activities>({
+  const { deliverEvidenceBatch } = proxyActivities<Activities>({
     startToCloseTimeout: '10 minutes',
     heartbeatTimeout: '10 seconds',
     retry: {
@@ -49,20 +52,26 @@ export async function runJobWorkflow(input: RunJobInput): Promise<{ runId: strin
       collectDataset({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, dataset, collectionKey: `${plan.runId}:${dataset}` })));
     const pending = await evaluateRun({ plan, snapshotIds: snapshots.map((s) => s.id) });
 
-    // Bounded concurrency: N lanes take the next item in turn (deterministic order).
+    // Bounded concurrency: batches of items, two in flight, each delivering a few at a time,
+    // so that at most `deliveryConcurrency` requests reach the destination at once.
+    const concurrency = input.deliveryConcurrency ?? 8;
+    const lanes = Math.min(2, concurrency);
+    const batches: string[][] = [];
+    for (let i = 0; i < pending.length; i += BATCH_SIZE) batches.push(pending.slice(i, i + BATCH_SIZE));
     let next = 0;
     const lane = async () => {
-      while (next < pending.length) {
-        const evidenceId = pending[next++]!;
+      while (next < batches.length) {
+        const batch = batches[next++]!;
         try {
-          await deliverEvidence({ evidenceId });
+          await deliverEvidenceBatch({ evidenceIds: batch, concurrency: Math.max(1, Math.floor(concurrency / lanes)) });
         } catch (err) {
           if (isCancellation(err)) throw err;
-          await short.markEvidenceFailed({ evidenceId, error: failureMessage(err) });
+          // Retries exhausted: what is still pending in the batch is recorded as failed.
+          for (const evidenceId of batch) await short.markEvidenceFailed({ evidenceId, error: failureMessage(err) });
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(input.deliveryConcurrency ?? 8, Math.max(1, pending.length)) }, lane));
+    await Promise.all(Array.from({ length: Math.min(lanes, Math.max(1, batches.length)) }, lane));
     const status = await short.finishRun({ runId: plan.runId });
     return { runId: plan.runId, status };
   } catch (err) {

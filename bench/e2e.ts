@@ -1,0 +1,109 @@
+/**
+ * End-to-end benchmark: runs over 10 000 Okta users and 5 000 Jamf computers into the AUDIGYD
+ * simulator, each run's wall time split into collect / map / deliver; then delivery
+ * throughput of a run with 300 evidence items against a plain HTTP loop posting the same
+ * items at the same concurrency, in the same process.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { request } from 'undici';
+import { loadConfig } from '../config.js';
+import { startHub, type Hub } from '../hub.js';
+import { createLogger } from '../lib/logger.js';
+import { findOrBuildTemporalCli } from '../temporal/cli-binary.js';
+import { freePort, startDevServer } from '../temporal/dev-server.js';
+import { startAudigydSimulator, startJamfSimulator, startOktaSimulator } from '../test/simulators/index.js';
+import { ASSESSMENT, OKTA_ASSESSMENT } from '../test/helpers/fixtures.js';
+import { table } from './util.js';
+
+const CONCURRENCY = 8;
+const BENCH_ITEMS = 300;
+
+type Call = (method: string, url: string, body?: unknown) => Promise<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function runJob(call: Call, hub: Hub, jobId: string) {
+  const started = performance.now();
+  const run = await call('POST', `/api/v1/jobs/${jobId}/runs`);
+  let current = run;
+  while (['queued', 'running'].includes(current.status)) {
+    await new Promise((r) => setTimeout(r, 100));
+    current = await call('GET', `/api/v1/runs/${run.id}`);
+  }
+  const wallMs = performance.now() - started;
+  const [t] = await hub.db.query<{ first: Date; last: Date; delivered: Date | null }>(
+    'SELECT min(created_at) AS first, max(created_at) AS last, max(delivered_at) AS delivered FROM evidence WHERE run_id = $1', [run.id]);
+  const startedAt = new Date(current.started_at).getTime();
+  const collectMs = new Date(t!.first).getTime() - startedAt;
+  const mapMs = new Date(t!.last).getTime() - new Date(t!.first).getTime();
+  const deliverMs = (t!.delivered ? new Date(t!.delivered).getTime() : new Date(current.ended_at).getTime()) - new Date(t!.last).getTime();
+  return { run: current, wallMs, collectMs, mapMs, deliverMs };
+}
+
+export async function runEndToEndBench(): Promise<void> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'hub-bench-e2e-'));
+  const binary = await findOrBuildTemporalCli({ configuredPath: process.env.TEMPORAL_CLI_PATH || null });
+  const temporal = await startDevServer({ binary, dbFile: null, port: await freePort(), uiPort: null, namespace: 'default' });
+  const benchQuestions = Array.from({ length: BENCH_ITEMS }, (_, i) => ({ id: `q_bench_${i}`, text: `Bench check c${String(i).padStart(4, '0')}` }));
+  const [okta, jamf, audigyd, baselineAudigyd] = await Promise.all([
+    startOktaSimulator({ population: { total: 10_000, admins: 40, adminsWithoutMfa: 3 }, rateLimit: false }),
+    startJamfSimulator({ fleet: { total: 5_000, unencrypted: 50 } }),
+    startAudigydSimulator({ assessments: [OKTA_ASSESSMENT, ASSESSMENT, { id: 'asm_bench', name: 'Bench', sections: [{ control_ref: 'Bench', questions: benchQuestions }] }], rateLimit: false, uploadRateLimit: false }),
+    startAudigydSimulator({ assessments: [{ id: 'asm_bench', name: 'Bench', sections: [{ control_ref: 'Bench', questions: benchQuestions }] }], rateLimit: false, uploadRateLimit: false }),
+  ]);
+  const config = loadConfig({ PORT: '0', HUB_HOST: '127.0.0.1', HUB_DATA_DIR: dataDir, TEMPORAL_ADDRESS: temporal.address, HUB_ALLOW_PRIVATE_NETWORKS: 'true', LOG_LEVEL: 'warn', DATABASE_URL: process.env.DATABASE_URL ?? '' });
+  const hub = await startHub(config, 'all', { logger: createLogger('warn') });
+  const key = hub.bootstrap!.generatedKey!;
+  const call: Call = async (method, url, body) => {
+    const res = await request(hub.url + url, { method: method as 'GET', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const json = (await res.body.json().catch(() => null)) as Record<string, unknown>;
+    if (res.statusCode >= 400) throw new Error(`${method} ${url}: ${res.statusCode} ${JSON.stringify(json)}`);
+    return json;
+  };
+  try {
+    const destination = await call('POST', '/api/v1/destinations', { name: 'AUDIGYD', type: 'audigyd', config: { base_url: audigyd.url }, secrets: { api_key: audigyd.apiKey } });
+    const oktaConnection = await call('POST', '/api/v1/connections', { name: 'okta', type: 'okta', config: { base_url: okta.url, auth_method: 'api_token', enrich_concurrency: 16 }, secrets: { api_token: okta.apiToken } });
+    const jamfConnection = await call('POST', '/api/v1/connections', { name: 'jamf', type: 'jamf', config: { base_url: jamf.url, client_id: jamf.clientId, page_size: 500 }, secrets: { client_secret: jamf.clientSecret } });
+    const job = async (name: string, connection: string, datasets: string[], mapping: Record<string, unknown>, assessment: string) => {
+      const m = await call('POST', '/api/v1/mappings', { name, ...mapping });
+      return (await call('POST', '/api/v1/jobs', { name, connection_id: connection, datasets, mapping_id: m.id, destination_id: destination.id, target: { assessment_id: assessment } })).id as string;
+    };
+    const oktaRun = await runJob(call, hub, await job('okta', oktaConnection.id, ['okta.users', 'okta.password_policies'], { pack: 'okta' }, OKTA_ASSESSMENT.id));
+    const jamfRun = await runJob(call, hub, await job('jamf', jamfConnection.id, ['jamf.computers'], { pack: 'jamf' }, ASSESSMENT.id));
+
+    // Delivery throughput: 300 items from one run, against a loop posting the same bodies.
+    const rules = benchQuestions.map((_, i) => ({ id: `bench-${i}`, dataset: 'jamf.computers', control_ref: 'Bench', question_match: `c${String(i).padStart(4, '0')}`, title: `Bench item ${i}`, mode: 'info', payload: { computers: { count: '$' } } }));
+    const deliveryRun = await runJob(call, hub, await job('bench', jamfConnection.id, ['jamf.computers'], { rules }, 'asm_bench'));
+    const items = await hub.db.query<{ control_ref: string; question_match: string; title: string; source: string; result: string; payload: unknown; collected_at: Date }>(
+      'SELECT control_ref, question_match, title, source, result, payload, collected_at FROM evidence WHERE run_id = $1', [deliveryRun.run.id]);
+    let next = 0;
+    const loopStarted = performance.now();
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (next < items.length) {
+        const item = items[next++]!;
+        const res = await request(`${baselineAudigyd.url}/api/v1/assessments/asm_bench/evidence/push`, {
+          method: 'POST', headers: { 'x-api-key': baselineAudigyd.apiKey, 'content-type': 'application/json' },
+          body: JSON.stringify({ ...item, collected_at: new Date(item.collected_at).toISOString(), allow_multiple: false }),
+        });
+        await res.body.dump();
+        if (res.statusCode >= 300) throw new Error(`baseline push answered ${res.statusCode}`);
+      }
+    }));
+    const loopMs = performance.now() - loopStarted;
+
+    console.log('\n## End to end: runs into the AUDIGYD simulator');
+    table([oktaRun, jamfRun, deliveryRun].map((r, i) => ({
+      run: ['okta pack, 10 000 users (+ factors and roles)', 'jamf pack, 5 000 computers', `${BENCH_ITEMS} items (delivery)`][i]!,
+      status: r.run.status, records: r.run.counts.collected, items: r.run.counts.evidence, delivered: r.run.counts.delivered,
+      'wall ms': Math.round(r.wallMs), 'collect ms': r.collectMs, 'map ms': r.mapMs, 'deliver ms': r.deliverMs,
+    })));
+    const hubRate = (items.length / deliveryRun.deliverMs) * 1000;
+    const loopRate = (items.length / loopMs) * 1000;
+    console.log(`e2e: delivery ${hubRate.toFixed(0)} items/s through the hub vs ${loopRate.toFixed(0)} items/s for a plain loop at concurrency ${CONCURRENCY}: ratio ${(hubRate / loopRate).toFixed(2)}× (target ≥ 0.5×)`);
+  } finally {
+    await hub.stop();
+    await temporal.stop();
+    await Promise.all([okta.close(), jamf.close(), audigyd.close(), baselineAudigyd.close()]);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
