@@ -4,8 +4,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { PutPublicAccessBlockCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
-import { collect, createConnection, snapshotRecords } from '../helpers/collect.js';
-import { eventually } from '../helpers/hub.js';
+import { collect, createConnection, runToEnd, snapshotRecords } from '../helpers/collect.js';
 import { startAudigydSimulator, type AudigydSimulator } from '../simulators/audigyd.js';
 import { ASSESSMENT } from '../helpers/fixtures.js';
 
@@ -15,11 +14,7 @@ async function runJob(t: TestHub, audigyd: AudigydSimulator, connection: string,
   const mapping = await t.call('POST', '/api/v1/mappings', { json: { name: 'aws', pack: 'aws' } });
   const job = await t.call('POST', '/api/v1/jobs', { json: { name: 'aws', connection_id: connection, datasets, mapping_id: mapping.body.id, destination_id: destination.body.id, target: { assessment_id: 'asm_all' } } });
   expect(job.status, job.text).toBe(201);
-  const trigger = await t.call('POST', `/api/v1/jobs/${job.body.id}/runs`);
-  return eventually(async () => {
-    const run = await t.call('GET', `/api/v1/runs/${trigger.body.id}`);
-    return ['queued', 'running'].includes(run.body.status) ? null : run.body;
-  }, { timeoutMs: 120_000, intervalMs: 250 });
+  return runToEnd(t.call, job.body.id);
 }
 
 const MOTO_ACCOUNT = '123456789012';

@@ -32,3 +32,13 @@ export async function snapshotRecords<T = Record<string, unknown>>(call: ApiCall
   } while (cursor);
   return records;
 }
+
+/** Triggers a job's run through the API and waits for its end. */
+export async function runToEnd(call: ApiCaller, jobId: string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const trigger = await call('POST', `/api/v1/jobs/${jobId}/runs`);
+  expect(trigger.status, trigger.text).toBe(202);
+  return eventually(async () => {
+    const run = await call('GET', `/api/v1/runs/${trigger.body.id}`);
+    return ['queued', 'running'].includes(run.body.status) ? null : run.body;
+  }, { timeoutMs: 120_000, intervalMs: 200 });
+}

@@ -2,20 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOktaSimulator, type OktaSimulator } from '../simulators/index.js';
 import { startAudigydSimulator, type AudigydSimulator } from '../simulators/audigyd.js';
 import { eventually, spawnWorker, startTestHub, type TestHub } from '../helpers/hub.js';
-import { createConnection } from '../helpers/collect.js';
+import { createConnection, runToEnd } from '../helpers/collect.js';
 import { OKTA_ASSESSMENT } from '../helpers/fixtures.js';
 
 const PUSH = /\/evidence\/push$/;
 
-/** Runs a job and waits for its end through the API. */
-async function runToEnd(t: TestHub, jobId: string) {
-  const trigger = await t.call('POST', `/api/v1/jobs/${jobId}/runs`);
-  expect(trigger.status, trigger.text).toBe(202);
-  return eventually(async () => {
-    const run = await t.call('GET', `/api/v1/runs/${trigger.body.id}`);
-    return ['queued', 'running'].includes(run.body.status) ? null : run.body;
-  }, { timeoutMs: 120_000, intervalMs: 200 });
-}
 
 async function makeJob(t: TestHub, okta: OktaSimulator, audigyd: AudigydSimulator, questionMatches: string[]): Promise<string> {
   const connection = await createConnection(t.call, { type: 'okta', config: { base_url: okta.url, auth_method: 'api_token', enrich: false }, secrets: { api_token: okta.apiToken } });
@@ -47,7 +38,7 @@ describe('delivery faults at the destination (DESIGN.md §5)', () => {
     try {
       const jobId = await makeJob(t, okta, audigyd, ['MFA admin']);
       audigyd.faults.inject({ kind: 'rateLimit', retryAfterSeconds: 2 }, 1, { path: PUSH });
-      const run = await runToEnd(t, jobId);
+      const run = await runToEnd(t.call, jobId);
       expect(run.status).toBe('succeeded');
       const pushes = audigyd.requests.filter((r) => PUSH.test(r.path));
       expect(pushes).toHaveLength(2);
@@ -56,7 +47,7 @@ describe('delivery faults at the destination (DESIGN.md §5)', () => {
 
       const before = audigyd.requests.filter((r) => PUSH.test(r.path)).length;
       audigyd.faults.inject({ kind: 'status', status: 503 }, 3, { path: PUSH });
-      const retried = await runToEnd(t, jobId);
+      const retried = await runToEnd(t.call, jobId);
       expect(retried.status).toBe('succeeded');
       expect(audigyd.requests.filter((r) => PUSH.test(r.path)).length - before).toBe(4);
       expect(retried.items[0]).toMatchObject({ status: 'delivered', attempts: 4 });
@@ -71,7 +62,7 @@ describe('delivery faults at the destination (DESIGN.md §5)', () => {
       const jobId = await makeJob(t, okta, audigyd, ['account lockout', 'nothing like this']);
       audigyd.setAssessmentStatus('asm_okta', 'finalized');
       const before = audigyd.requests.filter((r) => PUSH.test(r.path)).length;
-      const run = await runToEnd(t, jobId);
+      const run = await runToEnd(t.call, jobId);
       audigyd.setAssessmentStatus('asm_okta', 'open');
       expect(run.status).toBe('failed');
       expect(run.counts).toMatchObject({ evidence: 2, rejected: 2, delivered: 0 });

@@ -2,19 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startJamfSimulator, startOktaSimulator, type JamfSimulator, type OktaSimulator } from '../simulators/index.js';
 import { startAudigydSimulator, type AudigydSimulator } from '../simulators/audigyd.js';
 import { startAuditdexSimulator, type AuditdexSimulator } from '../simulators/auditdex.js';
-import { eventually, startTestHub, type TestHub } from '../helpers/hub.js';
-import { createConnection } from '../helpers/collect.js';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { createConnection, runToEnd } from '../helpers/collect.js';
 import { ASSESSMENT } from '../helpers/fixtures.js';
 
 
-async function runToEnd(t: TestHub, jobId: string) {
-  const trigger = await t.call('POST', `/api/v1/jobs/${jobId}/runs`);
-  expect(trigger.status, trigger.text).toBe(202);
-  return eventually(async () => {
-    const run = await t.call('GET', `/api/v1/runs/${trigger.body.id}`);
-    return ['queued', 'running'].includes(run.body.status) ? null : run.body;
-  }, { timeoutMs: 120_000, intervalMs: 250 });
-}
 
 describe('jobs from every source to both destinations', () => {
   let t: TestHub;
@@ -38,7 +30,7 @@ describe('jobs from every source to both destinations', () => {
     const jamf: JamfSimulator = await startJamfSimulator({ fleet: { total: 250, unencrypted: 7, firewallDisabled: 0 } });
     try {
       const connection = await createConnection(t.call, { type: 'jamf', config: { base_url: jamf.url, client_id: jamf.clientId }, secrets: { client_secret: jamf.clientSecret } });
-      const run = await runToEnd(t, await packJob('jamf', connection, ['jamf.computers']));
+      const run = await runToEnd(t.call, await packJob('jamf', connection, ['jamf.computers']));
       expect(run.status, JSON.stringify(run.items)).toBe('succeeded');
       const arrived = Object.fromEntries(audigyd.state.evidence.filter((e) => e.source.toLowerCase().includes('jamf')).map((e) => [e.questionId, e] as const));
       expect(arrived.q_disk!.result).toBe('fail');
@@ -75,7 +67,7 @@ describe('AUDITDEX destination', () => {
     // A slow upload makes the 1 s token expire between deliveries.
     auditdex.faults.inject({ kind: 'delay', ms: 1200 }, 2, { path: /\/evidence$/ });
     const tokensBefore = auditdex.tokensIssued;
-    const run = await runToEnd(t, job.body.id);
+    const run = await runToEnd(t.call, job.body.id);
     expect(run.status, JSON.stringify(run.items)).toBe('succeeded');
     expect(auditdex.tokensIssued - tokensBefore).toBeGreaterThanOrEqual(2);
     const stored = auditdex.state.evidence.filter((e) => e.fields.control_id === 'ctrl_abc123');
@@ -85,7 +77,7 @@ describe('AUDITDEX destination', () => {
 
     // A different hash from AUDITDEX is an error, never "delivered".
     auditdex.reportWrongHash(1);
-    const mismatch = await runToEnd(t, job.body.id);
+    const mismatch = await runToEnd(t.call, job.body.id);
     expect(mismatch.status).toBe('partial');
     const failed = mismatch.items.find((i: { status: string }) => i.status === 'failed');
     expect(failed.error).toMatch(/SHA-256/);
