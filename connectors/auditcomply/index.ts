@@ -1,12 +1,12 @@
 import { ConnectorError, errorForStatus } from '../errors.js';
-import { retryAfterMs, type HttpResponse } from '../http-client.js';
+import type { HttpResponse } from '../http-client.js';
+import { pacedRequest } from '../paced-request.js';
 import { RateLimitPacer } from '../pacer.js';
 import { projectToSchema } from '../project.js';
 import type { ConnectorContext, SourceConnector } from '../types.js';
 import { auditcomplyDatasets } from './records.js';
 
 const SYSTEM = 'AuditComply';
-const MAX_THROTTLED_RETRIES = 5;
 /** Refresh a token this long before it expires. */
 const REFRESH_MARGIN_S = 60;
 
@@ -69,31 +69,16 @@ class AuditComplyClient {
     return `JWT ${this.token}`;
   }
 
-  async get(path: string, what: string): Promise<HttpResponse> {
-    for (let attempt = 0; ; attempt++) {
-      await this.pacer.acquire('api');
-      let response: HttpResponse;
-      try {
-        response = await this.ctx.http.request(`${this.base}${path}`, {
-          system: SYSTEM, what, signal: this.ctx.signal,
-          headers: { authorization: await this.authorization(), accept: 'application/json' },
-        });
-      } finally {
-        this.pacer.release('api', null);
-      }
-      this.ctx.heartbeat();
-      if (response.status === 200) return response;
-      if (response.status === 401 && attempt === 0) {
-        this.token = null; // "Signature has expired." and the like: sign in again once
-        continue;
-      }
-      const wait = retryAfterMs(response.headers);
-      if (response.status === 429 && attempt < MAX_THROTTLED_RETRIES) {
-        this.pacer.throttled('api', Date.now() + (wait ?? 1000));
-        continue;
-      }
-      throw errorForStatus(SYSTEM, response.status, what, drfMessage(response), wait);
-    }
+  get(path: string, what: string): Promise<HttpResponse> {
+    return pacedRequest(this.ctx, {
+      system: SYSTEM, what, pacer: this.pacer, bucket: 'api',
+      send: async () => this.ctx.http.request(`${this.base}${path}`, {
+        system: SYSTEM, what, signal: this.ctx.signal,
+        headers: { authorization: await this.authorization(), accept: 'application/json' },
+      }),
+      renewCredentials: () => { this.token = null; }, // "Signature has expired." and the like: sign in again once
+      message: drfMessage,
+    });
   }
 }
 

@@ -1,12 +1,12 @@
 import { JSONPath } from 'jsonpath-plus';
-import { ConnectorError, errorForStatus } from '../errors.js';
-import { retryAfterMs, type HttpResponse } from '../http-client.js';
+import { ConnectorError } from '../errors.js';
+import type { HttpResponse } from '../http-client.js';
+import { pacedRequest } from '../paced-request.js';
 import { linkUrl } from '../link-header.js';
 import { RateLimitPacer } from '../pacer.js';
 import type { ConnectorContext, DatasetDefinition, JsonValue, SourceConnector } from '../types.js';
 
 const SYSTEM = 'HTTP source';
-const MAX_THROTTLED_RETRIES = 5;
 
 type Pagination =
   | { type: 'none' }
@@ -70,24 +70,11 @@ class GenericHttpClient {
     return url.toString();
   }
 
-  async get(url: string, what: string): Promise<HttpResponse> {
-    for (let attempt = 0; ; attempt++) {
-      await this.pacer.acquire('api');
-      let response: HttpResponse;
-      try {
-        response = await this.ctx.http.request(url, { system: SYSTEM, what, signal: this.ctx.signal, headers: { accept: 'application/json', ...this.config.headers, ...this.authHeaders() } });
-      } finally {
-        this.pacer.release('api', null);
-      }
-      this.ctx.heartbeat();
-      if (response.status >= 200 && response.status < 300) return response;
-      const wait = retryAfterMs(response.headers);
-      if (response.status === 429 && attempt < MAX_THROTTLED_RETRIES) {
-        this.pacer.throttled('api', Date.now() + (wait ?? 1000));
-        continue;
-      }
-      throw errorForStatus(SYSTEM, response.status, what, undefined, wait);
-    }
+  get(url: string, what: string): Promise<HttpResponse> {
+    return pacedRequest(this.ctx, {
+      system: SYSTEM, what, pacer: this.pacer, bucket: 'api',
+      send: () => this.ctx.http.request(url, { system: SYSTEM, what, signal: this.ctx.signal, headers: { accept: 'application/json', ...this.config.headers, ...this.authHeaders() } }),
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 import { ConnectorError, errorForStatus } from '../errors.js';
-import { retryAfterMs, type HttpResponse } from '../http-client.js';
+import type { HttpResponse } from '../http-client.js';
+import { pacedRequest } from '../paced-request.js';
 import { RateLimitPacer } from '../pacer.js';
 import { TokenCache } from '../token-cache.js';
 import type { ConnectorContext, JsonValue, SourceConnector } from '../types.js';
@@ -7,7 +8,6 @@ import { jamfDatasets } from './records.js';
 
 const SYSTEM = 'Jamf Pro';
 const SECTIONS = ['GENERAL', 'DISK_ENCRYPTION', 'OPERATING_SYSTEM', 'SECURITY', 'HARDWARE'];
-const MAX_THROTTLED_RETRIES = 5;
 
 interface JamfConfig {
   base_url: string;
@@ -41,31 +41,16 @@ class JamfClient {
     }, 30_000);
   }
 
-  async get(path: string, what: string): Promise<HttpResponse> {
-    for (let attempt = 0; ; attempt++) {
-      await this.pacer.acquire('api');
-      let response: HttpResponse;
-      try {
-        response = await this.ctx.http.request(this.origin + path, {
-          system: SYSTEM, what, signal: this.ctx.signal,
-          headers: { authorization: `Bearer ${await this.tokens.get()}`, accept: 'application/json' },
-        });
-      } finally {
-        this.pacer.release('api', null);
-      }
-      this.ctx.heartbeat();
-      if (response.status === 200) return response;
-      if (response.status === 401 && attempt === 0) {
-        this.tokens.invalidate(); // expired early or revoked: one fresh token
-        continue;
-      }
-      const wait = retryAfterMs(response.headers);
-      if (response.status === 429 && attempt < MAX_THROTTLED_RETRIES) {
-        this.pacer.throttled('api', Date.now() + (wait ?? 1000));
-        continue;
-      }
-      throw errorForStatus(SYSTEM, response.status, what, jamfMessage(response), wait);
-    }
+  get(path: string, what: string): Promise<HttpResponse> {
+    return pacedRequest(this.ctx, {
+      system: SYSTEM, what, pacer: this.pacer, bucket: 'api',
+      send: async () => this.ctx.http.request(this.origin + path, {
+        system: SYSTEM, what, signal: this.ctx.signal,
+        headers: { authorization: `Bearer ${await this.tokens.get()}`, accept: 'application/json' },
+      }),
+      renewCredentials: () => this.tokens.invalidate(), // expired early or revoked: one fresh token
+      message: jamfMessage,
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 import { ConnectorError, errorForStatus } from '../errors.js';
 import { header, type HttpResponse } from '../http-client.js';
+import { pacedRequest } from '../paced-request.js';
 import { linkUrl } from '../link-header.js';
 import { RateLimitPacer } from '../pacer.js';
 import type { ConnectorContext } from '../types.js';
@@ -19,8 +20,6 @@ export interface OktaConfig {
 
 const SYSTEM = 'Okta';
 export const DEFAULT_SCOPES = ['okta.users.read', 'okta.policies.read', 'okta.logs.read', 'okta.roles.read', 'okta.orgs.read'];
-/** 429s absorbed inside one call before the activity gives up and lets Temporal retry. */
-const MAX_THROTTLED_RETRIES = 5;
 
 interface OktaErrorBody {
   errorCode?: string;
@@ -85,38 +84,21 @@ export class OktaClient {
     if (new URL(url).origin !== this.origin) {
       throw new ConnectorError('bad_response', `Okta: refused to follow a link to another host (${new URL(url).host}); the configured org is ${new URL(this.origin).host}.`);
     }
-    const bucket = bucketOf(new URL(url).pathname);
-    for (let attempt = 0; ; attempt++) {
-      await this.pacer.acquire(bucket);
-      let response: HttpResponse;
-      try {
-        response = await this.ctx.http.request(url, {
-          system: SYSTEM, what, signal: this.ctx.signal,
-          headers: { authorization: await this.authorization(), accept: 'application/json' },
-        });
-      } catch (err) {
-        this.pacer.release(bucket, null);
-        throw err;
-      }
-      const window = rateWindow(response);
-      this.pacer.release(bucket, window);
-      // A page with 400 look-ups is a long time without a page boundary: say we are alive.
-      this.ctx.heartbeat();
-      if (response.status === 200) return response;
-      if (response.status === 429 && attempt < MAX_THROTTLED_RETRIES) {
-        // "wait until the reset": X-Rate-Limit-Reset is the epoch second the window reopens.
-        this.pacer.throttled(bucket, window?.resetAtMs ?? Date.now() + 1000);
-        this.ctx.log.info({ bucket, reset_at: new Date(window?.resetAtMs ?? 0).toISOString() }, 'Okta rate limit reached; waiting for the reset');
-        continue;
-      }
-      if (response.status === 401 && this.config.auth_method === 'oauth' && attempt === 0) {
-        this.tokens.invalidate(); // an access token that expired early: one fresh try
-        continue;
-      }
-      const body = safeJson(response);
-      const retryAfter = window ? Math.max(0, window.resetAtMs - Date.now()) : undefined;
-      throw errorForStatus(SYSTEM, response.status, what, body?.errorSummary ? `${body.errorSummary} (${body.errorCode})` : undefined, retryAfter);
-    }
+    return pacedRequest(this.ctx, {
+      system: SYSTEM, what, pacer: this.pacer, bucket: bucketOf(new URL(url).pathname),
+      send: async () => this.ctx.http.request(url, {
+        system: SYSTEM, what, signal: this.ctx.signal,
+        headers: { authorization: await this.authorization(), accept: 'application/json' },
+      }),
+      // "wait until the reset": X-Rate-Limit-Reset is the epoch second the window reopens.
+      window: rateWindow,
+      // An access token that expired early: one fresh try (an API token cannot be renewed).
+      renewCredentials: this.config.auth_method === 'oauth' ? () => this.tokens.invalidate() : undefined,
+      message: (response) => {
+        const body = safeJson(response);
+        return body?.errorSummary ? `${body.errorSummary} (${body.errorCode})` : undefined;
+      },
+    });
   }
 
   /** Every page of a list endpoint, following Link rel="next" (same host only). */
