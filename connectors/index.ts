@@ -6,8 +6,9 @@ import { awsConnector } from './aws/index.js';
 import { httpConnector } from './http/index.js';
 import { jamfConnector } from './jamf/index.js';
 import { oktaConnector } from './okta/index.js';
+import { pushConnector } from './push/index.js';
 
 /** Every connector the hub ships. Add a connector by adding its folder and one entry here. */
 export function builtInConnectors(): ConnectorRegistry {
-  return new ConnectorRegistry([oktaConnector, awsConnector, jamfConnector, auditcomplyConnector, httpConnector], [audigydConnector, auditdexConnector]);
+  return new ConnectorRegistry([oktaConnector, awsConnector, jamfConnector, auditcomplyConnector, httpConnector, pushConnector], [audigydConnector, auditdexConnector]);
 }

@@ -16,6 +16,8 @@ export interface RunJobInput {
   trigger: 'api' | 'schedule';
   deliveryRetry: DeliveryRetry;
   deliveryConcurrency?: number;
+  /** Snapshots of data supplied with the run (push connections), by dataset: not collected. */
+  suppliedSnapshots?: Record<string, string>;
 }
 
 /** Items per delivery activity. */
@@ -48,9 +50,10 @@ export async function runJobWorkflow(input: RunJobInput): Promise<{ runId: strin
     },
   });
   try {
-    const snapshots = await Promise.all(plan.datasets.map((dataset) =>
+    const supplied = input.suppliedSnapshots ?? {};
+    const collected = await Promise.all(plan.datasets.filter((dataset) => !supplied[dataset]).map((dataset) =>
       collectDataset({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, dataset, collectionKey: `${plan.runId}:${dataset}` })));
-    const pending = await evaluateRun({ plan, snapshotIds: snapshots.map((s) => s.id) });
+    const pending = await evaluateRun({ plan, snapshotIds: [...collected.map((s) => s.id), ...Object.values(supplied)] });
 
     // Bounded concurrency: batches of items, two in flight, each delivering a few at a time,
     // so that at most `deliveryConcurrency` requests reach the destination at once.

@@ -6,6 +6,8 @@ import type { ValetTokens } from '../../lib/valet-token.js';
 import { datasetsOf } from '../../connectors/types.js';
 import type { ConnectorRegistry } from '../../connectors/registry.js';
 import type { Db } from '../../store/db.js';
+import type { BlobStore } from '../../store/blobs.js';
+import type { SnapshotStore } from '../../store/snapshots.js';
 import type { ConnectionStore } from '../../store/connections.js';
 import type { Evidence, EvidenceStore } from '../../store/evidence.js';
 import type { Job, JobFields, JobStore, Schedule } from '../../store/jobs.js';
@@ -30,6 +32,8 @@ export interface JobDeps {
   temporal: TemporalGateway;
   schedules: JobSchedules;
   valet: ValetTokens;
+  blobs: BlobStore;
+  snapshots: SnapshotStore;
   publicUrl: string | null;
   deliveryRetry: DeliveryRetry;
 }
@@ -85,6 +89,17 @@ export function itemSummary(e: Evidence) {
     id: e.id, rule_id: e.rule_id, control_ref: e.control_ref, question_match: e.question_match, result: e.result, status: e.status,
     destination_evidence_ids: e.destination_evidence_ids, candidates: e.candidates, error: e.error, attempts: e.attempts,
   };
+}
+
+/** A push job's input: every dataset of the job, each an array of records. */
+function checkInput(job: Job, input: Record<string, unknown> | undefined): void {
+  const errors: FieldError[] = [];
+  if (!input) errors.push({ pointer: '/input', message: `this job's connection is a push source: supply ${job.datasets.join(', ')} as arrays of records` });
+  else {
+    for (const dataset of job.datasets) if (!Array.isArray(input[dataset])) errors.push({ pointer: `/input/${dataset}`, message: 'must be an array of records' });
+    for (const key of Object.keys(input)) if (!job.datasets.includes(key)) errors.push({ pointer: `/input/${key}`, message: `is not a dataset of this job (${job.datasets.join(', ')})` });
+  }
+  if (errors.length) throw HubError.validation(errors, 'The run input does not match the job.');
 }
 
 export function jobRoutes(deps: JobDeps): RouteSpec[] {
@@ -222,19 +237,32 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
       method: 'post', path: '/api/v1/jobs/:id/runs', operationId: 'triggerRun', tag: 'runs', auth: 'runs:write', idempotent: true, bodyOptional: true,
       summary: 'Start a run now (the asynchronous pattern Power Automate and Logic Apps follow): 202 + Location of the status URL + Retry-After.',
       description: 'Poll Location (it carries a valet key, so no credentials are needed) until it answers 200 with the finished run. Send Idempotency-Key so that a retried trigger starts one run.',
-      body: { type: 'object', additionalProperties: false, properties: { input: { type: 'object', description: 'Reserved for jobs whose connection is a push source.' } } },
+      body: { type: 'object', additionalProperties: false, properties: { input: { type: 'object', additionalProperties: { type: 'array' }, description: 'For a job whose connection is a `push` source: its datasets’ records, e.g. {"push.users": [...]}.' } } },
       responses: { 202: { description: 'Queued.', schema: runView, headers: { Location: 'Absolute status URL with a valet key.', 'Retry-After': 'Seconds before the first poll.' } } },
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const job = await mustGet(workspaceId, String(req.params.id));
-        if ((req.body as { input?: unknown }).input !== undefined) {
-          throw HubError.validation([{ pointer: '/input', message: 'this job collects from its connection; input is for push connections' }]);
-        }
+        const connection = await deps.connections.get(workspaceId, job.connection_id);
+        const input = (req.body as { input?: Record<string, unknown> }).input;
+        const isPush = connection?.type === 'push';
+        if (!isPush && input !== undefined) throw HubError.validation([{ pointer: '/input', message: 'this job collects from its connection; input is for push connections' }]);
+        if (isPush) checkInput(job, input);
         const runId = newId('run');
         const workflowId = `run-${runId}`;
+        // Supplied records become the run's snapshots before it starts, like collected ones.
+        const suppliedSnapshots: Record<string, string> = {};
+        for (const [dataset, records] of Object.entries(isPush ? input! : {})) {
+          const ref = await deps.blobs.put((records as unknown[]).map((r) => JSON.stringify(r)).join('\n') + ((records as unknown[]).length ? '\n' : ''));
+          const snapshot = await deps.snapshots.record({
+            id: newId('snap'), workspace_id: workspaceId, connection_id: job.connection_id, dataset, sha256: ref.sha256, bytes: ref.bytes,
+            record_count: (records as unknown[]).length, collected_at: new Date(), metadata: { connector: 'push', supplied_by: principalOf(res).keyId, format: 'ndjson' },
+            collection_key: `${runId}:${dataset}`,
+          });
+          suppliedSnapshots[dataset] = snapshot.id;
+        }
         const run = await deps.runs.create({ id: runId, workspaceId, jobId: job.id, trigger: 'api', workflowId });
         const client = await deps.temporal.client();
-        await client.workflow.start('runJobWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId, args: [{ workspaceId, jobId: job.id, runId, trigger: 'api', deliveryRetry: deps.deliveryRetry }] });
+        await client.workflow.start('runJobWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId, args: [{ workspaceId, jobId: job.id, runId, trigger: 'api', deliveryRetry: deps.deliveryRetry, suppliedSnapshots }] });
         res.status(202).location(statusUrl(req, runId)).setHeader('Retry-After', String(POLL_SECONDS));
         res.json(await presentRun(run));
       },

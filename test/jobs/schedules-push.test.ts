@@ -81,4 +81,27 @@ describe('schedules, cancel and the evidence push relay', () => {
     expect((await other.call('GET', `/api/v1/evidence/${first.body.id}`)).status).toBe(404);
     expect((await other.call('POST', '/api/v1/evidence/push', { json: body })).status).toBe(400);
   });
+
+  it('a job on a push connection maps and delivers the records its trigger supplies', async () => {
+    const connection = await createConnection(t.call, { type: 'push', config: { datasets: [{ name: 'admins' }] } });
+    const mapping = await t.call('POST', '/api/v1/mappings', { json: { name: 'pushed', rules: [{ id: 'pushed-admins', dataset: 'push.admins', control_ref: 'Access Control', question_match: 'MFA admin', title: 'Admins from the flow: {{matched}} of {{count}} with MFA', pass_when: [{ all: { field: 'mfa', eq: true } }], payload: { admins: { list: '$[*]', fields: ['login', 'mfa'] } } }] } });
+    const job = await t.call('POST', '/api/v1/jobs', { json: { ...base, name: 'pushed', connection_id: connection, datasets: ['push.admins'], mapping_id: mapping.body.id } });
+    expect(job.status, job.text).toBe(201);
+
+    expect((await t.call('POST', `/api/v1/jobs/${job.body.id}/runs`)).body.errors[0]).toMatchObject({ pointer: '/input' });
+    const notArray = await t.call('POST', `/api/v1/jobs/${job.body.id}/runs`, { json: { input: { 'push.admins': 'x' } } });
+    expect(notArray.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual(['/input/push.admins']);
+    const unknown = await t.call('POST', `/api/v1/jobs/${job.body.id}/runs`, { json: { input: { 'push.admins': [], 'push.other': [] } } });
+    expect(unknown.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual(['/input/push.other']);
+
+    const trigger = await t.call('POST', `/api/v1/jobs/${job.body.id}/runs`, { json: { input: { 'push.admins': [{ login: 'ann', mfa: true }, { login: 'bob', mfa: false }] } } });
+    expect(trigger.status, trigger.text).toBe(202);
+    const run = await eventually(async () => {
+      const res = await t.call('GET', `/api/v1/runs/${trigger.body.id}`);
+      return ['queued', 'running'].includes(res.body.status) ? null : res.body;
+    });
+    expect(run).toMatchObject({ status: 'succeeded', counts: { collected: 2, evidence: 1, delivered: 1 } });
+    const arrived = audigyd.state.evidence.find((e) => e.title.startsWith('Admins from the flow'))!;
+    expect(arrived).toMatchObject({ result: 'fail', title: 'Admins from the flow: 1 of 2 with MFA' });
+  });
 });
