@@ -13,6 +13,8 @@ import { BlobStore } from './store/blobs.js';
 import { openDb, type Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { createStores } from './store/index.js';
+import { WorkspaceStore } from './store/workspaces.js';
+import { ApiKeyStore } from './store/api-keys.js';
 import type { SecretStore } from './store/secrets.js';
 import type { RouteSpec } from './api/route.js';
 import { builtInConnectors } from './connectors/index.js';
@@ -136,7 +138,11 @@ export async function startHub(config: Config, role: Role, options: StartOptions
     let bootstrapped: BootstrapResult | null = null;
     let routes: RouteSpec[] = [];
     if (role === 'api' || role === 'all') {
-      bootstrapped = await bootstrap({ workspaces: stores.workspaces, keys: stores.keys, adminKey: config.adminKey, dataDir: config.dataDir });
+      // Several API replicas starting at once must not each create a bootstrap key.
+      bootstrapped = await db.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [727_002]);
+        return bootstrap({ workspaces: new WorkspaceStore(tx), keys: new ApiKeyStore(tx), adminKey: config.adminKey, dataDir: config.dataDir });
+      });
       const created = createApp({
         db, logger, temporal, stores, blobs, http, registry,
         allowPrivateNetworks: config.allowPrivateNetworks,

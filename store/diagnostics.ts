@@ -28,6 +28,10 @@ export class DiagnosticStore {
     return row ?? null;
   }
 
+  async fail(id: string, message: string): Promise<void> {
+    await this.db.query(`UPDATE diagnostics SET status = 'failed', completed_at = now(), message = $2 WHERE id = $1 AND status = 'running'`, [id, message]);
+  }
+
   /** Idempotent: a retried activity finds the row already completed and changes nothing. */
   async complete(id: string, workerIdentity: string, message: string): Promise<void> {
     await this.db.query(

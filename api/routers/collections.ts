@@ -75,8 +75,14 @@ export function collectionRoutes(deps: CollectionDeps): RouteSpec[] {
         const id = newId('coll');
         const workflowId = `collect-${id}`;
         const collection = await deps.collections.create({ id, workspaceId, connectionId: connection.id, datasets, workflowId });
-        const client = await deps.temporal.client();
-        const handle = await client.workflow.start('collectWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId, args: [{ workspaceId, connectionId: connection.id, datasets, collectionId: id }] });
+        let handle;
+        try {
+          const client = await deps.temporal.client();
+          handle = await client.workflow.start('collectWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId, args: [{ workspaceId, connectionId: connection.id, datasets, collectionId: id }] });
+        } catch {
+          await deps.collections.finish(id, { status: 'failed', snapshotIds: [], error: 'Temporal was not reachable; the collection did not start.' });
+          throw new HubError(503, 'Service Unavailable', 'Temporal is not reachable; the collection did not start. See /readyz.', { headers: { 'Retry-After': '5' } });
+        }
         const waitMs = ((res.locals.query as { wait: number }).wait ?? 10) * 1000;
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([

@@ -35,6 +35,7 @@ export function diagnosticsRoutes(deps: { diagnostics: DiagnosticStore; temporal
           const client = await deps.temporal.client();
           await client.workflow.start('diagnosticsWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId, args: [{ diagnosticId: id }] });
         } catch {
+          await deps.diagnostics.fail(id, 'Temporal was not reachable.');
           throw new HubError(503, 'Service Unavailable', 'Temporal is not reachable; the diagnostic could not start. See /readyz.', { headers: { 'Retry-After': '5' } });
         }
         res.status(202).location(`/api/v1/diagnostics/${id}`).setHeader('Retry-After', '1');

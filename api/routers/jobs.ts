@@ -137,10 +137,12 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
   }
 
   /** Writes the job and its Temporal Schedule together: a schedule Temporal refuses rolls the job back. */
-  async function save(workspaceId: string, id: string, f: JobFields, existing: boolean): Promise<Job> {
+  async function save(workspaceId: string, id: string, f: JobFields, previous: Job | null): Promise<Job> {
     return deps.db.transaction(async (tx) => {
-      const job = existing ? await deps.jobs.update(workspaceId, id, f, tx) : await deps.jobs.insert(id, workspaceId, f, tx);
+      const job = previous ? await deps.jobs.update(workspaceId, id, f, tx) : await deps.jobs.insert(id, workspaceId, f, tx);
       if (!job) throw HubError.notFound('No job with this id in this workspace.');
+      // Only a job that has (or had) a schedule needs Temporal to save.
+      if (!job.schedule && !previous?.schedule) return job;
       try {
         await deps.schedules.sync(job);
       } catch (err) {
@@ -148,7 +150,7 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
         if (/cron|calendar|spec|time ?zone|invalid/i.test(message)) {
           throw HubError.validation([{ pointer: '/schedule/cron', message: `Temporal refused the schedule: ${message.split('\n')[0]}` }]);
         }
-        throw err;
+        throw new HubError(503, 'Service Unavailable', 'Temporal is not reachable, so the schedule could not be saved; nothing was changed. See /readyz.', { headers: { 'Retry-After': '5' } });
       }
       return job;
     });
@@ -191,7 +193,7 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
         const b = req.body as Partial<JobFields> & Pick<JobFields, 'name' | 'connection_id' | 'datasets' | 'mapping_id' | 'destination_id' | 'target'>;
         const fields: JobFields = { ...b, mapping_version: b.mapping_version ?? null, schedule: (b.schedule ?? null) as Schedule | null, enabled: b.enabled ?? true };
         await validate(workspaceId, fields);
-        const job = await save(workspaceId, newId('job'), fields, false);
+        const job = await save(workspaceId, newId('job'), fields, null);
         res.status(201).location(`/api/v1/jobs/${job.id}`).json(await view(job));
       },
     },
@@ -219,7 +221,7 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
         const { id: _id, workspace_id: _ws, created_at: _c, updated_at: _u, ...current } = existing;
         const fields: JobFields = { ...current, ...(req.body as Partial<JobFields>) };
         await validate(workspaceId, fields);
-        res.json(await view(await save(workspaceId, existing.id, fields, true)));
+        res.json(await view(await save(workspaceId, existing.id, fields, existing)));
       },
     },
     {
@@ -228,7 +230,11 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const job = await mustGet(workspaceId, String(req.params.id));
-        await deps.schedules.remove(job.id);
+        if (job.schedule) {
+          await deps.schedules.remove(job.id).catch(() => {
+            throw new HubError(503, 'Service Unavailable', 'Temporal is not reachable, so the schedule could not be removed; the job was kept. See /readyz.', { headers: { 'Retry-After': '5' } });
+          });
+        }
         await deps.jobs.delete(workspaceId, job.id);
         res.status(204).end();
       },
@@ -261,8 +267,14 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
           suppliedSnapshots[dataset] = snapshot.id;
         }
         const run = await deps.runs.create({ id: runId, workspaceId, jobId: job.id, trigger: 'api', workflowId });
-        const client = await deps.temporal.client();
-        await client.workflow.start('runJobWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId, args: [{ workspaceId, jobId: job.id, runId, trigger: 'api', deliveryRetry: deps.deliveryRetry, suppliedSnapshots }] });
+        try {
+          const client = await deps.temporal.client();
+          await client.workflow.start('runJobWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId, args: [{ workspaceId, jobId: job.id, runId, trigger: 'api', deliveryRetry: deps.deliveryRetry, suppliedSnapshots }] });
+        } catch {
+          // A run that never started must not look queued forever.
+          await deps.runs.finish(runId, { status: 'failed', counts: { collected: 0, evidence: 0, delivered: 0, rejected: 0, ambiguous: 0, failed: 0 }, error: 'Temporal was not reachable; the run did not start.' });
+          throw new HubError(503, 'Service Unavailable', 'Temporal is not reachable; the run did not start. See /readyz.', { headers: { 'Retry-After': '5' } });
+        }
         res.status(202).location(statusUrl(req, runId)).setHeader('Retry-After', String(POLL_SECONDS));
         res.json(await presentRun(run));
       },

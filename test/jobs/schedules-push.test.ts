@@ -101,7 +101,7 @@ describe('schedules, cancel and the evidence push relay', () => {
       return ['queued', 'running'].includes(res.body.status) ? null : res.body;
     });
     expect(run).toMatchObject({ status: 'succeeded', counts: { collected: 2, evidence: 1, delivered: 1 } });
-    const arrived = audigyd.state.evidence.find((e) => e.title.startsWith('Admins from the flow'))!;
+    const arrived = audigyd.state.evidence.find((e) => e.title?.startsWith('Admins from the flow'))!;
     expect(arrived).toMatchObject({ result: 'fail', title: 'Admins from the flow: 1 of 2 with MFA' });
   });
 });
