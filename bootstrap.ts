@@ -19,7 +19,8 @@ export interface BootstrapResult {
 export async function bootstrap(deps: { workspaces: WorkspaceStore; keys: ApiKeyStore; adminKey: string | null; dataDir: string }): Promise<BootstrapResult> {
   await deps.workspaces.ensureDefault();
   if (deps.adminKey) {
-    if (!(await deps.keys.verify(deps.adminKey))) {
+    // Registered once; a revoked HUB_ADMIN_KEY stays revoked across restarts.
+    if (!(await deps.keys.knows(deps.adminKey))) {
       await deps.keys.create({ workspaceId: DEFAULT_WORKSPACE_ID, name: 'bootstrap (HUB_ADMIN_KEY)', scopes: [...BOOTSTRAP_SCOPES], key: deps.adminKey, isBootstrap: true });
     }
     return { generatedKey: null, keyFile: null };

@@ -22,6 +22,7 @@ export interface Config {
   masterKey: string | null;
   rateLimitPerMinute: number;
   allowPrivateNetworks: boolean;
+  allowAmbientAwsCredentials: boolean;
   jsonBodyLimitBytes: number;
   logLevel: string;
   /** Evidence delivery retries (DESIGN.md §5): exponential from initial to max, then failed. */
@@ -84,6 +85,7 @@ export function loadConfig(env: Env = process.env): Config {
     masterKey: env.HUB_MASTER_KEY || null,
     rateLimitPerMinute: int(env, 'HUB_RATE_LIMIT_PER_MINUTE', 300, 1, 1_000_000),
     allowPrivateNetworks: bool(env, 'HUB_ALLOW_PRIVATE_NETWORKS', false),
+    allowAmbientAwsCredentials: bool(env, 'HUB_ALLOW_AMBIENT_AWS_CREDENTIALS', false),
     jsonBodyLimitBytes: int(env, 'HUB_JSON_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
     logLevel: env.LOG_LEVEL || 'info',
     deliveryRetry: {

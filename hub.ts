@@ -92,7 +92,7 @@ export async function startHub(config: Config, role: Role, options: StartOptions
     const blobs = await BlobStore.open(path.join(config.dataDir, 'blobs'));
     const stores = createStores(db, sealer);
     const registry = builtInConnectors();
-    const http = new OutboundHttp({ allowPrivateNetworks: config.allowPrivateNetworks });
+    const http = new OutboundHttp({ allowPrivateNetworks: config.allowPrivateNetworks, allowAmbientCredentials: config.allowAmbientAwsCredentials });
     cleanups.push(() => http.close());
 
     let devServer: DevServer | null = null;

@@ -130,6 +130,9 @@ export function collectActivities(deps: CollectDeps) {
       });
 
       const hasher = await snapshotHasher(progress.parts);
+      // A connector waiting out a long rate-limit window is alive: keep saying so, with the
+      // progress as it stands (always a consistent set of stored parts and the cursor after them).
+      const alive = setInterval(() => ctx.heartbeat({ ...progress, parts: [...progress.parts] }), 2_000);
       try {
         let buffer: JsonValue[] = [];
         if (!progress.done) {
@@ -152,6 +155,8 @@ export function collectActivities(deps: CollectDeps) {
       } catch (err) {
         log.warn({ err: err instanceof Error ? err.message : String(err) }, 'collection attempt failed');
         toFailure(err);
+      } finally {
+        clearInterval(alive);
       }
 
       const ref = await deps.blobs.concat(progress.parts, hasher.result());

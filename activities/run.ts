@@ -33,6 +33,8 @@ export interface RunDeps {
 
 export interface RunPlan {
   runId: string;
+  /** Set when the run cannot go ahead (its job or mapping is gone): it has been ended as failed. */
+  error?: string;
   workspaceId: string;
   jobId: string;
   connectionId: string;
@@ -158,9 +160,13 @@ export function runActivities(deps: RunDeps) {
       const workflowId = Context.current().info.workflowExecution?.workflowId ?? `run-${input.runId}`;
       const run = await deps.runs.create({ id: input.runId ?? newId('run'), workspaceId: input.workspaceId, jobId: input.jobId, trigger: input.trigger, workflowId });
       const job = await deps.jobs.get(input.workspaceId, input.jobId);
-      if (!job) throw ApplicationFailure.nonRetryable(`job ${input.jobId} no longer exists`, 'job.not_found');
-      const set = await deps.mappings.get(input.workspaceId, job.mapping_id);
-      if (!set) throw ApplicationFailure.nonRetryable(`mapping ${job.mapping_id} no longer exists`, 'mapping.not_found');
+      const set = job ? await deps.mappings.get(input.workspaceId, job.mapping_id) : null;
+      if (!job || !set) {
+        // Ended here, so that its status URL answers 200 with the reason instead of 202 forever.
+        const error = !job ? `The job ${input.jobId} no longer exists.` : `The mapping ${job.mapping_id} of this job no longer exists.`;
+        await deps.runs.finish(run.id, { status: 'failed', counts: { collected: 0, evidence: 0, delivered: 0, rejected: 0, ambiguous: 0, failed: 0 }, error });
+        return { runId: run.id, error, workspaceId: input.workspaceId, jobId: input.jobId, connectionId: '', datasets: [], mappingId: '', mappingVersion: 0 };
+      }
       // A pinned job keeps its version; otherwise the run takes the latest one at its start.
       const version = run.mapping_version ?? job.mapping_version ?? set.latest_version;
       await deps.runs.start(run.id, { id: set.id, version });

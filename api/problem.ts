@@ -53,6 +53,20 @@ function fromBodyParser(err: { type?: string; status?: number; limit?: number; m
   }
 }
 
+/**
+ * Errors that are the request's fault even though no handler said so: a 4xx status set by a
+ * library (a malformed %-escape in the path), and PostgreSQL's data exceptions (class 22: a
+ * NUL byte, a number out of range, an impossible date) raised by a value the caller sent.
+ */
+function fromClientError(err: { status?: number; statusCode?: number; code?: string; message?: string }): HubError | null {
+  const status = err.status ?? err.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return new HubError(status, 'Bad Request', 'The request could not be read (malformed URL or parameters).');
+  if (typeof err.code === 'string' && err.code.startsWith('22')) {
+    return HubError.badRequest(`A value in the request is not acceptable: ${(err.message ?? '').split('\n')[0]}.`);
+  }
+  return null;
+}
+
 /** The one place where errors become responses. Unknown errors are logged, never shown. */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
@@ -63,7 +77,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (err instanceof HubError) return sendProblem(res, err, instance);
-    const parsed = fromBodyParser(err as { type?: string });
+    const parsed = fromBodyParser(err as { type?: string }) ?? fromClientError(err as { status?: number; statusCode?: number; code?: string; message?: string });
     if (parsed) return sendProblem(res, parsed, instance);
     logger.error({ err, requestId: res.locals.requestId, method: req.method, path: instance }, 'unhandled error');
     sendProblem(res, new HubError(500, 'Internal Server Error', 'Something went wrong on our side; the request id identifies it in the logs.'), instance);

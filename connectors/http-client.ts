@@ -29,7 +29,7 @@ export interface HttpRequest {
 export class OutboundHttp {
   private readonly dispatcher: Agent;
 
-  constructor(private readonly options: { allowPrivateNetworks: boolean; timeoutMs?: number; connections?: number }) {
+  constructor(private readonly options: { allowPrivateNetworks: boolean; allowAmbientCredentials?: boolean; timeoutMs?: number; connections?: number }) {
     const timeout = options.timeoutMs ?? 30_000;
     this.dispatcher = new Agent({
       connect: { timeout: 10_000, ...(options.allowPrivateNetworks ? {} : { lookup: guardedLookup }) },
@@ -42,6 +42,15 @@ export class OutboundHttp {
 
   get allowPrivateNetworks(): boolean {
     return this.options.allowPrivateNetworks;
+  }
+
+  /**
+   * Whether a connection may use the hub host's own cloud credentials (the AWS SDK's default
+   * chain: environment, instance or task role). Off by default: in a multi-workspace hub
+   * they would let any workspace read the operator's account.
+   */
+  get allowAmbientCredentials(): boolean {
+    return this.options.allowAmbientCredentials ?? false;
   }
 
   async request(url: string, init: HttpRequest): Promise<HttpResponse> {

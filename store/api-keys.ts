@@ -87,6 +87,12 @@ export class ApiKeyStore {
     return found;
   }
 
+  /** Whether this exact key was ever registered, revoked or not. */
+  async knows(key: string): Promise<boolean> {
+    const rows = await this.db.query('SELECT 1 FROM api_keys WHERE key_hash = $1', [hashKey(key).toString('hex')]);
+    return rows.length > 0;
+  }
+
   async findBootstrap(): Promise<ApiKey | null> {
     const [row] = await this.db.query<ApiKey>(`SELECT ${COLUMNS} FROM api_keys WHERE is_bootstrap AND revoked_at IS NULL ORDER BY id LIMIT 1`);
     return row ?? null;

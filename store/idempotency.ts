@@ -1,4 +1,5 @@
 import type { Queryable } from './db.js';
+import type { SecretSealer } from '../lib/sealed-secrets.js';
 
 export interface StoredResponse {
   status: number;
@@ -14,9 +15,18 @@ export type Reservation =
 
 /** Keys are remembered for 24 h (DESIGN.md §3); older ones are treated as new. */
 const RETENTION = '24 hours';
+const STALE_RESERVATION = '2 minutes';
 
+/**
+ * Stored responses are sealed: some carry secrets shown once (a new API key, a webhook
+ * secret), and a database dump must not reveal them.
+ */
 export class IdempotencyStore {
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly db: Queryable, private readonly sealer: SecretSealer) {}
+
+  private context(workspaceId: string, key: string): string {
+    return `idempotency/${workspaceId}/${key}`;
+  }
 
   /**
    * Claims `key` for this request, atomically: the first caller gets `reserved`; later
@@ -24,8 +34,10 @@ export class IdempotencyStore {
    * request is still being processed.
    */
   async reserve(input: { workspaceId: string; key: string; method: string; path: string; requestHash: string }): Promise<Reservation> {
+    // Expired keys, and reservations whose request died with its process (no answer in 2 minutes).
     await this.db.query(
-      `DELETE FROM idempotency_keys WHERE workspace_id = $1 AND idempotency_key = $2 AND created_at < now() - interval '${RETENTION}'`,
+      `DELETE FROM idempotency_keys WHERE workspace_id = $1 AND idempotency_key = $2
+       AND (created_at < now() - interval '${RETENTION}' OR (state = 'in_progress' AND created_at < now() - interval '${STALE_RESERVATION}'))`,
       [input.workspaceId, input.key],
     );
     const inserted = await this.db.query(
@@ -43,14 +55,16 @@ export class IdempotencyStore {
       return { outcome: 'mismatch' };
     }
     if (existing.state !== 'completed') return { outcome: 'in_progress' };
-    return { outcome: 'replay', response: { status: existing.status_code, headers: existing.response_headers, body: existing.response_body } };
+    const sealed = (existing.response_body as { sealed: string }).sealed;
+    const body = JSON.parse(this.sealer.open(sealed, this.context(input.workspaceId, input.key))) as unknown;
+    return { outcome: 'replay', response: { status: existing.status_code, headers: existing.response_headers, body } };
   }
 
   async complete(workspaceId: string, key: string, response: StoredResponse): Promise<void> {
     await this.db.query(
       `UPDATE idempotency_keys SET state = 'completed', status_code = $3, response_headers = $4, response_body = $5
        WHERE workspace_id = $1 AND idempotency_key = $2`,
-      [workspaceId, key, response.status, JSON.stringify(response.headers), JSON.stringify(response.body ?? null)],
+      [workspaceId, key, response.status, JSON.stringify(response.headers), JSON.stringify({ sealed: this.sealer.seal(JSON.stringify(response.body ?? null), this.context(workspaceId, key)) })],
     );
   }
 

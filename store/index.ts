@@ -18,7 +18,7 @@ export function createStores(db: Db, sealer: SecretSealer) {
   return {
     workspaces: new WorkspaceStore(db),
     keys: new ApiKeyStore(db),
-    idempotency: new IdempotencyStore(db),
+    idempotency: new IdempotencyStore(db, sealer),
     diagnostics: new DiagnosticStore(db),
     secrets: new SecretStore(db, sealer),
     connections: new ConnectionStore(db),

@@ -55,6 +55,11 @@ export class JobStore {
     return toPage(rows, page.limit);
   }
 
+  async usingMapping(workspaceId: string, mappingId: string): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>('SELECT id FROM jobs WHERE workspace_id = $1 AND mapping_id = $2 ORDER BY id', [workspaceId, mappingId]);
+    return rows.map((r) => r.id);
+  }
+
   async delete(workspaceId: string, id: string, tx: Queryable = this.db): Promise<boolean> {
     return (await tx.query('DELETE FROM jobs WHERE workspace_id = $1 AND id = $2 RETURNING id', [workspaceId, id])).length === 1;
   }

@@ -38,7 +38,14 @@ const { evaluateRun } = proxyActivities<Activities>({ startToCloseTimeout: '30 m
  * idempotent activity, so a worker that dies anywhere loses nothing and sends nothing twice.
  */
 export async function runJobWorkflow(input: RunJobInput): Promise<{ runId: string; status: string }> {
-  const plan = await short.startRun({ workspaceId: input.workspaceId, jobId: input.jobId, runId: input.runId, trigger: input.trigger });
+  let plan;
+  try {
+    plan = await short.startRun({ workspaceId: input.workspaceId, jobId: input.jobId, runId: input.runId, trigger: input.trigger });
+  } catch (err) {
+    if (input.runId) await CancellationScope.nonCancellable(() => short.finishRun({ runId: input.runId!, ...(isCancellation(err) ? { cancelled: true } : { error: failureMessage(err) }) }));
+    throw err;
+  }
+  if (plan.error) return { runId: plan.runId, status: 'failed' };
   const { deliverEvidenceBatch } = proxyActivities<Activities>({
     startToCloseTimeout: '10 minutes',
     heartbeatTimeout: '10 seconds',

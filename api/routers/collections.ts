@@ -68,7 +68,7 @@ export function collectionRoutes(deps: CollectionDeps): RouteSpec[] {
         const datasets = (req.body as { datasets: string[] }).datasets;
         const connector = deps.registry.source(connection.type);
         const known = connector ? datasetsOf(connector, connection.config) : {};
-        const unknown = datasets.map((d, i) => ({ d, i })).filter(({ d }) => !(d in known));
+        const unknown = datasets.map((d, i) => ({ d, i })).filter(({ d }) => !Object.hasOwn(known, d));
         if (unknown.length) {
           throw HubError.validation(unknown.map(({ i }) => ({ pointer: `/datasets/${i}`, message: `must be one of: ${Object.keys(known).join(', ')}` })), `${connection.type} has no such dataset.`);
         }

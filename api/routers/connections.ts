@@ -61,7 +61,7 @@ const testResult: JsonSchema = {
 
 /** Validates a connector's config and secrets against its own schemas, pointers under /config and /secrets. */
 class ConnectorValidators {
-  private readonly cache = new Map<string, { config: (v: unknown) => void; secrets: (v: unknown) => void }>();
+  private readonly cache = new Map<string, { config: (v: unknown) => void; secrets: (v: unknown) => void; someSecrets: (v: unknown) => void }>();
 
   constructor(private readonly kind: ResourceKind, private readonly allowPrivateNetworks: boolean) {}
 
@@ -74,10 +74,16 @@ class ConnectorValidators {
     return connector;
   }
 
-  check(connector: Configurable, config: Record<string, unknown>, secrets: Record<string, unknown> | undefined): void {
+  /** `partialSecrets`: a PATCH sends only the secrets it changes, so required ones may be absent. */
+  check(connector: Configurable, config: Record<string, unknown>, secrets: Record<string, unknown> | undefined, partialSecrets = false): void {
     let validators = this.cache.get(connector.type);
     if (!validators) {
-      validators = { config: compileFieldValidator(connector.configSchema, '/config'), secrets: compileFieldValidator(connector.secretsSchema, '/secrets') };
+      const { required: _required, ...anySubset } = connector.secretsSchema;
+      validators = {
+        config: compileFieldValidator(connector.configSchema, '/config'),
+        secrets: compileFieldValidator(connector.secretsSchema, '/secrets'),
+        someSecrets: compileFieldValidator(anySubset, '/secrets'),
+      };
       this.cache.set(connector.type, validators);
     }
     // Every fault at once: config, secrets and URLs are checked before any is reported.
@@ -91,7 +97,7 @@ class ConnectorValidators {
       }
     };
     collect(() => validators.config(config));
-    if (secrets) collect(() => validators.secrets(secrets));
+    if (secrets) collect(() => (partialSecrets ? validators.someSecrets : validators.secrets)(secrets));
     for (const field of connector.urlFields) {
       const value = config[field];
       if (typeof value === 'string') collect(() => assertOutboundUrl(value, { allowPrivateNetworks: this.allowPrivateNetworks, pointer: `/config/${field}` }));
@@ -220,7 +226,7 @@ function resourceRoutes(deps: ConnectionDeps, kind: ResourceKind): RouteSpec[] {
         const connector = validators.connector(existing.type);
         const config = body.config ? mergePatch(existing.config, body.config) : existing.config;
         const setSecrets = Object.fromEntries(Object.entries(body.secrets ?? {}).filter(([, v]) => v !== null)) as Record<string, string>;
-        validators.check(connector, config, setSecrets);
+        validators.check(connector, config, setSecrets, true);
         const updated = await deps.db.transaction(async (tx) => {
           const row = await kind.store.update(workspaceId, existing.id, { name: body.name, config: body.config ? config : undefined }, tx);
           await deps.secrets.put(owner(workspaceId, existing.id), setSecrets, tx);
@@ -268,10 +274,13 @@ function resourceRoutes(deps: ConnectionDeps, kind: ResourceKind): RouteSpec[] {
           await connector.test(session);
           res.json({ ok: true, latency_ms: Date.now() - started });
         } catch (err) {
-          if (!(err instanceof ConnectorError) && !controller.signal.aborted) throw err;
+          // Whatever went wrong is the answer to "does this connection work?", never a 500.
+          if (!(err instanceof ConnectorError) && !controller.signal.aborted) deps.logger.warn({ err, [`${noun}_id`]: connection.id }, 'connection test failed unexpectedly');
           const error = err instanceof ConnectorError
             ? { kind: err.kind, message: err.message, status: err.details.status ?? null }
-            : { kind: 'unavailable', message: `${connector.name} did not answer within 20 s.`, status: null };
+            : controller.signal.aborted
+              ? { kind: 'unavailable', message: `${connector.name} did not answer within 20 s.`, status: null }
+              : { kind: 'bad_config', message: `${connector.name}: ${(err as Error).message}`, status: null };
           res.json({ ok: false, latency_ms: Date.now() - started, error });
         } finally {
           clearTimeout(timer);

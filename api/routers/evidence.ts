@@ -92,6 +92,7 @@ export function evidenceRoutes(deps: EvidenceDeps): RouteSpec[] {
         if (!check) targetChecks.set(connector.type, (check = compileFieldValidator(connector.targetSchema, '/target')));
         check(b.target);
         const collectedAt = new Date(b.collected_at);
+        if (Number.isNaN(collectedAt.getTime())) throw HubError.validation([{ pointer: '/collected_at', message: 'is not a date-time this hub can use' }]);
         const identity = `push:${workspaceId}:${destination.id}:${canonicalSha256({ target: b.target, title: b.title, source: b.source, collected_at: collectedAt.toISOString() })}`;
         const [row] = await deps.evidence.recordMany([{
           id: newId('ev'), workspaceId, run_id: null, job_id: null, rule_id: null, dataset: null, control_ref: b.control_ref,

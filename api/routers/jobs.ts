@@ -45,7 +45,7 @@ const MAX_ITEMS_IN_RUN = 500;
 const scheduleSchema: JsonSchema = {
   type: ['object', 'null'], additionalProperties: false, required: ['cron', 'timezone'],
   properties: {
-    cron: { type: 'string', minLength: 9, maxLength: 200, description: 'Five-field cron, e.g. "0 2 * * *" (or @daily, @hourly).' },
+    cron: { type: 'string', minLength: 1, maxLength: 200, description: 'Five-field cron, e.g. "0 2 * * *" (or @daily, @hourly).' },
     timezone: { type: 'string', minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Europe/Paris.' },
   },
 };
@@ -54,7 +54,7 @@ const jobProperties = {
   connection_id: { type: 'string' },
   datasets: { type: 'array', minItems: 1, maxItems: 20, uniqueItems: true, items: { type: 'string' } },
   mapping_id: { type: 'string' },
-  mapping_version: { type: ['integer', 'null'], minimum: 1, description: 'Pin a mapping version; null or absent: the latest at each run.' },
+  mapping_version: { type: ['integer', 'null'], minimum: 1, maximum: 2_147_483_647, description: 'Pin a mapping version; null or absent: the latest at each run.' },
   destination_id: { type: 'string' },
   target: { type: 'object', description: 'Where in the destination: see target_schema in GET /api/v1/destination-types.' },
   schedule: scheduleSchema,
@@ -113,7 +113,7 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
     else {
       const source = deps.registry.source(connection.type);
       const known = source ? datasetsOf(source, connection.config) : {};
-      f.datasets.forEach((d, i) => { if (!(d in known)) errors.push({ pointer: `/datasets/${i}`, message: `must be one of: ${Object.keys(known).join(', ')}` }); });
+      f.datasets.forEach((d, i) => { if (!Object.hasOwn(known, d)) errors.push({ pointer: `/datasets/${i}`, message: `must be one of: ${Object.keys(known).join(', ')}` }); });
     }
     const mapping = await deps.mappings.get(workspaceId, f.mapping_id);
     if (!mapping) errors.push({ pointer: '/mapping_id', message: 'no such mapping set in this workspace' });
@@ -177,9 +177,9 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
     };
   };
   /** The absolute status URL with its valet key (HUB_PUBLIC_URL, else the request's own host). */
-  const statusUrl = (req: Request, runId: string) => {
+  const statusUrl = (req: Request, runId: string, token?: string) => {
     const base = deps.publicUrl ?? `${req.protocol}://${req.get('host')}`;
-    return `${base}/api/v1/runs/${runId}/status?token=${deps.valet.issue(runId)}`;
+    return `${base}/api/v1/runs/${runId}/status?token=${token ?? deps.valet.issue(runId)}`;
   };
 
   return [
@@ -290,13 +290,15 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
         const token = (res.locals.query as { token?: string }).token;
         const principal = res.locals.principal as Principal | undefined;
         const byKey = principal && hasScope(principal, 'runs:read') ? await deps.runs.get(principal.workspaceId, runId) : null;
-        const run = byKey ?? (deps.valet.allows(token, runId) ? await deps.runs.getById(runId) : null);
+        const byToken = !byKey && deps.valet.allows(token, runId);
+        const run = byKey ?? (byToken ? await deps.runs.getById(runId) : null);
         if (!run) {
           if (principal) throw HubError.notFound('No run with this id in this workspace.');
           throw HubError.unauthorized('This status URL needs its valet key (token), valid for 24 h, or an API key with runs:read.');
         }
         if (!FINAL_RUN_STATUSES.includes(run.status)) {
-          res.status(202).location(statusUrl(req, run.id)).setHeader('Retry-After', String(POLL_SECONDS));
+          // The same valet key again: polling must not extend a leaked URL's life.
+          res.status(202).location(statusUrl(req, run.id, byToken ? token : undefined)).setHeader('Retry-After', String(POLL_SECONDS));
         }
         res.json(await presentRun(run));
       },

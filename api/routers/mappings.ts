@@ -6,6 +6,7 @@ import { getPack, listPacks, mergeWithPack } from '../../mappings/packs.js';
 import type { Rule, RuleOverride } from '../../mappings/types.js';
 import type { CollectionStore } from '../../store/collections.js';
 import type { MappingSet, MappingStore, MappingVersion } from '../../store/mappings.js';
+import type { JobStore } from '../../store/jobs.js';
 import type { SnapshotCache } from '../../store/snapshot-cache.js';
 import type { SnapshotStore } from '../../store/snapshots.js';
 import { principalOf } from '../auth.js';
@@ -13,6 +14,7 @@ import { listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
 
 export interface MappingDeps {
   mappings: MappingStore;
+  jobs: JobStore;
   snapshots: SnapshotStore;
   collections: CollectionStore;
   snapshotCache: SnapshotCache;
@@ -50,7 +52,7 @@ function view(set: MappingSet, version: MappingVersion) {
 
 function parseVersion(raw: unknown): number {
   const version = Number(raw);
-  if (!Number.isInteger(version) || version < 1) throw HubError.notFound('Versions are numbered from 1.');
+  if (!Number.isInteger(version) || version < 1 || version > 2_147_483_647) throw HubError.notFound('Versions are numbered from 1.');
   return version;
 }
 
@@ -161,10 +163,13 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
     },
     {
       method: 'delete', path: '/api/v1/mappings/:id', operationId: 'deleteMapping', tag: 'mappings', auth: 'config:write',
-      summary: 'Delete a mapping set (its versions are kept for the evidence that cites them).',
+      summary: 'Delete a mapping set no job uses (its versions are kept for the evidence that cites them); 409 while jobs use it.',
       responses: { 204: { description: 'Deleted.' } },
       handler: async (req, res) => {
-        if (!(await deps.mappings.delete(principalOf(res).workspaceId, String(req.params.id)))) throw HubError.notFound('No mapping set with this id in this workspace.');
+        const { workspaceId } = principalOf(res);
+        const users = await deps.jobs.usingMapping(workspaceId, String(req.params.id));
+        if (users.length) throw HubError.conflict(`The mapping set is used by ${users.length} job(s) (${users.slice(0, 5).join(', ')}): change or delete them first.`);
+        if (!(await deps.mappings.delete(workspaceId, String(req.params.id)))) throw HubError.notFound('No mapping set with this id in this workspace.');
         res.status(204).end();
       },
     },
@@ -208,7 +213,7 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
         properties: {
           rules: rulesField,
           mapping_id: { type: 'string' },
-          version: { type: 'integer', minimum: 1 },
+          version: { type: 'integer', minimum: 1, maximum: 2_147_483_647 },
           data: { type: 'object', additionalProperties: { type: 'array' }, description: 'Records by dataset name, e.g. {"okta.users": [...]}.' },
           snapshot_ids: { type: 'array', maxItems: 50, items: { type: 'string' } },
           collection_id: { type: 'string' },
@@ -235,8 +240,10 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
         } else {
           mapping = checkRules(body.rules!);
         }
+        const now = body.now ? new Date(body.now) : new Date();
+        if (Number.isNaN(now.getTime())) throw HubError.validation([{ pointer: '/now', message: 'is not a date-time this hub can use' }]);
         const data = await previewData(workspaceId, body);
-        const result = evaluate(mapping, data, { now: body.now ? new Date(body.now) : new Date() });
+        const result = evaluate(mapping, data, { now });
         res.json(result);
       },
     },

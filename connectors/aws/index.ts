@@ -3,6 +3,9 @@ import { GenerateCredentialReportCommand, GetAccountPasswordPolicyCommand, GetAc
 import { GetPublicAccessBlockCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import http from 'node:http';
+import https from 'node:https';
+import { guardedLookup } from '../../lib/net-guard.js';
 import { ConnectorError } from '../errors.js';
 import type { ConnectorContext, JsonValue, SourceConnector } from '../types.js';
 import { credentialReportRecords } from './csv.js';
@@ -49,6 +52,10 @@ class AwsSession {
     const secret = ctx.secrets.secret_access_key;
     const staticKeys = config.access_key_id && secret ? { accessKeyId: config.access_key_id, secretAccessKey: secret, sessionToken: ctx.secrets.session_token } : undefined;
     if (config.auth === 'static' && !staticKeys) throw new ConnectorError('bad_config', 'AWS: static auth needs config.access_key_id and the secret_access_key secret.');
+    const ambient = config.auth === 'default_chain' || (config.auth === 'assume_role' && !staticKeys);
+    if (ambient && !ctx.http.allowAmbientCredentials) {
+      throw new ConnectorError('bad_config', "AWS: this connection would use the hub host's own AWS credentials (the SDK default chain); that is allowed only when the operator sets HUB_ALLOW_AMBIENT_AWS_CREDENTIALS=true. Use static keys, or assume_role with static keys.");
+    }
     if (config.auth === 'assume_role') {
       if (!config.role_arn) throw new ConnectorError('bad_config', 'AWS: assume_role needs config.role_arn.');
       this.credentials = fromTemporaryCredentials({
@@ -68,6 +75,9 @@ class AwsSession {
       region,
       credentials: this.credentials,
       ...(this.config.endpoint ? { endpoint: this.config.endpoint } : {}),
+      // The SDK has its own HTTP stack: an endpoint override gets the same DNS-time
+      // private-address check as every other outbound call.
+      ...(this.config.endpoint && !this.ctx.http.allowPrivateNetworks ? { requestHandler: { httpAgent: new http.Agent({ lookup: guardedLookup }), httpsAgent: new https.Agent({ lookup: guardedLookup }) } } : {}),
       maxAttempts: 3,
     };
   }

@@ -74,4 +74,23 @@ describe('connections API', () => {
     expect((await asReader('GET', '/api/v1/connections')).status).toBe(200);
     expect((await asReader('POST', '/api/v1/connections', { json: okta('https://r.okta.com') })).status).toBe(403);
   });
+
+  it('renaming a destination needs no secrets again; an unusable key is a failed test, not a 500; inherited names are no datasets', async () => {
+    const destination = await t.call('POST', '/api/v1/destinations', { json: { name: 'a', type: 'audigyd', config: { base_url: 'https://audigyd.example.com' }, secrets: { api_key: 'k-1' } } });
+    expect(destination.status, destination.text).toBe(201);
+    const renamed = await t.call('PATCH', `/api/v1/destinations/${destination.body.id}`, { json: { name: 'renamed' } });
+    expect(renamed.status, renamed.text).toBe(200);
+    expect(renamed.body).toMatchObject({ name: 'renamed', secret_fields: ['api_key'] });
+
+    const { privateKey } = (await import('node:crypto')).generateKeyPairSync('ed25519');
+    const edKey = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const oauth = await t.call('POST', '/api/v1/connections', { json: { name: 'o', type: 'okta', config: { base_url: 'https://acme.okta.com', auth_method: 'oauth', client_id: 'c' }, secrets: { private_key: edKey } } });
+    const test = await t.call('POST', `/api/v1/connections/${oauth.body.id}/test`);
+    expect(test.status).toBe(200);
+    expect(test.body.ok).toBe(false);
+
+    const collect = await t.call('POST', `/api/v1/connections/${oauth.body.id}/collect`, { json: { datasets: ['constructor'] } });
+    expect(collect.status).toBe(400);
+    expect(collect.body.errors[0].pointer).toBe('/datasets/0');
+  });
 });

@@ -19,6 +19,9 @@ describe.each(BACKENDS)('Idempotency-Key on POSTs that create or trigger (%s)', 
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(replay.headers.get('location')).toBe(first.headers.get('location'));
     expect(await countKeys('idem')).toBe(1);
+    // The stored response is sealed: the key shown once is not in the database.
+    const stored = JSON.stringify(await t.hub.db.query('SELECT * FROM idempotency_keys'));
+    expect(stored).not.toContain(first.body.key);
   });
 
   it('answers 409 when the key is reused with another body', async () => {

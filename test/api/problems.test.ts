@@ -82,4 +82,17 @@ describe('RFC 7807 problems for every error path', () => {
     expect(unsafe.headers.get('x-request-id')).toMatch(/^req_/);
     expect(t.logs.some((line) => line.includes('"flow-123"'))).toBe(true);
   });
+
+  it('odd bytes and numbers in paths, queries and bodies are 4xx problems, never 500', async () => {
+    expectProblem(await t.call('GET', '/api/v1/jobs/%00'), 400);
+    expectProblem(await t.call('GET', '/api/v1/runs?job_id=%00'), 400);
+    expectProblem(await t.call('GET', '/api/v1/jobs/%E0%A4%A'), 400);
+    expectProblem(await t.call('GET', '/api/v1/mappings/map_x/versions/3000000000'), 404);
+    const cursor = Buffer.from(JSON.stringify({ after: '\u0000' })).toString('base64url');
+    expectProblem(await t.call('GET', `/api/v1/api-keys?cursor=${cursor}`), 400);
+    expectProblem(await t.call('POST', '/api/v1/workspaces', { json: { name: 'nul \u0000 byte' } }), 400);
+    const preview = await t.call('POST', '/api/v1/mappings/preview', { json: { rules: [{ id: 'r', dataset: 'okta.users', control_ref: 'c', question_match: 'q', title: 't', mode: 'info' }], data: { 'okta.users': [] }, now: '2016-12-31T23:59:60Z' } });
+    expect([200, 400]).toContain(preview.status);
+    expect(preview.status === 400 ? preview.body.errors[0].pointer : '/now').toBe('/now');
+  });
 });

@@ -86,6 +86,13 @@ describe('AWS connector against moto (server mode)', () => {
     expect((await snapshotRecords(t.call, setByName['aws.s3_account_public_access_block']!.id))[0]).toMatchObject({ configured: true, block_public_acls: true, restrict_public_buckets: true });
   });
 
+  it("refuses the hub host's own credentials unless the operator allows them", async () => {
+    const id = await createConnection(t.call, { type: 'aws', config: { auth: 'default_chain', endpoint } });
+    const test = await t.call('POST', `/api/v1/connections/${id}/test`);
+    expect(test.body).toMatchObject({ ok: false, error: { kind: 'bad_config' } });
+    expect(test.body.error.message).toContain('HUB_ALLOW_AMBIENT_AWS_CREDENTIALS');
+  });
+
   it('an unreachable endpoint is a readable failure on test', async () => {
     const id = await createConnection(t.call, { type: 'aws', config: { auth: 'static', access_key_id: 'AKIAIOSFODNN7EXAMPLE', endpoint: 'http://127.0.0.1:9' }, secrets: { secret_access_key: 'x' } });
     const test = await t.call('POST', `/api/v1/connections/${id}/test`);

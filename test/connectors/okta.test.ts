@@ -57,6 +57,21 @@ describe('Okta connector through the real Temporal dev server', () => {
     expect(retry[0]!.receivedAtMs).toBeGreaterThanOrEqual(event.resetAtMs);
   });
 
+  it('waits out a rate-limit window longer than the heartbeat timeout without losing the attempt', async () => {
+    const slow = await startOktaSimulator({ population: { total: 1_000, deprovisioned: 0 }, rateLimit: { limit: 3, windowMs: 12_000 } });
+    try {
+      const id = await createConnection(t.call, { type: 'okta', config: { base_url: slow.url, auth_method: 'api_token', enrich: false }, secrets: { api_token: slow.apiToken } });
+      const result = await collect(t.call, id, ['okta.users']);
+      expect(result.status, result.error ?? '').toBe('succeeded');
+      expect(result.snapshots[0]!.record_count).toBe(1_000);
+      const snapshot = await t.call('GET', `/api/v1/snapshots/${result.snapshots[0]!.id}?limit=0`);
+      expect(snapshot.body.metadata.attempts).toBe(1);
+      expect(slow.throttling.requestsBeforeReset).toBe(0);
+    } finally {
+      await slow.close();
+    }
+  }, 90_000);
+
   it('reads the System Log incrementally: the next collection asks only for events since the last one', async () => {
     const id = await createConnection(t.call, { type: 'okta', config: { base_url: okta.url, auth_method: 'api_token' }, secrets: { api_token: okta.apiToken } });
     const first = await collect(t.call, id, ['okta.system_log']);

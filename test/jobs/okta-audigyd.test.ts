@@ -45,7 +45,8 @@ describe('a job end to end: Okta simulator → okta pack → AUDIGYD simulator, 
     const { final, polls, waitedMs } = await pollLikePowerAutomate(trigger, { maxWaitSeconds: 1 });
     expect(waitedMs.length).toBeGreaterThanOrEqual(2);
     expect(polls[0]!.status).toBe(202);
-    expect(polls[0]!.headers.get('location')).toContain('/status?token=');
+    // Polling hands back the same valet key: a leaked URL's life is not extended by polling it.
+    expect(polls[0]!.headers.get('location')).toBe(trigger.headers.get('location'));
     expect(polls.every((p) => p.status === 202 || p.status === 200)).toBe(true); // never a redirect
     expect(final.status).toBe(200);
     const run = final.body;
@@ -128,5 +129,12 @@ describe('a job end to end: Okta simulator → okta pack → AUDIGYD simulator, 
     expect(cron.status).toBe(400);
     expect(cron.body.errors[0].pointer).toBe('/schedule/cron');
     expect((await t.call('GET', '/api/v1/jobs')).body.data).toHaveLength(1); // nothing half-written
+    const daily = await t.call('POST', '/api/v1/jobs', { json: { ...base, name: 'daily', schedule: { cron: '@daily', timezone: 'UTC' } } });
+    expect(daily.status, daily.text).toBe(201);
+    expect(daily.body.next_run_at).not.toBeNull();
+    expect((await t.call('DELETE', `/api/v1/jobs/${daily.body.id}`)).status).toBe(204);
+    const inUse = await t.call('DELETE', `/api/v1/mappings/${job.mapping_id}`);
+    expect(inUse.status).toBe(409);
+    expect(inUse.body.detail).toContain(jobId);
   });
 });

@@ -29,16 +29,27 @@ describe('restart with the same HUB_DATA_DIR', () => {
     }
   });
 
-  it('registers HUB_ADMIN_KEY as the bootstrap key and generates none', async () => {
+  it('registers HUB_ADMIN_KEY as the bootstrap key and generates none; once revoked it stays revoked across restarts', async () => {
     const adminKey = 'ehk_' + 'k'.repeat(43);
-    const t = await startTestHub({ env: { HUB_ADMIN_KEY: adminKey } });
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'hub-adminkey-'));
+    const t = await startTestHub({ dataDir, env: { HUB_ADMIN_KEY: adminKey } });
+    let keyId: string;
     try {
       expect(t.hub.bootstrap?.generatedKey).toBeNull();
       const me = await t.call('GET', '/api/v1/me');
       expect(me.body.scopes).toEqual(['admin', 'workspaces:admin']);
       await expect(stat(path.join(t.dataDir, 'admin-key'))).rejects.toThrow();
+      keyId = me.body.key_id;
+      expect((await t.call('DELETE', `/api/v1/api-keys/${keyId}`)).status).toBe(204);
     } finally {
       await t.stop();
+    }
+    const again = await startTestHub({ dataDir, env: { HUB_ADMIN_KEY: adminKey } });
+    try {
+      expect((await again.call('GET', '/api/v1/me')).status).toBe(401);
+    } finally {
+      await again.stop();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });
