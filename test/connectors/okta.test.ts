@@ -58,12 +58,13 @@ describe('Okta connector through the real Temporal dev server', () => {
   });
 
   it('waits out a rate-limit window longer than the heartbeat timeout without losing the attempt', async () => {
-    const slow = await startOktaSimulator({ population: { total: 1_000, deprovisioned: 0 }, rateLimit: { limit: 3, windowMs: 12_000 } });
+    // 8 requests at 3 per 12 s window: at least one whole window (longer than the 10 s heartbeat timeout) is waited out.
+    const slow = await startOktaSimulator({ population: { total: 1_400, deprovisioned: 0 }, rateLimit: { limit: 3, windowMs: 12_000 } });
     try {
       const id = await createConnection(t.call, { type: 'okta', config: { base_url: slow.url, auth_method: 'api_token', enrich: false }, secrets: { api_token: slow.apiToken } });
       const result = await collect(t.call, id, ['okta.users']);
       expect(result.status, result.error ?? '').toBe('succeeded');
-      expect(result.snapshots[0]!.record_count).toBe(1_000);
+      expect(result.snapshots[0]!.record_count).toBe(1_400);
       const snapshot = await t.call('GET', `/api/v1/snapshots/${result.snapshots[0]!.id}?limit=0`);
       expect(snapshot.body.metadata.attempts).toBe(1);
       expect(slow.throttling.requestsBeforeReset).toBe(0);
