@@ -136,24 +136,32 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
     if (errors.length) throw HubError.validation(errors, 'The job is not valid.');
   }
 
-  /** Writes the job and its Temporal Schedule together: a schedule Temporal refuses rolls the job back. */
+  /**
+   * Writes the job, then its Temporal Schedule. The schedule call stays outside the database
+   * transaction (on PGlite an open transaction holds the only connection), and a schedule
+   * Temporal refuses puts the job back as it was, so the two never disagree.
+   */
   async function save(workspaceId: string, id: string, f: JobFields, previous: Job | null): Promise<Job> {
-    return deps.db.transaction(async (tx) => {
-      const job = previous ? await deps.jobs.update(workspaceId, id, f, tx) : await deps.jobs.insert(id, workspaceId, f, tx);
-      if (!job) throw HubError.notFound('No job with this id in this workspace.');
-      // Only a job that has (or had) a schedule needs Temporal to save.
-      if (!job.schedule && !previous?.schedule) return job;
-      try {
-        await deps.schedules.sync(job);
-      } catch (err) {
-        const message = (err as Error).message ?? '';
-        if (/cron|calendar|spec|time ?zone|invalid/i.test(message)) {
-          throw HubError.validation([{ pointer: '/schedule/cron', message: `Temporal refused the schedule: ${message.split('\n')[0]}` }]);
-        }
-        throw new HubError(503, 'Service Unavailable', 'Temporal is not reachable, so the schedule could not be saved; nothing was changed. See /readyz.', { headers: { 'Retry-After': '5' } });
-      }
+    const job = previous ? await deps.jobs.update(workspaceId, id, f) : await deps.jobs.insert(id, workspaceId, f);
+    if (!job) throw HubError.notFound('No job with this id in this workspace.');
+    // Only a job that has (or had) a schedule needs Temporal to save.
+    if (!job.schedule && !previous?.schedule) return job;
+    try {
+      await deps.schedules.sync(job);
       return job;
-    });
+    } catch (err) {
+      if (previous) {
+        const { id: _id, workspace_id: _ws, created_at: _c, updated_at: _u, ...before } = previous;
+        await deps.jobs.update(workspaceId, id, before);
+      } else {
+        await deps.jobs.delete(workspaceId, id);
+      }
+      const message = (err as Error).message ?? '';
+      if (/cron|calendar|spec|time ?zone|invalid/i.test(message)) {
+        throw HubError.validation([{ pointer: '/schedule/cron', message: `Temporal refused the schedule: ${message.split('\n')[0]}` }]);
+      }
+      throw new HubError(503, 'Service Unavailable', 'Temporal is not reachable, so the schedule could not be saved; nothing was changed. See /readyz.', { headers: { 'Retry-After': '5' } });
+    }
   }
 
   const view = async (job: Job) => ({
