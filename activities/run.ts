@@ -4,7 +4,7 @@ import type { Connection, ConnectionStore } from '../store/connections.js';
 import type { Evidence, EvidenceStore } from '../store/evidence.js';
 import type { JobStore } from '../store/jobs.js';
 import type { MappingStore } from '../store/mappings.js';
-import type { RunCounts, RunStatus, RunStore } from '../store/runs.js';
+import { NO_COUNTS, type RunCounts, type RunStatus, type RunStore } from '../store/runs.js';
 import type { SecretStore } from '../store/secrets.js';
 import type { SnapshotStore } from '../store/snapshots.js';
 import { loadSnapshot } from '../store/snapshot-reader.js';
@@ -164,7 +164,7 @@ export function runActivities(deps: RunDeps) {
       if (!job || !set) {
         // Ended here, so that its status URL answers 200 with the reason instead of 202 forever.
         const error = !job ? `The job ${input.jobId} no longer exists.` : `The mapping ${job.mapping_id} of this job no longer exists.`;
-        await deps.runs.finish(run.id, { status: 'failed', counts: { collected: 0, evidence: 0, delivered: 0, rejected: 0, ambiguous: 0, failed: 0 }, error });
+        await deps.runs.finish(run.id, { status: 'failed', counts: NO_COUNTS, error });
         return { runId: run.id, error, workspaceId: input.workspaceId, jobId: input.jobId, connectionId: '', datasets: [], mappingId: '', mappingVersion: 0 };
       }
       // A pinned job keeps its version; otherwise the run takes the latest one at its start.

@@ -105,7 +105,7 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
     ...connectionRoutes({ ...deps.stores, db: deps.db, registry: deps.registry, http: deps.http, logger: deps.logger, allowPrivateNetworks: deps.allowPrivateNetworks }),
     ...collectionRoutes({ ...deps.stores, blobs: deps.blobs, registry: deps.registry, temporal: deps.temporal }),
     ...mappingRoutes({ ...deps.stores, snapshotCache: new SnapshotCache(deps.blobs) }),
-    ...jobRoutes({ ...deps.stores, db: deps.db, blobs: deps.blobs, registry: deps.registry, temporal: deps.temporal, schedules: deps.schedules, valet: deps.valet, publicUrl: deps.publicUrl, deliveryRetry: deps.deliveryRetry }),
+    ...jobRoutes({ ...deps.stores, blobs: deps.blobs, registry: deps.registry, temporal: deps.temporal, schedules: deps.schedules, valet: deps.valet, publicUrl: deps.publicUrl, deliveryRetry: deps.deliveryRetry }),
     ...evidenceRoutes({ ...deps.stores, registry: deps.registry, temporal: deps.temporal, deliveryRetry: deps.deliveryRetry }),
   );
 

@@ -101,8 +101,4 @@ export class EvidenceStore {
     const rows = await this.db.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM evidence WHERE run_id = $1 GROUP BY status', [runId]);
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
-
-  async idsForRun(runId: string): Promise<{ id: string; status: DeliveryStatus }[]> {
-    return this.db.query('SELECT id, status FROM evidence WHERE run_id = $1 ORDER BY id', [runId]);
-  }
 }

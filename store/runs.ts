@@ -14,6 +14,9 @@ export interface RunCounts {
   failed: number;
 }
 
+/** The counts of a run that delivered nothing (yet). */
+export const NO_COUNTS: RunCounts = { collected: 0, evidence: 0, delivered: 0, rejected: 0, ambiguous: 0, failed: 0 };
+
 export interface Run {
   id: string;
   workspace_id: string;

@@ -5,14 +5,13 @@ import { newId } from '../../lib/ids.js';
 import type { ValetTokens } from '../../lib/valet-token.js';
 import { datasetsOf } from '../../connectors/types.js';
 import type { ConnectorRegistry } from '../../connectors/registry.js';
-import type { Db } from '../../store/db.js';
 import type { BlobStore } from '../../store/blobs.js';
 import type { SnapshotStore } from '../../store/snapshots.js';
 import type { ConnectionStore } from '../../store/connections.js';
 import type { Evidence, EvidenceStore } from '../../store/evidence.js';
 import type { Job, JobFields, JobStore, Schedule } from '../../store/jobs.js';
 import type { MappingStore } from '../../store/mappings.js';
-import { FINAL_RUN_STATUSES, RUN_STATUSES, type Run, type RunStore } from '../../store/runs.js';
+import { FINAL_RUN_STATUSES, NO_COUNTS, RUN_STATUSES, type Run, type RunStore } from '../../store/runs.js';
 import type { TemporalGateway } from '../../temporal/gateway.js';
 import type { JobSchedules } from '../../temporal/schedules.js';
 import type { DeliveryRetry } from '../../workflows/run.js';
@@ -21,7 +20,6 @@ import { listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
 import { compileFieldValidator } from '../validation.js';
 
 export interface JobDeps {
-  db: Db;
   jobs: JobStore;
   runs: RunStore;
   evidence: EvidenceStore;
@@ -180,7 +178,7 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
     const items = run.status === 'queued' ? [] : (await deps.evidence.list(run.workspace_id, { limit: MAX_ITEMS_IN_RUN, after: null }, { runId: run.id })).data.map(itemSummary);
     return {
       id: run.id, job_id: run.job_id, status: run.status, trigger: run.trigger, mapping_id: run.mapping_id, mapping_version: run.mapping_version,
-      counts: { collected: 0, evidence: 0, delivered: 0, rejected: 0, ambiguous: 0, failed: 0, ...run.counts }, items, error: run.error,
+      counts: { ...NO_COUNTS, ...run.counts }, items, error: run.error,
       created_at: run.created_at, started_at: run.started_at, ended_at: run.ended_at,
     };
   };
@@ -280,7 +278,7 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
           await client.workflow.start('runJobWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId, args: [{ workspaceId, jobId: job.id, runId, trigger: 'api', deliveryRetry: deps.deliveryRetry, suppliedSnapshots }] });
         } catch {
           // A run that never started must not look queued forever.
-          await deps.runs.finish(runId, { status: 'failed', counts: { collected: 0, evidence: 0, delivered: 0, rejected: 0, ambiguous: 0, failed: 0 }, error: 'Temporal was not reachable; the run did not start.' });
+          await deps.runs.finish(runId, { status: 'failed', counts: NO_COUNTS, error: 'Temporal was not reachable; the run did not start.' });
           throw new HubError(503, 'Service Unavailable', 'Temporal is not reachable; the run did not start. See /readyz.', { headers: { 'Retry-After': '5' } });
         }
         res.status(202).location(statusUrl(req, runId)).setHeader('Retry-After', String(POLL_SECONDS));
