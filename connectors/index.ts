@@ -1,8 +1,10 @@
 import { ConnectorRegistry } from './registry.js';
+import { agentauditConnector, agentauditDestination } from './agentaudit/index.js';
 import { auditcomplyConnector } from './auditcomply/index.js';
 import { audigydConnector } from './audigyd/index.js';
 import { auditdexConnector } from './auditdex/index.js';
 import { awsConnector } from './aws/index.js';
+import { complianceagentConnector } from './complianceagent/index.js';
 import { httpConnector } from './http/index.js';
 import { jamfConnector } from './jamf/index.js';
 import { oktaConnector } from './okta/index.js';
@@ -10,5 +12,5 @@ import { pushConnector } from './push/index.js';
 
 /** Every connector the hub ships. Add a connector by adding its folder and one entry here. */
 export function builtInConnectors(): ConnectorRegistry {
-  return new ConnectorRegistry([oktaConnector, awsConnector, jamfConnector, auditcomplyConnector, httpConnector, pushConnector], [audigydConnector, auditdexConnector]);
+  return new ConnectorRegistry([oktaConnector, awsConnector, jamfConnector, auditcomplyConnector, agentauditConnector, complianceagentConnector, httpConnector, pushConnector], [audigydConnector, auditdexConnector, agentauditDestination]);
 }

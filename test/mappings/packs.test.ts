@@ -5,8 +5,10 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FormatsPlugin } from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { agentauditDatasets } from '../../connectors/agentaudit/records.js';
 import { auditcomplyDatasets } from '../../connectors/auditcomply/records.js';
 import { awsDatasets } from '../../connectors/aws/records.js';
+import { complianceagentDatasets } from '../../connectors/complianceagent/records.js';
 import { jamfDatasets } from '../../connectors/jamf/records.js';
 import { oktaDatasets } from '../../connectors/okta/records.js';
 import { compileRules, evaluate, type EvidenceItem, type EvidenceResult } from '../../mappings/engine.js';
@@ -14,7 +16,7 @@ import { getPack, listPacks, mergeWithPack } from '../../mappings/packs.js';
 
 const addFormats = createRequire(import.meta.url)('ajv-formats') as FormatsPlugin;
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'mappings');
-const recordSchemas: Record<string, { record_schema: object }> = { ...oktaDatasets, ...awsDatasets, ...jamfDatasets, ...auditcomplyDatasets };
+const recordSchemas: Record<string, { record_schema: object }> = { ...oktaDatasets, ...awsDatasets, ...jamfDatasets, ...auditcomplyDatasets, ...agentauditDatasets, ...complianceagentDatasets };
 
 interface Fixture {
   file: string;
@@ -36,7 +38,7 @@ describe('built-in packs', () => {
   const packs = listPacks();
 
   it('are listed with id, name, description and compiled rules', () => {
-    expect(packs.map((pack) => pack.id)).toEqual(['auditcomply', 'aws', 'jamf', 'okta']);
+    expect(packs.map((pack) => pack.id)).toEqual(['agentaudit', 'auditcomply', 'aws', 'complianceagent', 'jamf', 'okta']);
     for (const pack of packs) {
       expect(pack.name).not.toBe('');
       expect(pack.description.length).toBeGreaterThan(20);
