@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseDuration, parseDurationList } from './lib/duration.js';
 import { ConfigError } from './lib/errors.js';
 
 /** Everything the hub reads from its environment, read and validated once at start-up. */
@@ -27,6 +28,25 @@ export interface Config {
   logLevel: string;
   /** Evidence delivery retries (DESIGN.md §5): exponential from initial to max, then failed. */
   deliveryRetry: { initialIntervalMs: number; maximumIntervalMs: number; maximumAttempts: number };
+  webhooks: WebhookConfig;
+}
+
+/** Outbound webhooks (DESIGN.md §5). */
+export interface WebhookConfig {
+  /** Waits before each retry; the first attempt is immediate. */
+  retryScheduleMs: number[];
+  /** Each wait is spread by up to ± this fraction, so retries to one receiver do not arrive in step. */
+  retryJitter: number;
+  /** An endpoint with no success for this long while failing is disabled. */
+  disableAfterMs: number;
+  requestTimeoutMs: number;
+  /** Requests in flight to one endpoint, per worker process. */
+  maxInFlightPerEndpoint: number;
+  /** How long the secret before a rotation still signs deliveries. */
+  secretGraceMs: number;
+  httpsOnly: boolean;
+  /** How often the dispatcher looks for new deliveries when idle. */
+  dispatchIntervalMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -47,6 +67,24 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
   if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function duration(env: Env, name: string, fallback: string, min: number, max: number): number {
+  const raw = env[name] || fallback;
+  const value = parseDuration(raw);
+  if (value === null || value < min || value > max) {
+    throw new ConfigError(`${name} must be a duration such as 500ms, 5s, 30m, 2h or 5d between ${min} ms and ${max} ms, got "${raw}"`);
+  }
+  return value;
+}
+
+function durationList(env: Env, name: string, fallback: string): number[] {
+  const raw = env[name] || fallback;
+  const value = parseDurationList(raw);
+  if (!value || value.length > 20 || value.some((v) => v > 7 * 86_400_000)) {
+    throw new ConfigError(`${name} must be a comma-separated list of at most 20 durations (e.g. 5s,5m,30m,2h), each at most 7d, got "${raw}"`);
+  }
+  return value;
 }
 
 function url(env: Env, name: string): string | null {
@@ -92,6 +130,16 @@ export function loadConfig(env: Env = process.env): Config {
       initialIntervalMs: int(env, 'HUB_DELIVERY_RETRY_INITIAL_MS', 1_000, 10, 3_600_000),
       maximumIntervalMs: int(env, 'HUB_DELIVERY_RETRY_MAX_MS', 60_000, 10, 86_400_000),
       maximumAttempts: int(env, 'HUB_DELIVERY_MAX_ATTEMPTS', 10, 1, 1000),
+    },
+    webhooks: {
+      retryScheduleMs: durationList(env, 'HUB_WEBHOOK_RETRY_SCHEDULE', '5s,5m,30m,2h,5h,10h,10h'),
+      retryJitter: Number(int(env, 'HUB_WEBHOOK_RETRY_JITTER_PERCENT', 20, 0, 100)) / 100,
+      disableAfterMs: duration(env, 'HUB_WEBHOOK_DISABLE_AFTER', '5d', 1_000, 365 * 86_400_000),
+      requestTimeoutMs: duration(env, 'HUB_WEBHOOK_TIMEOUT', '15s', 100, 120_000),
+      maxInFlightPerEndpoint: int(env, 'HUB_WEBHOOK_MAX_IN_FLIGHT', 8, 1, 1000),
+      secretGraceMs: duration(env, 'HUB_WEBHOOK_SECRET_GRACE', '24h', 0, 30 * 86_400_000),
+      httpsOnly: bool(env, 'HUB_WEBHOOK_HTTPS_ONLY', false),
+      dispatchIntervalMs: duration(env, 'HUB_WEBHOOK_DISPATCH_INTERVAL', '100ms', 10, 60_000),
     },
   };
 }

@@ -25,6 +25,9 @@ import { TemporalGateway } from './temporal/gateway.js';
 import { JobSchedules } from './temporal/schedules.js';
 import { ValetTokens } from './lib/valet-token.js';
 import { createWorker } from './worker/worker.js';
+import { WebhookSender } from './webhooks/sender.js';
+import { EndpointGate } from './webhooks/endpoint-gate.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -116,11 +119,13 @@ export async function startHub(config: Config, role: Role, options: StartOptions
     cleanups.push(() => temporal.close());
 
     if (role === 'worker' || role === 'all') {
+      const webhookSender = new WebhookSender({ allowPrivateNetworks: config.allowPrivateNetworks, httpsOnly: config.webhooks.httpsOnly, timeoutMs: config.webhooks.requestTimeoutMs });
+      cleanups.push(() => webhookSender.close());
       const { worker, connection } = await createWorker({
         address: temporalAddress,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
-        deps: { ...stores, blobs, http, registry, logger },
+        deps: { ...stores, db, blobs, http, registry, logger, webhookSender, webhookGate: new EndpointGate(config.webhooks.maxInFlightPerEndpoint), webhookConfig: config.webhooks },
         logger,
         workflowBundle: options.workflowBundle,
       });
@@ -131,6 +136,13 @@ export async function startHub(config: Config, role: Role, options: StartOptions
         await running.catch(() => undefined);
         await connection.close();
       });
+      // The outbox of webhook deliveries is drained by the workers, onto Temporal.
+      const dispatcher = new WebhookDispatcher({
+        deliveries: stores.webhookDeliveries, client: () => temporal.client(), taskQueue: config.temporal.taskQueue,
+        intervalMs: config.webhooks.dispatchIntervalMs, logger,
+      });
+      dispatcher.start();
+      cleanups.push(() => dispatcher.stop());
       logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
     }
 
@@ -150,6 +162,7 @@ export async function startHub(config: Config, role: Role, options: StartOptions
         valet: new ValetTokens(masterKey),
         publicUrl: config.publicUrl,
         deliveryRetry: config.deliveryRetry,
+        webhookConfig: config.webhooks,
         rateLimitPerMinute: config.rateLimitPerMinute,
         jsonBodyLimitBytes: config.jsonBodyLimitBytes,
         version: await packageVersion(),

@@ -3,7 +3,8 @@ import { setMaxListeners } from 'node:events';
 import { Context, ApplicationFailure } from '@temporalio/activity';
 import type { BlobStore } from '../store/blobs.js';
 import type { ConnectionStore } from '../store/connections.js';
-import type { CollectionStore } from '../store/collections.js';
+import { connectionFailedData, type CollectionStore } from '../store/collections.js';
+import type { EventStore } from '../store/events.js';
 import type { SecretStore } from '../store/secrets.js';
 import type { SnapshotStore } from '../store/snapshots.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
@@ -52,6 +53,7 @@ export interface CollectDeps {
   secrets: SecretStore;
   snapshots: SnapshotStore;
   collections: CollectionStore;
+  events: EventStore;
   blobs: BlobStore;
   http: OutboundHttp;
   registry: ConnectorRegistry;
@@ -174,6 +176,16 @@ export function collectActivities(deps: CollectDeps) {
       });
       log.info({ records: snapshot.record_count, sha256: snapshot.sha256 }, 'snapshot stored');
       return { id: snapshot.id, dataset: snapshot.dataset, record_count: snapshot.record_count, sha256: snapshot.sha256, bytes: snapshot.bytes, collected_at: snapshot.collected_at.toISOString() };
+    },
+
+    /** A job run's collection failed for good: connection.failed (ad-hoc collections emit it when they finish). */
+    async recordConnectionFailed(input: { workspaceId: string; connectionId: string; runId: string; datasets: string[]; error: string }): Promise<void> {
+      const connection = await deps.connections.get(input.workspaceId, input.connectionId);
+      await deps.events.record({
+        workspaceId: input.workspaceId,
+        type: 'connection.failed',
+        data: connectionFailedData({ connection_id: input.connectionId, connection_type: connection?.type ?? null, collectionId: null, runId: input.runId, datasets: input.datasets, error: input.error }),
+      });
     },
 
     async finishCollection(input: { collectionId: string; status: 'succeeded' | 'failed'; snapshotIds: string[]; error?: string }): Promise<void> {

@@ -2,9 +2,10 @@ import type { DiagnosticStore } from '../store/diagnostics.js';
 import { collectActivities, type CollectDeps } from './collect.js';
 import { diagnosticsActivities } from './diagnostics.js';
 import { runActivities, type RunDeps } from './run.js';
+import { webhookActivities, type WebhookDeps } from './webhooks.js';
 
 /** What activities may use; injected by the worker so that tests can pass their own. */
-export interface ActivityDeps extends CollectDeps, RunDeps {
+export interface ActivityDeps extends CollectDeps, RunDeps, WebhookDeps {
   diagnostics: DiagnosticStore;
 }
 
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...diagnosticsActivities(deps),
     ...collectActivities(deps),
     ...runActivities(deps),
+    ...webhookActivities(deps),
   };
 }
 

@@ -26,10 +26,13 @@ import type { JobSchedules } from '../temporal/schedules.js';
 import type { DeliveryRetry } from '../workflows/run.js';
 import { SnapshotCache } from '../store/snapshot-cache.js';
 import { apiKeyRoutes } from './routers/api-keys.js';
+import { auditLogRoutes } from './routers/audit-log.js';
 import { diagnosticsRoutes } from './routers/diagnostics.js';
 import { healthRoutes } from './routers/health.js';
 import { metaRoutes } from './routers/meta.js';
 import { workspaceRoutes } from './routers/workspaces.js';
+import { webhookRoutes } from './routers/webhooks.js';
+import type { WebhookConfig } from '../config.js';
 
 export interface ApiDeps {
   db: Db;
@@ -44,6 +47,7 @@ export interface ApiDeps {
   valet: ValetTokens;
   publicUrl: string | null;
   deliveryRetry: DeliveryRetry;
+  webhookConfig: WebhookConfig;
   rateLimitPerMinute: number;
   jsonBodyLimitBytes: number;
   version: string;
@@ -107,6 +111,8 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
     ...mappingRoutes({ ...deps.stores, snapshotCache: new SnapshotCache(deps.blobs) }),
     ...jobRoutes({ ...deps.stores, blobs: deps.blobs, registry: deps.registry, temporal: deps.temporal, schedules: deps.schedules, valet: deps.valet, publicUrl: deps.publicUrl, deliveryRetry: deps.deliveryRetry }),
     ...evidenceRoutes({ ...deps.stores, registry: deps.registry, temporal: deps.temporal, deliveryRetry: deps.deliveryRetry }),
+    ...webhookRoutes({ ...deps.stores, db: deps.db, allowPrivateNetworks: deps.allowPrivateNetworks, webhookConfig: deps.webhookConfig }),
+    ...auditLogRoutes({ auditLog: deps.stores.auditLog }),
   );
 
   app.use(requestId);

@@ -40,7 +40,7 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<v
   const { app } = createApp({
     db, logger, stores,
     blobs: await BlobStore.open(path.join(dataDir, 'blobs')), http: new OutboundHttp({ allowPrivateNetworks: true }), registry: builtInConnectors(), allowPrivateNetworks: true,
-    temporal, schedules: new JobSchedules(temporal, loadConfig({}).deliveryRetry), valet: new ValetTokens(masterKey), publicUrl: null, deliveryRetry: loadConfig({}).deliveryRetry,
+    temporal, schedules: new JobSchedules(temporal, loadConfig({}).deliveryRetry), valet: new ValetTokens(masterKey), publicUrl: null, deliveryRetry: loadConfig({}).deliveryRetry, webhookConfig: loadConfig({}).webhooks,
     rateLimitPerMinute: 10_000_000, jsonBodyLimitBytes: 1 << 20, version: 'bench',
   });
   const hubUrl = await listen(createServer(app));

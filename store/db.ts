@@ -85,3 +85,12 @@ export async function openPostgres(connectionString: string): Promise<Db> {
     close: () => pool.end(),
   };
 }
+
+/**
+ * Runs `fn` atomically: in a new transaction on a Db, or directly when `q` already is one
+ * (a store built over a transaction), so stores can write a change and its event together
+ * whichever way they were built.
+ */
+export function atomically<T>(q: Queryable, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  return 'transaction' in q && typeof (q as Db).transaction === 'function' ? (q as Db).transaction(fn) : fn(q);
+}

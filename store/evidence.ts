@@ -1,4 +1,6 @@
-import type { Queryable } from './db.js';
+import { atomically, type Queryable } from './db.js';
+import { EventStore } from './events.js';
+import { evidenceEventData, settledEvidenceEvent } from '../webhooks/event-data.js';
 import { toPage, type Page, type PageRequest } from './pagination.js';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'rejected' | 'ambiguous' | 'failed';
@@ -48,17 +50,23 @@ export interface EvidenceFilter {
 export class EvidenceStore {
   constructor(private readonly db: Queryable) {}
 
-  /** Records items once per identity (run + rule, or push): a retried activity gets the same rows back. */
+  /**
+   * Records items once per identity (run + rule, or push): a retried activity gets the same rows
+   * back. A new item whose result is `fail` emits control.failed in the same transaction.
+   */
   async recordMany(items: NewEvidence[]): Promise<Evidence[]> {
-    const out: Evidence[] = [];
-    for (const e of items) {
-      const values = [e.id, e.workspaceId, e.run_id, e.job_id, e.rule_id, e.dataset, e.control_ref, e.question_match, e.question_id, e.title, e.source, e.result,
-        JSON.stringify(e.payload), e.payload_sha256, e.collected_at, e.allow_multiple, e.destination_id, e.target ? JSON.stringify(e.target) : null, e.status ?? 'pending', e.error ?? null, e.identity];
-      await this.db.query(`INSERT INTO evidence (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (identity) DO NOTHING`, values);
-      const [row] = await this.db.query<Evidence>('SELECT * FROM evidence WHERE identity = $1', [e.identity]);
-      out.push(row!);
-    }
-    return out;
+    return atomically(this.db, async (tx) => {
+      const out: Evidence[] = [];
+      for (const e of items) {
+        const values = [e.id, e.workspaceId, e.run_id, e.job_id, e.rule_id, e.dataset, e.control_ref, e.question_match, e.question_id, e.title, e.source, e.result,
+          JSON.stringify(e.payload), e.payload_sha256, e.collected_at, e.allow_multiple, e.destination_id, e.target ? JSON.stringify(e.target) : null, e.status ?? 'pending', e.error ?? null, e.identity];
+        const [inserted] = await tx.query<Evidence>(`INSERT INTO evidence (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (identity) DO NOTHING RETURNING *`, values);
+        if (inserted?.result === 'fail') await new EventStore(tx).record({ workspaceId: inserted.workspace_id, type: 'control.failed', data: evidenceEventData(inserted) });
+        const row = inserted ?? (await tx.query<Evidence>('SELECT * FROM evidence WHERE identity = $1', [e.identity]))[0];
+        out.push(row!);
+      }
+      return out;
+    });
   }
 
   async get(workspaceId: string, id: string): Promise<Evidence | null> {
@@ -88,13 +96,17 @@ export class EvidenceStore {
     );
   }
 
-  /** Records the final outcome once; later calls (a retried activity) change nothing. */
+  /** Records the final outcome once, with its event; later calls (a retried activity) change nothing. */
   async settle(id: string, outcome: { status: Exclude<DeliveryStatus, 'pending'>; destinationIds?: string[]; candidates?: unknown[]; error?: string | null }): Promise<void> {
-    await this.db.query(
-      `UPDATE evidence SET status = $2, destination_evidence_ids = $3, candidates = $4, error = $5,
-       delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE NULL END, updated_at = now() WHERE id = $1 AND status = 'pending'`,
-      [id, outcome.status, outcome.destinationIds ? JSON.stringify(outcome.destinationIds) : null, outcome.candidates ? JSON.stringify(outcome.candidates) : null, outcome.error ?? null],
-    );
+    await atomically(this.db, async (tx) => {
+      const [settled] = await tx.query<Evidence>(
+        `UPDATE evidence SET status = $2, destination_evidence_ids = $3, candidates = $4, error = $5,
+         delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE NULL END, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING *`,
+        [id, outcome.status, outcome.destinationIds ? JSON.stringify(outcome.destinationIds) : null, outcome.candidates ? JSON.stringify(outcome.candidates) : null, outcome.error ?? null],
+      );
+      const event = settled ? settledEvidenceEvent(settled) : null;
+      if (event) await new EventStore(tx).record({ workspaceId: settled!.workspace_id, ...event });
+    });
   }
 
   async countsForRun(runId: string): Promise<Record<string, number>> {

@@ -1,5 +1,6 @@
 import type { SecretSealer } from '../lib/sealed-secrets.js';
 import { ApiKeyStore } from './api-keys.js';
+import { AuditLogStore } from './audit-log.js';
 import { CollectionStore } from './collections.js';
 import { ConnectionStore } from './connections.js';
 import type { Db } from './db.js';
@@ -12,6 +13,9 @@ import { MappingStore } from './mappings.js';
 import { SecretStore } from './secrets.js';
 import { SnapshotStore } from './snapshots.js';
 import { WorkspaceStore } from './workspaces.js';
+import { EventStore } from './events.js';
+import { WebhookStore } from './webhooks.js';
+import { WebhookDeliveryStore } from './webhook-deliveries.js';
 
 /** Every repository, over one database. */
 export function createStores(db: Db, sealer: SecretSealer) {
@@ -29,6 +33,10 @@ export function createStores(db: Db, sealer: SecretSealer) {
     jobs: new JobStore(db),
     runs: new RunStore(db),
     evidence: new EvidenceStore(db),
+    auditLog: new AuditLogStore(db),
+    events: new EventStore(db),
+    webhooks: new WebhookStore(db),
+    webhookDeliveries: new WebhookDeliveryStore(db),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Db, Queryable } from './db.js';
+import { EventStore } from './events.js';
 import { toPage, type Page, type PageRequest } from './pagination.js';
 
 export interface MappingSet {
@@ -35,6 +36,7 @@ export class MappingStore {
         [m.id, m.workspaceId, m.name, m.description ?? null],
       );
       const version = await insertVersion(tx, { mappingId: m.id, version: 1, rules: m.rules, pack: m.pack ?? null, restoredFrom: null, createdBy: m.createdBy });
+      await recordPublished(tx, set!, version);
       return { set: set!, version };
     });
   }
@@ -75,6 +77,7 @@ export class MappingStore {
         'UPDATE mappings SET latest_version = $2, name = COALESCE($3, name), description = COALESCE($4, description), updated_at = now() WHERE id = $1 RETURNING *',
         [id, next, v.name ?? null, v.description ?? null],
       );
+      await recordPublished(tx, set!, version);
       return { set: set!, version };
     });
   }
@@ -91,4 +94,13 @@ async function insertVersion(tx: Queryable, v: { mappingId: string; version: num
     [v.mappingId, v.version, JSON.stringify(v.rules), v.pack, v.restoredFrom, v.createdBy],
   );
   return row!;
+}
+
+/** Every published version (created, changed, restored) emits mapping.published in its transaction. */
+async function recordPublished(tx: Queryable, set: MappingSet, version: MappingVersion): Promise<void> {
+  await new EventStore(tx).record({
+    workspaceId: set.workspace_id,
+    type: 'mapping.published',
+    data: { mapping_id: set.id, name: set.name, version: version.version, restored_from: version.restored_from, rule_count: version.rules.length, published_at: new Date(version.created_at).toISOString() },
+  });
 }

@@ -1,4 +1,6 @@
-import type { Queryable } from './db.js';
+import { atomically, type Queryable } from './db.js';
+import { EventStore } from './events.js';
+import { runEventData, runEventType } from '../webhooks/event-data.js';
 import { toPage, type Page, type PageRequest } from './pagination.js';
 
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'partial', 'failed', 'cancelled'] as const;
@@ -66,22 +68,29 @@ export class RunStore {
     return toPage(rows, page.limit);
   }
 
+  /** Marks the run running (once) and emits run.started with it. */
   async start(id: string, mapping: { id: string; version: number }): Promise<void> {
-    await this.db.query(
-      `UPDATE runs SET status = 'running', started_at = COALESCE(started_at, now()), mapping_id = $2, mapping_version = $3 WHERE id = $1 AND status IN ('queued', 'running')`,
-      [id, mapping.id, mapping.version],
-    );
+    await atomically(this.db, async (tx) => {
+      const [started] = await tx.query<Run>(
+        `UPDATE runs SET status = 'running', started_at = now(), mapping_id = $2, mapping_version = $3 WHERE id = $1 AND status = 'queued' RETURNING *`,
+        [id, mapping.id, mapping.version],
+      );
+      if (started) await new EventStore(tx).record({ workspaceId: started.workspace_id, type: 'run.started', data: runEventData(started) });
+    });
   }
 
   async setSnapshots(id: string, snapshotIds: string[], collected: number): Promise<void> {
     await this.db.query(`UPDATE runs SET snapshot_ids = $2, counts = counts || jsonb_build_object('collected', $3::int) WHERE id = $1`, [id, snapshotIds, collected]);
   }
 
-  /** Final state, once: a retried finish changes nothing. */
+  /** Final state, once, with run.completed or run.failed: a retried finish changes nothing. */
   async finish(id: string, outcome: { status: RunStatus; counts: RunCounts; error?: string | null }): Promise<void> {
-    await this.db.query(
-      `UPDATE runs SET status = $2, counts = $3, error = $4, ended_at = now() WHERE id = $1 AND status IN ('queued', 'running')`,
-      [id, outcome.status, JSON.stringify(outcome.counts), outcome.error ?? null],
-    );
+    await atomically(this.db, async (tx) => {
+      const [ended] = await tx.query<Run>(
+        `UPDATE runs SET status = $2, counts = $3, error = $4, ended_at = now() WHERE id = $1 AND status IN ('queued', 'running') RETURNING *`,
+        [id, outcome.status, JSON.stringify(outcome.counts), outcome.error ?? null],
+      );
+      if (ended) await new EventStore(tx).record({ workspaceId: ended.workspace_id, type: runEventType(ended), data: runEventData(ended) });
+    });
   }
 }

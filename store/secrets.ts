@@ -33,8 +33,9 @@ export class SecretStore {
     }
   }
 
-  async get(owner: SecretOwner): Promise<Record<string, string>> {
-    const rows = await this.db.query<{ name: string; sealed: string }>(
+  /** The owner's values; pass `tx` inside a transaction (on PGlite it holds the only connection). */
+  async get(owner: SecretOwner, tx: Queryable = this.db): Promise<Record<string, string>> {
+    const rows = await tx.query<{ name: string; sealed: string }>(
       'SELECT name, sealed FROM secrets WHERE workspace_id = $1 AND owner_type = $2 AND owner_id = $3',
       [owner.workspaceId, owner.type, owner.id],
     );

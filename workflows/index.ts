@@ -3,3 +3,4 @@ export { diagnosticsWorkflow } from './diagnostics.js';
 export { collectWorkflow } from './collect.js';
 export { runJobWorkflow } from './run.js';
 export { deliverEvidenceWorkflow } from './deliver.js';
+export { deliverWebhooksWorkflow } from './webhooks.js';

@@ -58,8 +58,13 @@ export async function runJobWorkflow(input: RunJobInput): Promise<{ runId: strin
   });
   try {
     const supplied = input.suppliedSnapshots ?? {};
-    const collected = await Promise.all(plan.datasets.filter((dataset) => !supplied[dataset]).map((dataset) =>
-      collectDataset({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, dataset, collectionKey: `${plan.runId}:${dataset}` })));
+    const toCollect = plan.datasets.filter((dataset) => !supplied[dataset]);
+    const collected = await Promise.all(toCollect.map((dataset) =>
+      collectDataset({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, dataset, collectionKey: `${plan.runId}:${dataset}` })))
+      .catch(async (err: unknown) => {
+        if (!isCancellation(err)) await short.recordConnectionFailed({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, runId: plan.runId, datasets: toCollect, error: failureMessage(err) });
+        throw err;
+      });
     const pending = await evaluateRun({ plan, snapshotIds: [...collected.map((s) => s.id), ...Object.values(supplied)] });
 
     // Bounded concurrency: batches of items, two in flight, each delivering a few at a time,

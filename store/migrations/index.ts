@@ -239,4 +239,146 @@ export const migrations: Migration[] = [
       CREATE INDEX evidence_run ON evidence (run_id, id);
     `,
   },
+  {
+    version: 5,
+    name: 'events-webhooks',
+    sql: `
+      -- Every event the hub emits, written in the transaction of what caused it (an outbox).
+      CREATE TABLE events (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        type text NOT NULL,
+        data jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX events_workspace ON events (workspace_id, id);
+
+      CREATE TABLE webhooks (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        url text NOT NULL,
+        -- empty: every event type
+        events text[] NOT NULL DEFAULT '{}',
+        description text,
+        enabled boolean NOT NULL DEFAULT true,
+        disabled_reason text,
+        disabled_at timestamptz,
+        -- first failure since the last success: the continuous-failure window starts here
+        failing_since timestamptz,
+        last_success_at timestamptz,
+        -- the secret before the last rotation is still used to sign until then
+        previous_secret_expires_at timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        deleted_at timestamptz
+      );
+      CREATE INDEX webhooks_workspace ON webhooks (workspace_id, id);
+
+      -- One event to one endpoint. Fanned out with the event, in the same transaction.
+      CREATE TABLE webhook_deliveries (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        webhook_id text NOT NULL REFERENCES webhooks(id),
+        event_id text NOT NULL REFERENCES events(id),
+        status text NOT NULL CHECK (status IN ('pending', 'retrying', 'delivered', 'failed')),
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz,
+        last_status_code integer,
+        last_error text,
+        -- set when a dispatcher claims it; the batch id is the delivery workflow's id
+        batch_id text,
+        dispatched_at timestamptz,
+        redelivery_of text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        delivered_at timestamptz
+      );
+      CREATE INDEX webhook_deliveries_unclaimed ON webhook_deliveries (id) WHERE batch_id IS NULL;
+      CREATE INDEX webhook_deliveries_undispatched ON webhook_deliveries (batch_id) WHERE batch_id IS NOT NULL AND dispatched_at IS NULL;
+      CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, id);
+
+      CREATE TABLE webhook_attempts (
+        id text PRIMARY KEY,
+        delivery_id text NOT NULL REFERENCES webhook_deliveries(id),
+        webhook_id text NOT NULL,
+        attempted_at timestamptz NOT NULL,
+        status_code integer,
+        latency_ms integer NOT NULL,
+        -- the first 4 KB of what the receiver answered
+        response_body text,
+        error text
+      );
+      CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
+    `,
+  },
+  {
+    version: 6,
+    name: 'audit_log',
+    sql: `
+      -- The hub's own tamper-evident audit log: one hash chain per workspace (lib/audit-chain.ts).
+      -- seq runs 1..n per workspace without gaps; each row's previous_hash is the hash of seq - 1.
+      CREATE TABLE audit_log (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        seq bigint NOT NULL CHECK (seq > 0),
+        occurred_at timestamptz NOT NULL,
+        -- {type: api_key | system | valet, id, name}
+        actor jsonb NOT NULL,
+        action text NOT NULL,
+        resource_type text NOT NULL,
+        resource_id text,
+        -- secret values removed before they get here
+        changes jsonb,
+        ip text,
+        user_agent text,
+        request_id text,
+        previous_hash text NOT NULL,
+        hash text NOT NULL,
+        UNIQUE (workspace_id, seq)
+      );
+      CREATE INDEX audit_log_occurred ON audit_log (workspace_id, occurred_at);
+      CREATE INDEX audit_log_action ON audit_log (workspace_id, action, seq);
+      CREATE INDEX audit_log_resource ON audit_log (workspace_id, resource_type, resource_id, seq);
+      CREATE INDEX audit_log_actor ON audit_log (workspace_id, (actor->>'id'), seq);
+
+      -- Entries past the workspace's retention move here (same columns), never dropped.
+      CREATE TABLE audit_log_archive (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        seq bigint NOT NULL,
+        occurred_at timestamptz NOT NULL,
+        actor jsonb NOT NULL,
+        action text NOT NULL,
+        resource_type text NOT NULL,
+        resource_id text,
+        changes jsonb,
+        ip text,
+        user_agent text,
+        request_id text,
+        previous_hash text NOT NULL,
+        hash text NOT NULL,
+        archived_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (workspace_id, seq)
+      );
+      CREATE INDEX audit_log_archive_occurred ON audit_log_archive (workspace_id, occurred_at);
+
+      -- One row per archive batch: the last archived entry, so the live log stays anchored.
+      CREATE TABLE audit_log_checkpoints (
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        seq bigint NOT NULL,
+        hash text NOT NULL,
+        archived_count integer NOT NULL,
+        cutoff timestamptz NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (workspace_id, seq)
+      );
+
+      CREATE TABLE audit_log_settings (
+        workspace_id text PRIMARY KEY REFERENCES workspaces(id),
+        -- null: keep every entry live
+        retention_days integer CHECK (retention_days > 0),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];

@@ -1,0 +1,262 @@
+import { lookup } from 'node:dns/promises';
+import type { RouteSpec, JsonSchema } from '../route.js';
+import type { WebhookConfig } from '../../config.js';
+import { HubError } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import { assertOutboundUrl, isPrivateAddress } from '../../lib/net-guard.js';
+import type { Db } from '../../store/db.js';
+import { EventStore } from '../../store/events.js';
+import type { SecretStore } from '../../store/secrets.js';
+import { WebhookDeliveryStore, type WebhookAttempt, type WebhookDelivery } from '../../store/webhook-deliveries.js';
+import { WebhookStore, type Webhook, type WebhookPatch } from '../../store/webhooks.js';
+import { EVENT_TYPES, EVENT_TYPE_NAMES } from '../../webhooks/catalog.js';
+import { issueSecret, rotateSecret } from '../../webhooks/secrets.js';
+import { principalOf } from '../auth.js';
+import { listOf, pageQuery, pageRequest, timestamp } from '../schemas.js';
+
+export interface WebhookRouteDeps {
+  db: Db;
+  webhooks: WebhookStore;
+  webhookDeliveries: WebhookDeliveryStore;
+  secrets: SecretStore;
+  allowPrivateNetworks: boolean;
+  webhookConfig: Pick<WebhookConfig, 'httpsOnly' | 'secretGraceMs'>;
+}
+
+const url: JsonSchema = { type: 'string', minLength: 1, maxLength: 2048, format: 'uri', description: 'Where events are POSTed (http or https; https only when the hub is set so).' };
+const events: JsonSchema = {
+  type: 'array', uniqueItems: true, maxItems: EVENT_TYPE_NAMES.length, items: { enum: EVENT_TYPE_NAMES },
+  description: 'Event types to receive; empty or omitted: every type.',
+};
+const description: JsonSchema = { type: ['string', 'null'], maxLength: 1000 };
+const nullableTime: JsonSchema = { type: ['string', 'null'], format: 'date-time' };
+
+const webhookView: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, url: { type: 'string' }, events: { type: 'array', items: { type: 'string' } }, description,
+    enabled: { type: 'boolean' }, disabled_reason: { type: ['string', 'null'], enum: ['gone', 'failing', null] }, disabled_at: nullableTime,
+    failing_since: nullableTime, last_success_at: nullableTime,
+    previous_secret_expires_at: { ...nullableTime, description: 'Until then deliveries are also signed with the secret before the last rotation.' },
+    created_at: timestamp, updated_at: timestamp,
+  },
+};
+const withSecret: JsonSchema = {
+  ...webhookView,
+  properties: { ...(webhookView.properties as object), secret: { type: 'string', description: 'whsec_… — shown once; verify deliveries with it.' } },
+};
+const attemptView: JsonSchema = {
+  type: 'object',
+  properties: {
+    attempted_at: timestamp, status_code: { type: ['integer', 'null'] }, latency_ms: { type: 'integer' },
+    response_body: { type: ['string', 'null'], description: 'The first 4 KB of the response.' }, error: { type: ['string', 'null'] },
+  },
+};
+const deliveryView: JsonSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, webhook_id: { type: 'string' }, event_id: { type: 'string', description: 'Also the webhook-id header: the same on every attempt.' },
+    event_type: { type: 'string' }, status: { enum: ['pending', 'retrying', 'delivered', 'failed'] }, attempt_count: { type: 'integer' },
+    next_attempt_at: nullableTime, last_status_code: { type: ['integer', 'null'] }, last_error: { type: ['string', 'null'] },
+    redelivery_of: { type: ['string', 'null'] }, created_at: timestamp, delivered_at: nullableTime, attempts: { type: 'array', items: attemptView },
+  },
+};
+
+export function presentWebhook(w: Webhook) {
+  const { workspace_id: _ws, ...view } = w as Webhook & { deleted_at?: unknown };
+  delete (view as { deleted_at?: unknown }).deleted_at;
+  return view;
+}
+
+function presentDelivery(d: WebhookDelivery & { event_type?: string; attempt_log?: WebhookAttempt[] }) {
+  return {
+    id: d.id, webhook_id: d.webhook_id, event_id: d.event_id, event_type: d.event_type, status: d.status, attempt_count: d.attempts,
+    next_attempt_at: d.next_attempt_at, last_status_code: d.last_status_code, last_error: d.last_error, redelivery_of: d.redelivery_of,
+    created_at: d.created_at, delivered_at: d.delivered_at,
+    attempts: (d.attempt_log ?? []).map((a) => ({ attempted_at: a.attempted_at, status_code: a.status_code, latency_ms: a.latency_ms, response_body: a.response_body, error: a.error })),
+  };
+}
+
+export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
+  /**
+   * Refuses URLs a receiver must not have: not http(s), credentials, private literals and —
+   * unless private networks are allowed — hosts that resolve to a private address now. The
+   * sender checks again on every connection (DNS can change after this).
+   */
+  async function checkUrl(raw: string): Promise<void> {
+    const parsed = assertOutboundUrl(raw, { allowPrivateNetworks: deps.allowPrivateNetworks, httpsOnly: deps.webhookConfig.httpsOnly, pointer: '/url' });
+    if (deps.allowPrivateNetworks) return;
+    const addresses = await lookup(parsed.hostname.replace(/^\[|\]$/g, ''), { all: true }).catch(() => []);
+    const bad = addresses.find((a) => isPrivateAddress(a.address));
+    if (bad) {
+      throw HubError.validation([{ pointer: '/url', message: `resolves to the private address ${bad.address} (set HUB_ALLOW_PRIVATE_NETWORKS=true to allow)` }], 'The URL is not allowed.');
+    }
+  }
+
+  async function endpointOr404(workspaceId: string, id: string): Promise<Webhook> {
+    const endpoint = await deps.webhooks.get(workspaceId, id);
+    if (!endpoint) throw HubError.notFound('No webhook with this id in this workspace.');
+    return endpoint;
+  }
+
+  const idParam = (req: { params: Record<string, unknown> }) => String(req.params.id);
+
+  return [
+    {
+      method: 'get', path: '/api/v1/event-types', operationId: 'listEventTypes', tag: 'webhooks', auth: 'authenticated',
+      summary: 'The events webhooks can receive, each with the JSON Schema of its `data` and an example.',
+      responses: { 200: { description: 'The catalog.', schema: { type: 'object', properties: { data: { type: 'array', items: { type: 'object', properties: { type: { type: 'string' }, description: { type: 'string' }, schema: { type: 'object' }, example: { type: 'object' } } } } } } } },
+      handler: (_req, res) => {
+        res.json({ data: EVENT_TYPES });
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/webhooks', operationId: 'createWebhook', tag: 'webhooks', auth: 'config:write', idempotent: true,
+      summary: 'Subscribe an endpoint to events. The signing secret is in the response once.',
+      description: 'Deliveries follow the Standard Webhooks specification: headers webhook-id, webhook-timestamp and webhook-signature (v1,<base64 HMAC-SHA256 of "id.timestamp.body">).',
+      body: { type: 'object', additionalProperties: false, required: ['url'], properties: { url, events, description, enabled: { type: 'boolean', default: true } } },
+      responses: { 201: { description: 'Created.', schema: withSecret } },
+      handler: async (req, res) => {
+        const body = req.body as { url: string; events?: string[]; description?: string | null; enabled?: boolean };
+        await checkUrl(body.url);
+        const workspaceId = principalOf(res).workspaceId;
+        const { endpoint, secret } = await deps.db.transaction(async (tx) => {
+          const endpoint = await new WebhookStore(tx).create({ id: newId('wh'), workspaceId, url: body.url, events: body.events ?? [], description: body.description ?? null, enabled: body.enabled ?? true });
+          return { endpoint, secret: await issueSecret(deps.secrets, endpoint, tx) };
+        });
+        res.status(201).location(`/api/v1/webhooks/${endpoint.id}`).json({ ...presentWebhook(endpoint), secret });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/webhooks', operationId: 'listWebhooks', tag: 'webhooks', auth: 'config:read',
+      summary: 'The workspace’s webhook endpoints (never their secrets).',
+      query: pageQuery,
+      responses: { 200: { description: 'A page of endpoints.', schema: listOf(webhookView) } },
+      handler: async (_req, res) => {
+        const page = await deps.webhooks.list(principalOf(res).workspaceId, pageRequest(res));
+        res.json({ data: page.data.map(presentWebhook), next_cursor: page.next_cursor });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/webhooks/:id', operationId: 'getWebhook', tag: 'webhooks', auth: 'config:read',
+      summary: 'One endpoint, with its health (failing since, last success, why it was disabled).',
+      responses: { 200: { description: 'The endpoint.', schema: webhookView } },
+      handler: async (req, res) => {
+        res.json(presentWebhook(await endpointOr404(principalOf(res).workspaceId, idParam(req))));
+      },
+    },
+    {
+      method: 'patch', path: '/api/v1/webhooks/:id', operationId: 'updateWebhook', tag: 'webhooks', auth: 'config:write',
+      summary: 'Change the URL, the event filter or the description; `enabled: true` re-enables a disabled endpoint.',
+      body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { url, events, description, enabled: { type: 'boolean' } } },
+      responses: { 200: { description: 'The endpoint.', schema: webhookView } },
+      handler: async (req, res) => {
+        const patch = req.body as WebhookPatch;
+        if (patch.url !== undefined) await checkUrl(patch.url);
+        const updated = await deps.webhooks.update(principalOf(res).workspaceId, idParam(req), patch);
+        if (!updated) throw HubError.notFound('No webhook with this id in this workspace.');
+        res.json(presentWebhook(updated));
+      },
+    },
+    {
+      method: 'delete', path: '/api/v1/webhooks/:id', operationId: 'deleteWebhook', tag: 'webhooks', auth: 'config:write',
+      summary: 'Unsubscribe: nothing more is sent, including retries still scheduled.',
+      responses: { 204: { description: 'Deleted.' } },
+      handler: async (req, res) => {
+        const workspaceId = principalOf(res).workspaceId;
+        await deps.db.transaction(async (tx) => {
+          const endpoint = await new WebhookStore(tx).getForUpdate(workspaceId, idParam(req));
+          if (!endpoint) throw HubError.notFound('No webhook with this id in this workspace.');
+          await new WebhookStore(tx).softDelete(workspaceId, endpoint.id);
+          await new WebhookDeliveryStore(tx).failOpenForWebhook(endpoint.id, 'the endpoint was deleted');
+          await deps.secrets.remove({ workspaceId, type: 'webhook', id: endpoint.id }, tx);
+        });
+        res.status(204).end();
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/webhooks/:id/rotate-secret', operationId: 'rotateWebhookSecret', tag: 'webhooks', auth: 'config:write',
+      summary: 'Issue a new secret. The previous one keeps signing (both signatures are sent) for a grace period, 24 h unless configured.',
+      body: { type: 'object', additionalProperties: false, properties: { grace_period_seconds: { type: 'integer', minimum: 0, maximum: 30 * 86_400, description: 'Overrides HUB_WEBHOOK_SECRET_GRACE for this rotation.' } } },
+      bodyOptional: true,
+      responses: { 200: { description: 'The new secret, shown once.', schema: withSecret } },
+      handler: async (req, res) => {
+        const workspaceId = principalOf(res).workspaceId;
+        const grace = (req.body as { grace_period_seconds?: number } | undefined)?.grace_period_seconds;
+        const { endpoint, secret } = await deps.db.transaction(async (tx) => {
+          const locked = await new WebhookStore(tx).getForUpdate(workspaceId, idParam(req));
+          if (!locked) throw HubError.notFound('No webhook with this id in this workspace.');
+          const { secret } = await rotateSecret(deps.secrets, locked, grace !== undefined ? grace * 1000 : deps.webhookConfig.secretGraceMs, tx);
+          return { endpoint: (await new WebhookStore(tx).get(workspaceId, locked.id))!, secret };
+        });
+        res.json({ ...presentWebhook(endpoint), secret });
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/webhooks/:id/test', operationId: 'testWebhook', tag: 'webhooks', auth: 'config:write',
+      summary: 'Send a `webhook.test` event to this endpoint only; follow it in the deliveries.',
+      responses: { 202: { description: 'Queued.', schema: { type: 'object', properties: { event_id: { type: 'string' }, delivery_id: { type: 'string' } } } } },
+      handler: async (req, res) => {
+        const workspaceId = principalOf(res).workspaceId;
+        const endpoint = await endpointOr404(workspaceId, idParam(req));
+        if (!endpoint.enabled) throw HubError.conflict('The endpoint is disabled; enable it (PATCH enabled: true) before testing it.');
+        const { event, delivery } = await deps.db.transaction(async (tx) => {
+          const event = await new EventStore(tx).record({ workspaceId, type: 'webhook.test', onlyWebhookId: endpoint.id, data: { webhook_id: endpoint.id, message: 'This is a test event from Evidence Hub.' } });
+          const [delivery] = await tx.query<{ id: string }>('SELECT id FROM webhook_deliveries WHERE event_id = $1', [event.id]);
+          return { event, delivery };
+        });
+        res.status(202).json({ event_id: event.id, delivery_id: delivery?.id ?? null });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/webhooks/:id/deliveries', operationId: 'listWebhookDeliveries', tag: 'webhooks', auth: 'config:read',
+      summary: 'Deliveries to this endpoint, newest first, each with every attempt (time, status code, latency, first 4 KB of the response, error).',
+      query: { type: 'object', properties: { ...(pageQuery.properties as object), status: { enum: ['pending', 'retrying', 'delivered', 'failed'] }, event_type: { enum: EVENT_TYPE_NAMES } } },
+      responses: { 200: { description: 'A page of deliveries.', schema: listOf(deliveryView) } },
+      handler: async (req, res) => {
+        const endpoint = await endpointOr404(principalOf(res).workspaceId, idParam(req));
+        const q = res.locals.query as { status?: string; event_type?: string };
+        const page = await deps.webhookDeliveries.listForWebhook(endpoint.id, pageRequest(res), { status: q.status, eventType: q.event_type });
+        res.json({ data: page.data.map(presentDelivery), next_cursor: page.next_cursor });
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/webhooks/:id/recover', operationId: 'recoverWebhook', tag: 'webhooks', auth: 'config:write',
+      summary: 'Send again every event since `since` whose delivery to this endpoint failed (for example after an outage or while disabled).',
+      body: { type: 'object', additionalProperties: false, required: ['since'], properties: { since: timestamp } },
+      responses: { 202: { description: 'Queued.', schema: { type: 'object', properties: { recovered: { type: 'integer' } } } } },
+      handler: async (req, res) => {
+        const workspaceId = principalOf(res).workspaceId;
+        const endpoint = await endpointOr404(workspaceId, idParam(req));
+        if (!endpoint.enabled) throw HubError.conflict('The endpoint is disabled; enable it (PATCH enabled: true) before recovering its deliveries.');
+        const recovered = await deps.webhookDeliveries.recover(workspaceId, endpoint.id, new Date((req.body as { since: string }).since));
+        res.status(202).json({ recovered });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/webhook-deliveries/:id', operationId: 'getWebhookDelivery', tag: 'webhooks', auth: 'config:read',
+      summary: 'One delivery with its attempts.',
+      responses: { 200: { description: 'The delivery.', schema: deliveryView } },
+      handler: async (req, res) => {
+        const workspaceId = principalOf(res).workspaceId;
+        const delivery = await deps.webhookDeliveries.getWithAttempts(workspaceId, idParam(req));
+        if (!delivery) throw HubError.notFound('No webhook delivery with this id in this workspace.');
+        res.json(presentDelivery(delivery));
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/webhook-deliveries/:id/redeliver', operationId: 'redeliverWebhook', tag: 'webhooks', auth: 'config:write',
+      summary: 'Send this delivery’s event to its endpoint again now, as a new delivery with the same webhook-id.',
+      responses: { 202: { description: 'Queued.', schema: deliveryView } },
+      handler: async (req, res) => {
+        const workspaceId = principalOf(res).workspaceId;
+        const original = await deps.webhookDeliveries.get(workspaceId, idParam(req));
+        if (!original) throw HubError.notFound('No webhook delivery with this id in this workspace.');
+        const endpoint = await endpointOr404(workspaceId, original.webhook_id);
+        if (!endpoint.enabled) throw HubError.conflict('The endpoint is disabled; enable it (PATCH enabled: true) before redelivering.');
+        const delivery = await deps.webhookDeliveries.redeliver(original);
+        res.status(202).location(`/api/v1/webhook-deliveries/${delivery.id}`).json(presentDelivery(delivery));
+      },
+    },
+  ];
+}
