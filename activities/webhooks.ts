@@ -74,33 +74,48 @@ export function webhookActivities(deps: WebhookDeps) {
     deps.logger.warn({ webhook_id: endpoint.id, reason }, 'webhook endpoint disabled');
   }
 
-  /** Settles one attempt's outcome: the retry if there is one, or 'disabled' when the endpoint was just disabled. */
-  async function settle(endpoint: Webhook, d: DeliveryToSend, result: AttemptResult): Promise<WebhookRetry | 'disabled' | null> {
-    const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-    if (ok) {
-      await deps.webhookDeliveries.afterAttempt(d.id, { status: 'delivered', statusCode: result.statusCode, error: null });
-      await deps.webhooks.recordSuccess(endpoint.id);
-      return null;
+  type Sent = { d: DeliveryToSend; result: AttemptResult; attemptedAt: Date };
+  type Outcome = Parameters<WebhookDeliveryStore['afterAttempts']>[0][number];
+
+  /**
+   * Settles one endpoint's round of attempts with a few statements whatever its size: the
+   * attempt log, each delivery's new state, and the endpoint's health. A 410 or a failure
+   * window that has run out disables the endpoint. Returns the retries.
+   */
+  async function settleRound(endpoint: Webhook, sent: Sent[]): Promise<WebhookRetry[]> {
+    await deps.webhookDeliveries.recordAttempts(sent.map(({ d, result, attemptedAt }) => ({
+      delivery_id: d.id, webhook_id: endpoint.id, attempted_at: attemptedAt, status_code: result.statusCode,
+      latency_ms: result.latencyMs, response_body: result.responseBody, error: result.error,
+    })));
+    const ok = (r: AttemptResult) => r.statusCode !== null && r.statusCode >= 200 && r.statusCode < 300;
+    const outcomes: Outcome[] = [];
+    const retries: WebhookRetry[] = [];
+    const failures = sent.filter((s) => !ok(s.result));
+    for (const s of sent) if (ok(s.result)) outcomes.push({ id: s.d.id, status: 'delivered', statusCode: s.result.statusCode, error: null });
+    if (outcomes.length) await deps.webhooks.recordSuccess(endpoint.id);
+
+    let disable: { reason: 'gone' | 'failing'; detail: string } | null = null;
+    if (failures.some((s) => s.result.statusCode === 410)) {
+      disable = { reason: 'gone', detail: 'the receiver answered 410 Gone' };
+    } else if (failures.length) {
+      const failingSince = new Date(await deps.webhooks.recordFailure(endpoint.id));
+      if (Date.now() - failingSince.getTime() >= config.disableAfterMs) disable = { reason: 'failing', detail: `no successful delivery since ${failingSince.toISOString()}` };
     }
-    if (result.statusCode === 410) {
-      await deps.webhookDeliveries.afterAttempt(d.id, { status: 'failed', statusCode: 410, error: 'HTTP 410 Gone: the endpoint was disabled' });
-      await disableEndpoint(endpoint, 'gone', 'the receiver answered 410 Gone');
-      return 'disabled';
+    for (const { d, result } of failures) {
+      const wait = disable ? null : retryDelay(config, d.attempts + 1);
+      if (wait === null) {
+        const why = disable ? `the endpoint was disabled: ${disable.detail}` : 'no retries left';
+        outcomes.push({ id: d.id, status: 'failed', statusCode: result.statusCode, error: `${result.error}; ${why}` });
+        continue;
+      }
+      // Retry-After is honoured: never sooner than the receiver asked.
+      const inMs = result.retryAfterMs === null ? wait : Math.max(wait, Math.min(result.retryAfterMs, MAX_RETRY_AFTER_MS));
+      outcomes.push({ id: d.id, status: 'retrying', statusCode: result.statusCode, error: result.error, nextAttemptAt: new Date(Date.now() + inMs) });
+      retries.push({ id: d.id, inMs });
     }
-    const failingSince = await deps.webhooks.recordFailure(endpoint.id);
-    if (Date.now() - new Date(failingSince).getTime() >= config.disableAfterMs) {
-      await deps.webhookDeliveries.afterAttempt(d.id, { status: 'failed', statusCode: result.statusCode, error: result.error });
-      await disableEndpoint(endpoint, 'failing', `no successful delivery since ${new Date(failingSince).toISOString()}`);
-      return 'disabled';
-    }
-    let wait = retryDelay(config, d.attempts + 1);
-    if (wait === null) {
-      await deps.webhookDeliveries.afterAttempt(d.id, { status: 'failed', statusCode: result.statusCode, error: `${result.error}; no retries left` });
-      return null;
-    }
-    if (result.retryAfterMs !== null) wait = Math.max(wait, Math.min(result.retryAfterMs, MAX_RETRY_AFTER_MS));
-    await deps.webhookDeliveries.afterAttempt(d.id, { status: 'retrying', statusCode: result.statusCode, error: result.error, nextAttemptAt: new Date(Date.now() + wait) });
-    return { id: d.id, inMs: wait };
+    await deps.webhookDeliveries.afterAttempts(outcomes);
+    if (disable) await disableEndpoint(endpoint, disable.reason, disable.detail);
+    return retries;
   }
 
   return {
@@ -118,8 +133,6 @@ export function webhookActivities(deps: WebhookDeps) {
         const byEndpoint = new Map<string, DeliveryToSend[]>();
         for (const d of open) byEndpoint.set(d.webhook_id, [...(byEndpoint.get(d.webhook_id) ?? []), d]);
         const retry: WebhookRetry[] = [];
-        // Endpoints disabled during this round: their remaining deliveries are already failed.
-        const disabledNow = new Set<string>();
         for (const [webhookId, deliveries] of byEndpoint) {
           const endpoint = await deps.webhooks.getById(webhookId);
           if (!endpoint || endpoint.deleted_at || !endpoint.enabled) {
@@ -127,29 +140,23 @@ export function webhookActivities(deps: WebhookDeps) {
             continue;
           }
           const secrets = await signingSecrets(deps.secrets, endpoint);
+          const sent: Sent[] = [];
           await mapConcurrent(deliveries, config.maxInFlightPerEndpoint, async (d) => {
-            if (disabledNow.has(webhookId)) return;
             const release = await deps.webhookGate.acquire(webhookId, GATE_WAIT_MS);
             if (!release) {
               retry.push({ id: d.id, inMs: DEFERRED_MS });
               return;
             }
-            let result: AttemptResult;
             const attemptedAt = new Date();
             try {
               const body = webhookBody(d);
-              result = await deps.webhookSender.post(endpoint.url, webhookHeaders(secrets, d.event_id, Math.floor(attemptedAt.getTime() / 1000), body), body);
+              const result = await deps.webhookSender.post(endpoint.url, webhookHeaders(secrets, d.event_id, Math.floor(attemptedAt.getTime() / 1000), body), body);
+              sent.push({ d, result, attemptedAt });
             } finally {
               release();
             }
-            await deps.webhookDeliveries.recordAttempt({
-              delivery_id: d.id, webhook_id: webhookId, attempted_at: attemptedAt, status_code: result.statusCode,
-              latency_ms: result.latencyMs, response_body: result.responseBody, error: result.error,
-            });
-            const outcome = await settle(endpoint, d, result);
-            if (outcome === 'disabled') disabledNow.add(webhookId);
-            else if (outcome) retry.push(outcome);
           });
+          retry.push(...(await settleRound(endpoint, sent)));
         }
         return { retry };
       } finally {

@@ -109,20 +109,26 @@ export class WebhookDeliveryStore {
     );
   }
 
-  async recordAttempt(a: Omit<WebhookAttempt, 'id'>): Promise<void> {
+  /** Logs a round of attempts in one statement. */
+  async recordAttempts(attempts: Omit<WebhookAttempt, 'id'>[]): Promise<void> {
+    if (!attempts.length) return;
     await this.db.query(
-      `INSERT INTO webhook_attempts (id, delivery_id, webhook_id, attempted_at, status_code, latency_ms, response_body, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [newId('wha'), a.delivery_id, a.webhook_id, a.attempted_at, a.status_code, a.latency_ms, a.response_body, a.error],
+      `INSERT INTO webhook_attempts (id, delivery_id, webhook_id, attempted_at, status_code, latency_ms, response_body, error)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::int[], $6::int[], $7::text[], $8::text[])`,
+      [attempts.map(() => newId('wha')), attempts.map((a) => a.delivery_id), attempts.map((a) => a.webhook_id), attempts.map((a) => a.attempted_at),
+        attempts.map((a) => a.status_code), attempts.map((a) => a.latency_ms), attempts.map((a) => a.response_body), attempts.map((a) => a.error)],
     );
   }
 
-  /** Counts one more attempt and records where the delivery stands after it. */
-  async afterAttempt(id: string, outcome: { status: WebhookDeliveryStatus; statusCode: number | null; error: string | null; nextAttemptAt?: Date | null }): Promise<void> {
+  /** Counts one more attempt for each delivery and records where it stands after it, in one statement. */
+  async afterAttempts(outcomes: { id: string; status: WebhookDeliveryStatus; statusCode: number | null; error: string | null; nextAttemptAt?: Date | null }[]): Promise<void> {
+    if (!outcomes.length) return;
     await this.db.query(
-      `UPDATE webhook_deliveries SET attempts = attempts + 1, status = $2, last_status_code = $3, last_error = $4, next_attempt_at = $5,
-         delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END, updated_at = now()
-       WHERE id = $1 AND status = ANY($6)`,
-      [id, outcome.status, outcome.statusCode, outcome.error, outcome.nextAttemptAt ?? null, OPEN],
+      `UPDATE webhook_deliveries d SET attempts = d.attempts + 1, status = u.status, last_status_code = u.code, last_error = u.error, next_attempt_at = u.next,
+         delivered_at = CASE WHEN u.status = 'delivered' THEN now() ELSE d.delivered_at END, updated_at = now()
+       FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[]) AS u(id, status, code, error, next)
+       WHERE d.id = u.id AND d.status = ANY($6)`,
+      [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => o.statusCode), outcomes.map((o) => o.error), outcomes.map((o) => o.nextAttemptAt ?? null), OPEN],
     );
   }
 
