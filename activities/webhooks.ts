@@ -3,6 +3,7 @@ import type { WebhookConfig } from '../config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Db } from '../store/db.js';
 import { EventStore } from '../store/events.js';
+import { appendAuditEntries, SYSTEM_ACTOR } from '../store/audit-log.js';
 import type { SecretStore } from '../store/secrets.js';
 import { WebhookDeliveryStore, type DeliveryToSend } from '../store/webhook-deliveries.js';
 import { WebhookStore, type Webhook } from '../store/webhooks.js';
@@ -60,6 +61,7 @@ export function webhookActivities(deps: WebhookDeps) {
       const disabled = await new WebhookStore(tx).disable(endpoint.id, reason);
       if (!disabled) return;
       await new WebhookDeliveryStore(tx).failOpenForWebhook(endpoint.id, `the endpoint was disabled: ${detail}`);
+      await appendAuditEntries(tx, [{ workspaceId: endpoint.workspace_id, actor: SYSTEM_ACTOR, action: 'webhook.disabled', resourceType: 'webhook', resourceId: endpoint.id, changes: { reason, detail } }]);
       await new EventStore(tx).record({
         workspaceId: endpoint.workspace_id,
         type: 'webhook.endpoint_disabled',
@@ -113,7 +115,15 @@ export function webhookActivities(deps: WebhookDeps) {
       outcomes.push({ id: d.id, status: 'retrying', statusCode: result.statusCode, error: result.error, nextAttemptAt: new Date(Date.now() + inMs) });
       retries.push({ id: d.id, inMs });
     }
-    await deps.webhookDeliveries.afterAttempts(outcomes);
+    const settledIds = new Map(sent.map((s) => [s.d.id, s.d]));
+    await deps.db.transaction(async (tx) => {
+      await new WebhookDeliveryStore(tx).afterAttempts(outcomes);
+      // Final outcomes (not each retry) go on the audit trail with the state change.
+      await appendAuditEntries(tx, outcomes.filter((o) => o.status === 'delivered' || o.status === 'failed').map((o) => ({
+        workspaceId: endpoint.workspace_id, actor: SYSTEM_ACTOR, action: `webhook.delivery_${o.status}`, resourceType: 'webhook_delivery', resourceId: o.id,
+        changes: { webhook_id: endpoint.id, event_id: settledIds.get(o.id)?.event_id ?? null, event_type: settledIds.get(o.id)?.event_type ?? null, status_code: o.statusCode, error: o.error, attempts: (settledIds.get(o.id)?.attempts ?? 0) + 1 },
+      })));
+    });
     if (disable) await disableEndpoint(endpoint, disable.reason, disable.detail);
     return retries;
   }

@@ -1,5 +1,6 @@
 import { atomically, type Queryable } from './db.js';
 import { EventStore } from './events.js';
+import { appendAuditEntries, SYSTEM_ACTOR } from './audit-log.js';
 import { evidenceEventData, settledEvidenceEvent } from '../webhooks/event-data.js';
 import { toPage, type Page, type PageRequest } from './pagination.js';
 
@@ -96,7 +97,7 @@ export class EvidenceStore {
     );
   }
 
-  /** Records the final outcome once, with its event; later calls (a retried activity) change nothing. */
+  /** Records the final outcome once, with its event and audit entry; later calls (a retried activity) change nothing. */
   async settle(id: string, outcome: { status: Exclude<DeliveryStatus, 'pending'>; destinationIds?: string[]; candidates?: unknown[]; error?: string | null }): Promise<void> {
     await atomically(this.db, async (tx) => {
       const [settled] = await tx.query<Evidence>(
@@ -104,8 +105,14 @@ export class EvidenceStore {
          delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE NULL END, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING *`,
         [id, outcome.status, outcome.destinationIds ? JSON.stringify(outcome.destinationIds) : null, outcome.candidates ? JSON.stringify(outcome.candidates) : null, outcome.error ?? null],
       );
-      const event = settled ? settledEvidenceEvent(settled) : null;
-      if (event) await new EventStore(tx).record({ workspaceId: settled!.workspace_id, ...event });
+      if (!settled) return;
+      const event = settledEvidenceEvent(settled);
+      if (event) await new EventStore(tx).record({ workspaceId: settled.workspace_id, ...event });
+      // Every delivery outcome is on the audit trail, in the transaction that records it.
+      await appendAuditEntries(tx, [{
+        workspaceId: settled.workspace_id, actor: SYSTEM_ACTOR, action: `evidence.${settled.status}`, resourceType: 'evidence', resourceId: settled.id,
+        changes: { status: settled.status, run_id: settled.run_id, destination_id: settled.destination_id, destination_evidence_ids: settled.destination_evidence_ids, error: settled.error, attempts: settled.attempts },
+      }]);
     });
   }
 

@@ -20,7 +20,7 @@ describe('Standard Webhooks signing', () => {
   it('signs with every valid secret during a rotation, space-separated', () => {
     const [a, b] = [generateWebhookSecret(), generateWebhookSecret()];
     const headers = webhookHeaders([a, b], 'evt_2', 1_700_000_000, '{}');
-    expect(headers['webhook-signature'].split(' ')).toEqual([signPayload(a, 'evt_2', 1_700_000_000, '{}'), signPayload(b, 'evt_2', 1_700_000_000, '{}')]);
+    expect(headers['webhook-signature']!.split(' ')).toEqual([signPayload(a, 'evt_2', 1_700_000_000, '{}'), signPayload(b, 'evt_2', 1_700_000_000, '{}')]);
   });
 });
 

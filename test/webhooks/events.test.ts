@@ -133,6 +133,16 @@ describe('webhook events: catalog, signing, rotation, fan-out', () => {
     const deliveries = await t.call('GET', `/api/v1/webhooks/${webhookId}/deliveries?status=delivered&limit=500`);
     expect(deliveries.body.data.length).toBe(new Set(receiver.received.map((h) => h.id)).size);
     expect(deliveries.body.data[0].attempts[0]).toMatchObject({ status_code: 204, error: null });
+
+    // Delivery outcomes of evidence and webhooks are on the audit trail, and the chain verifies.
+    const evidenceAudit = await t.call('GET', `/api/v1/audit-log?action=evidence.delivered&limit=500`);
+    expect(evidenceAudit.body.data.map((e: { resource_id: string }) => e.resource_id)).toEqual(expect.arrayContaining(ofRun('evidence.added').map((e) => e.data.evidence_id)));
+    expect(evidenceAudit.body.data[0].actor).toMatchObject({ type: 'system' });
+    const rejectedAudit = await t.call('GET', `/api/v1/audit-log?action=evidence.rejected&limit=500`);
+    expect(rejectedAudit.body.data).toHaveLength(3);
+    await eventually(async () => (await t.call('GET', `/api/v1/audit-log?action=webhook.delivery_delivered&limit=500`)).body.data.length >= deliveries.body.data.length);
+    const verified = await t.call('POST', '/api/v1/audit-log/verify', { json: {} });
+    expect(verified.body).toMatchObject({ verified: true, chain_valid: true, hash_mismatches: 0, gaps_detected: 0 });
   });
 
   it('filters by event type and sends webhook.test to that endpoint only', async () => {
