@@ -12,7 +12,7 @@ import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { OutboundHttp } from '../connectors/http-client.js';
 import { ConnectorError } from '../connectors/errors.js';
 import { mapConcurrent } from '../connectors/pacer.js';
-import type { DeliveryItem } from '../connectors/types.js';
+import type { DeliveryItem, RunTrace } from '../connectors/types.js';
 import { compileRules, evaluate } from '../mappings/engine.js';
 import type { Logger } from '../lib/logger.js';
 import { newId } from '../lib/ids.js';
@@ -220,6 +220,39 @@ export function runActivities(deps: RunDeps) {
 
     async markEvidenceFailed(input: { evidenceId: string; error: string }): Promise<void> {
       await deps.evidence.settle(input.evidenceId, { status: 'failed', error: input.error });
+    },
+
+    /**
+     * Sends the finished run as a trace of its steps to its job's destination, when that
+     * destination keeps an activity stream (AgentAudit). Idempotent on the destination's side.
+     */
+    async exportRunTrace(input: { runId: string }): Promise<'sent' | 'not_supported'> {
+      const run = await deps.runs.getById(input.runId);
+      const job = run?.job_id ? await deps.jobs.get(run.workspace_id, run.job_id) : null;
+      const destination = job ? await deps.destinations.get(run!.workspace_id, job.destination_id) : null;
+      const connector = destination ? deps.registry.destination(destination.type) : undefined;
+      if (!run || !job || !destination || !connector?.exportRunTrace) return 'not_supported';
+      const snapshots = await deps.snapshots.getMany(run.workspace_id, run.snapshot_ids);
+      const items = await deps.evidence.listForRun(run.id);
+      const trace: RunTrace = {
+        run_id: run.id, job_id: run.job_id, status: run.status, started_at: run.started_at, ended_at: run.ended_at, error: run.error,
+        datasets: snapshots.map((s) => ({ dataset: s.dataset, record_count: s.record_count, snapshot_id: s.id })),
+        evidence: items.map((e) => ({ evidence_id: e.id, rule_id: e.rule_id, control_ref: e.control_ref, result: e.result, delivery_status: e.status, title: e.title, error: e.error })),
+      };
+      const ctx = Context.current();
+      const session = connector.open({
+        config: destination.config,
+        secrets: await deps.secrets.get({ workspaceId: run.workspace_id, type: 'destination', id: destination.id }),
+        http: deps.http, log: deps.logger.child({ destination_id: destination.id, run_id: run.id }), signal: ctx.cancellationSignal,
+        heartbeat: () => ctx.heartbeat(), sleep: (ms) => ctx.sleep(ms),
+      });
+      try {
+        await connector.exportRunTrace(session, trace, job.target);
+      } catch (err) {
+        if (err instanceof ConnectorError && err.retryable) retryable(err);
+        throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'trace.rejected');
+      }
+      return 'sent';
     },
 
     /** Counts the ledger and ends the run: succeeded, partial, failed or cancelled. */

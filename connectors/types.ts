@@ -86,6 +86,41 @@ export type DeliveryOutcome =
   | { status: 'rejected'; error: string; http_status: number | null }
   | { status: 'ambiguous'; error: string; candidates: JsonValue[] };
 
+/* A run as an activity trace, for destinations that take one (DestinationConnector.exportRunTrace). */
+/** A run's state, as the hub's runs have it. */
+export type RunTraceStatus = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
+/** An evidence item's delivery state, as the hub's ledger has it. */
+export type RunTraceDeliveryStatus = 'pending' | 'delivered' | 'rejected' | 'ambiguous' | 'failed';
+
+export interface RunTraceDataset {
+  dataset: string;
+  record_count: number;
+  snapshot_id?: string | null;
+}
+
+export interface RunTraceEvidence {
+  evidence_id: string;
+  rule_id: string | null;
+  control_ref: string;
+  result: 'pass' | 'fail' | 'info' | 'error';
+  delivery_status: RunTraceDeliveryStatus;
+  title?: string;
+  /** Why the delivery was rejected or failed. */
+  error?: string | null;
+}
+
+/** What a trace-capable destination is told about one run. */
+export interface RunTrace {
+  run_id: string;
+  job_id: string | null;
+  status: RunTraceStatus;
+  started_at: string | Date | null;
+  ended_at: string | Date | null;
+  datasets: readonly RunTraceDataset[];
+  evidence: readonly RunTraceEvidence[];
+  error?: string | null;
+}
+
 /**
  * A GRC platform evidence is delivered to. `deliver` answers delivered, rejected (a 4xx the
  * destination will answer again: not retried) or ambiguous, and throws a retryable
@@ -103,4 +138,9 @@ export interface DestinationConnector<Session = unknown> {
   open(context: ConnectorContext): Session;
   test(session: Session): Promise<void>;
   deliver(session: Session, item: DeliveryItem, target: Record<string, unknown>): Promise<DeliveryOutcome>;
+  /**
+   * Destinations that keep an activity stream (AgentAudit) also receive each finished run as
+   * a trace of its steps. Idempotent: the same run sent twice logs nothing new.
+   */
+  exportRunTrace?(session: Session, trace: RunTrace, target: Record<string, unknown>): Promise<void>;
 }

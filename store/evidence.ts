@@ -116,6 +116,11 @@ export class EvidenceStore {
     });
   }
 
+  /** A run's items in id order, without payloads (traces and summaries). */
+  async listForRun(runId: string): Promise<Omit<Evidence, 'payload'>[]> {
+    return this.db.query(`SELECT ${COLUMNS.filter((c) => c !== 'payload').join(', ')}, destination_evidence_ids, candidates, attempts, delivered_at, created_at, updated_at, workspace_id FROM evidence WHERE run_id = $1 ORDER BY id`, [runId]);
+  }
+
   async countsForRun(runId: string): Promise<Record<string, number>> {
     const rows = await this.db.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM evidence WHERE run_id = $1 GROUP BY status', [runId]);
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));

@@ -31,6 +31,21 @@ const { collectDataset } = proxyActivities<Activities>({
 });
 const { evaluateRun } = proxyActivities<Activities>({ startToCloseTimeout: '30 minutes', retry: { initialInterval: '1 second', maximumAttempts: 5 } });
 
+const { exportRunTrace } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
+});
+
+/** The run's trace for destinations that keep an activity stream; its failure never changes the run's outcome. */
+async function exportTrace(runId: string): Promise<void> {
+  try {
+    await exportRunTrace({ runId });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+  }
+}
+
 /**
  * A job's run: collect the datasets in parallel → evaluate the pinned (or latest) mapping
  * version → write each item to the ledger as pending → deliver with bounded concurrency and
@@ -88,6 +103,7 @@ export async function runJobWorkflow(input: RunJobInput): Promise<{ runId: strin
     };
     await Promise.all(Array.from({ length: Math.min(lanes, Math.max(1, batches.length)) }, lane));
     const status = await short.finishRun({ runId: plan.runId });
+    await exportTrace(plan.runId);
     return { runId: plan.runId, status };
   } catch (err) {
     if (isCancellation(err)) {
@@ -95,6 +111,7 @@ export async function runJobWorkflow(input: RunJobInput): Promise<{ runId: strin
       throw err;
     }
     const status = await short.finishRun({ runId: plan.runId, error: failureMessage(err) });
+    await exportTrace(plan.runId);
     return { runId: plan.runId, status };
   }
 }

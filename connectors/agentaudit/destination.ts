@@ -2,6 +2,7 @@ import { asJson, bodyJson, classifyDeliveryResponse } from '../destination-http.
 import type { DeliveryItem, DeliveryOutcome, DestinationConnector, JsonValue } from '../types.js';
 import { AgentAuditClient, SYSTEM, type AgentAuditConfig } from './client.js';
 import type { AgentAuditEntry } from './run-trace.js';
+import { sendRunTrace } from './send-trace.js';
 
 /** The action of an evidence item delivered to AgentAudit (the seed's event types are snake_case: llm_call, tool_use…). */
 export const EVIDENCE_ACTION = 'compliance_evidence';
@@ -77,5 +78,9 @@ export const agentauditDestination: DestinationConnector<AgentAuditClient> = {
     // The created log echoes the payload back: keep only what identifies it.
     const detail: JsonValue = { id: typeof log.id === 'string' ? log.id : null, created_at: typeof log.createdAt === 'string' ? log.createdAt : null };
     return { status: 'delivered', destination_ids: typeof log.id === 'string' ? [log.id] : [], detail };
+  },
+
+  async exportRunTrace(client, trace) {
+    await sendRunTrace(client, trace);
   },
 };

@@ -17,41 +17,9 @@
  * the sender fills the top-level `parentSpanId` with the parent's AgentAudit log id.
  */
 import { createHash } from 'node:crypto';
-import type { JsonValue } from '../types.js';
+import type { JsonValue, RunTrace } from '../types.js';
 
-/** A run's state, as the hub's runs have it. */
-export type RunTraceStatus = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
-/** An evidence item's delivery state, as the hub's ledger has it. */
-export type RunTraceDeliveryStatus = 'pending' | 'delivered' | 'rejected' | 'ambiguous' | 'failed';
-
-export interface RunTraceDataset {
-  dataset: string;
-  record_count: number;
-  snapshot_id?: string | null;
-}
-
-export interface RunTraceEvidence {
-  evidence_id: string;
-  rule_id: string | null;
-  control_ref: string;
-  result: 'pass' | 'fail' | 'info' | 'error';
-  delivery_status: RunTraceDeliveryStatus;
-  title?: string;
-  /** Why the delivery was rejected or failed. */
-  error?: string | null;
-}
-
-/** What sendRunTrace logs about one run. */
-export interface RunTrace {
-  run_id: string;
-  job_id: string | null;
-  status: RunTraceStatus;
-  started_at: string | Date | null;
-  ended_at: string | Date | null;
-  datasets: readonly RunTraceDataset[];
-  evidence: readonly RunTraceEvidence[];
-  error?: string | null;
-}
+export type { RunTrace, RunTraceDataset, RunTraceDeliveryStatus, RunTraceEvidence, RunTraceStatus } from '../types.js';
 
 /** One audit-log entry as the seed's "Log a single event" table defines it. */
 export interface AgentAuditEntry {

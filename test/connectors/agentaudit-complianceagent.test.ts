@@ -9,7 +9,7 @@ import { compileRules, evaluate } from '../../mappings/engine.js';
 import { getPack } from '../../mappings/packs.js';
 import { startAgentAuditSimulator, type AgentAuditLog, type AgentAuditSimulator } from '../simulators/agentaudit.js';
 import { startComplianceAgentSimulator, type ComplianceAgentSimulator } from '../simulators/complianceagent.js';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { eventually, startTestHub, type TestHub } from '../helpers/hub.js';
 import { postJson } from '../simulators/test-http.js';
 import { collect, createConnection, runToEnd, snapshotRecords } from '../helpers/collect.js';
 
@@ -121,6 +121,11 @@ describe('AgentAudit and ComplianceAgent through the real Temporal dev server', 
         'complianceagent-audit-event-overview': 'info',
       });
       expect(delivered('complianceagent-audit-log-integrity').at(-1)).toMatchObject({ response: 'pass', agentId: 'hub-complianceagent' });
+      // The destination keeps an activity stream: the finished run arrives as a linked trace
+      // (run → 2 collects + evaluate → 2 items, + finish), sent in batches of at most 50.
+      await eventually(async () => sink.state.logs.trace(first.id).length === 7);
+      checkTrace(sink, first.id, 7);
+      expect(sink.state.logs.trace(first.id).find((log) => log.action === 'evidence_run_finish')?.response).toMatch(/^succeeded/);
 
       // Someone edits an entry in the database: ComplianceAgent's verification sees it, and so does the evidence.
       const victim = tampered.state.chain.all[20]!;
