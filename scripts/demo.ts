@@ -2,7 +2,8 @@
  * `npm run demo`: the product working in five minutes without any vendor account. Starts the
  * hub (embedded Temporal, PGlite) with simulators of Okta, Jamf and AUDIGYD (and AWS through
  * moto when it is installed), creates a workspace, connections, the built-in packs, an
- * AUDIGYD destination and jobs, triggers the runs and prints what arrived where.
+ * AUDIGYD destination, a webhook subscription with a local receiver, and jobs; triggers the
+ * runs and prints what arrived where, and which signed webhooks the receiver verified.
  * `--once` exits after the report (used by the test); otherwise it keeps running until Ctrl-C.
  */
 import { spawn } from 'node:child_process';
@@ -15,6 +16,8 @@ import { createLogger } from '../lib/logger.js';
 import { freePort } from '../temporal/dev-server.js';
 import { startAudigydSimulator, startJamfSimulator, startOktaSimulator } from '../test/simulators/index.js';
 import { ASSESSMENT, OKTA_ASSESSMENT } from '../test/helpers/fixtures.js';
+import { Webhook } from 'standardwebhooks';
+import { WebhookReceiver } from '../test/helpers/webhook-receiver.js';
 
 const once = process.argv.includes('--once');
 const say = (line = '') => process.stdout.write(line + '\n');
@@ -62,6 +65,18 @@ async function main(): Promise<void> {
     return json!;
   };
 
+  // A webhook receiver that verifies every delivery with the standardwebhooks library.
+  const receiver = await WebhookReceiver.start();
+  const subscription = await call('POST', '/api/v1/webhooks', { url: receiver.url, description: 'demo receiver', events: ['run.started', 'run.completed', 'run.failed', 'control.failed', 'evidence.rejected', 'evidence.ambiguous'] });
+  const verifier = new Webhook(subscription.secret as string);
+  const verifiedEvents = () => receiver.received.map((h) => {
+    try {
+      return { ok: true, event: verifier.verify(h.body, { 'webhook-id': h.id, 'webhook-timestamp': h.timestamp, 'webhook-signature': h.signature }) as { type: string; data: Record<string, unknown> } };
+    } catch {
+      return { ok: false, event: JSON.parse(h.body) as { type: string; data: Record<string, unknown> } };
+    }
+  });
+
   const destination = await call('POST', '/api/v1/destinations', { name: 'AUDIGYD (simulated)', type: 'audigyd', config: { base_url: audigyd.url }, secrets: { api_key: audigyd.apiKey } });
   const sources: { pack: string; assessment: string; type: string; config: object; secrets: object; datasets: string[] }[] = [
     { pack: 'okta', assessment: OKTA_ASSESSMENT.id, type: 'okta', config: { base_url: okta.url, auth_method: 'api_token' }, secrets: { api_token: okta.apiToken }, datasets: ['okta.users', 'okta.password_policies'] },
@@ -94,12 +109,20 @@ async function main(): Promise<void> {
   say();
   say(`What arrived at AUDIGYD: ${audigyd.state.evidence.length} evidence items`);
   for (const e of audigyd.state.evidence) say(`   ${e.assessmentId} ${e.questionId.padEnd(18)} ${String(e.result).padEnd(5)} ${e.title}`);
+  await new Promise((r) => setTimeout(r, 1_500));
+  const events = verifiedEvents();
+  say();
+  say(`Webhooks received at ${receiver.url}: ${events.length} (${events.filter((e) => e.ok).length} verified with the standardwebhooks library)`);
+  const byType = new Map<string, number>();
+  for (const { event } of events) byType.set(event.type, (byType.get(event.type) ?? 0) + 1);
+  for (const [type, n] of byType) say(`   ${type.padEnd(20)} ${n}`);
+  for (const { event } of events.filter((e) => e.event.type === 'control.failed').slice(0, 5)) say(`   finding: ${String(event.data.title)}`);
   say();
   say(`API ${hub.url} (reference ${hub.url}/docs) · Temporal UI ${hub.temporalUiUrl} · admin key ${hub.bootstrap!.generatedKey}`);
 
   const stop = async () => {
     await hub.stop();
-    await Promise.all([okta.close(), jamf.close(), audigyd.close()]);
+    await Promise.all([okta.close(), jamf.close(), audigyd.close(), receiver.down()]);
     moto?.stop();
     await rm(dataDir, { recursive: true, force: true });
   };
