@@ -205,7 +205,7 @@ describe('webhook delivery rules: Retry-After, 410, failure window, redelivery, 
 
 describe('SSRF: private addresses are refused unless HUB_ALLOW_PRIVATE_NETWORKS=true', () => {
   let t: TestHub;
-  beforeAll(async () => { t = await startTestHub({ env: { HUB_ALLOW_PRIVATE_NETWORKS: 'false', HUB_WEBHOOK_DISPATCH_INTERVAL: '50ms', HUB_WEBHOOK_RETRY_SCHEDULE: '10m' } }); });
+  beforeAll(async () => { t = await startTestHub({ env: { HUB_ALLOW_PRIVATE_NETWORKS: 'false', HUB_WEBHOOK_DISPATCH_INTERVAL: '50ms', HUB_WEBHOOK_RETRY_SCHEDULE: '10m', HUB_WEBHOOK_HTTPS_ONLY: 'true' } }); });
   afterAll(async () => { await t?.stop(); });
 
   it('refuses loopback, link-local, metadata, IPv6 and IPv4-mapped literals and names resolving to them', async () => {
@@ -215,6 +215,11 @@ describe('SSRF: private addresses are refused unless HUB_ALLOW_PRIVATE_NETWORKS=
       expect(res.status, url).toBe(400);
       expect(res.body.errors[0].pointer).toBe('/url');
     }
+    // HUB_WEBHOOK_HTTPS_ONLY: plain http is refused even for a public name.
+    const plain = await t.call('POST', '/api/v1/webhooks', { json: { url: 'http://hooks.example.com/evidence' } });
+    expect(plain.status).toBe(400);
+    expect(plain.body.errors[0].message).toMatch(/https/);
+    expect((await t.call('POST', '/api/v1/webhooks', { json: { url: 'https://hooks.example.com/evidence' } })).status).toBe(201);
   });
 
   it('checks the address again when connecting: a name that resolves privately later gets nothing', async () => {
@@ -224,7 +229,7 @@ describe('SSRF: private addresses are refused unless HUB_ALLOW_PRIVATE_NETWORKS=
     const host = os.hostname();
     const addresses = await lookup(host, { all: true });
     expect(addresses.every((a) => isPrivateAddress(a.address)), `${host} should resolve to a private address on this machine`).toBe(true);
-    await t.hub.db.query(`INSERT INTO webhooks (id, workspace_id, url, events) VALUES ($1, 'default', $2, '{}')`, [id, `http://${host}:${receiver.port}/hooks`]);
+    await t.hub.db.query(`INSERT INTO webhooks (id, workspace_id, url, events) VALUES ($1, 'default', $2, '{}')`, [id, `https://${host}:${receiver.port}/hooks`]);
     await t.hub.secrets.put({ workspaceId: 'default', type: 'webhook', id }, { secret: 'whsec_' + Buffer.alloc(32, 7).toString('base64') });
     await t.call('POST', `/api/v1/webhooks/${id}/test`);
     const [delivery] = await eventually(async () => {
