@@ -1,4 +1,4 @@
-import type { Db, Queryable } from './db.js';
+import { atomically, type Queryable } from './db.js';
 import { EventStore } from './events.js';
 import { toPage, type Page, type PageRequest } from './pagination.js';
 
@@ -24,13 +24,14 @@ export interface MappingVersion {
 
 /**
  * Versioned mapping sets: every change is a new immutable version (n + 1); a restore copies
- * an old version's rules into the next one, so history is never rewritten.
+ * an old version's rules into the next one, so history is never rewritten. Built over a
+ * transaction, its writes join it (the API records them in the audit log there).
  */
 export class MappingStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Queryable) {}
 
   async create(m: { id: string; workspaceId: string; name: string; description?: string; rules: unknown[]; pack?: string; createdBy: string }): Promise<{ set: MappingSet; version: MappingVersion }> {
-    return this.db.transaction(async (tx) => {
+    return atomically(this.db, async (tx) => {
       const [set] = await tx.query<MappingSet>(
         'INSERT INTO mappings (id, workspace_id, name, description, latest_version) VALUES ($1, $2, $3, $4, 1) RETURNING *',
         [m.id, m.workspaceId, m.name, m.description ?? null],
@@ -68,7 +69,7 @@ export class MappingStore {
    * simultaneous PUTs get two consecutive versions, never the same number.
    */
   async append(workspaceId: string, id: string, v: { rules: unknown[]; pack?: string | null; restoredFrom?: number; createdBy: string; name?: string; description?: string }): Promise<{ set: MappingSet; version: MappingVersion } | null> {
-    return this.db.transaction(async (tx) => {
+    return atomically(this.db, async (tx) => {
       const [locked] = await tx.query<MappingSet>('SELECT * FROM mappings WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE', [workspaceId, id]);
       if (!locked) return null;
       const next = locked.latest_version + 1;

@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
 import type { RouteSpec, JsonSchema } from '../route.js';
 import { HubError } from '../../lib/errors.js';
-import { ALL_SCOPES, WORKSPACE_SCOPES, type ApiKey, type ApiKeyStore, type Scope } from '../../store/api-keys.js';
+import { ALL_SCOPES, ApiKeyStore, WORKSPACE_SCOPES, type ApiKey, type Scope } from '../../store/api-keys.js';
+import { audited, type AuditDeps } from '../audit.js';
 import { hasScope, principalOf, type Authenticator } from '../auth.js';
 import { listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
 
@@ -32,24 +33,32 @@ export function viewKey(key: ApiKey) {
   return view;
 }
 
-/** Creates a key in `workspaceId` after checking the caller may grant those scopes. */
-export async function issueKey(req: Request, res: Response, keys: ApiKeyStore, workspaceId: string): Promise<void> {
+/**
+ * Creates a key in `workspaceId` after checking the caller may grant those scopes; the entry
+ * joins that workspace's chain (where the key lives) and never holds the key itself.
+ */
+export async function issueKey(req: Request, res: Response, deps: AuditDeps, workspaceId: string): Promise<void> {
   const caller = principalOf(res);
   const body = req.body as { name: string; scopes: Scope[] };
   const beyond = body.scopes.filter((scope) => !(WORKSPACE_SCOPES as readonly string[]).includes(scope) && !hasScope(caller, scope));
   if (beyond.length) throw HubError.forbidden(`A key cannot grant scopes its creator does not hold: ${beyond.join(', ')}.`);
-  const { record, key } = await keys.create({ workspaceId, name: body.name, scopes: body.scopes });
+  const { record, key } = await audited(deps, req, res,
+    (tx) => new ApiKeyStore(tx).create({ workspaceId, name: body.name, scopes: body.scopes }),
+    ({ record: created }) => ({
+      workspaceId, action: 'api_key.created', resourceType: 'api_key', resourceId: created.id,
+      changes: { name: created.name, scopes: created.scopes, prefix: created.prefix },
+    }));
   res.status(201).location(`/api/v1/api-keys/${record.id}`).json({ ...viewKey(record), key });
 }
 
-export function apiKeyRoutes(deps: { keys: ApiKeyStore; authenticator: Authenticator }): RouteSpec[] {
+export function apiKeyRoutes(deps: AuditDeps & { keys: ApiKeyStore; authenticator: Authenticator }): RouteSpec[] {
   return [
     {
       method: 'post', path: '/api/v1/api-keys', operationId: 'createApiKey', tag: 'api-keys', auth: 'admin', idempotent: true,
       summary: 'Create an API key in the caller’s workspace. The key is in the response once.',
       body: createKeyBody,
       responses: { 201: { description: 'Created.', schema: createdKey } },
-      handler: (req, res) => issueKey(req, res, deps.keys, principalOf(res).workspaceId),
+      handler: (req, res) => issueKey(req, res, deps, principalOf(res).workspaceId),
     },
     {
       method: 'get', path: '/api/v1/api-keys', operationId: 'listApiKeys', tag: 'api-keys', auth: 'admin',
@@ -66,8 +75,12 @@ export function apiKeyRoutes(deps: { keys: ApiKeyStore; authenticator: Authentic
       summary: 'Revoke a key: it stops working at once.',
       responses: { 204: { description: 'Revoked.' } },
       handler: async (req, res) => {
-        const revoked = await deps.keys.revoke(principalOf(res).workspaceId, String(req.params.id));
-        if (!revoked) throw HubError.notFound('No live API key with this id in this workspace.');
+        const id = String(req.params.id);
+        await audited(deps, req, res,
+          async (tx) => {
+            if (!(await new ApiKeyStore(tx).revoke(principalOf(res).workspaceId, id))) throw HubError.notFound('No live API key with this id in this workspace.');
+          },
+          () => ({ action: 'api_key.revoked', resourceType: 'api_key', resourceId: id }));
         deps.authenticator.forget();
         res.status(204).end();
       },

@@ -2,17 +2,18 @@ import type { RouteSpec, JsonSchema } from '../route.js';
 import { HubError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { BlobStore } from '../../store/blobs.js';
-import type { Collection, CollectionStore } from '../../store/collections.js';
+import { CollectionStore, type Collection } from '../../store/collections.js';
 import type { ConnectionStore } from '../../store/connections.js';
 import type { Snapshot, SnapshotStore } from '../../store/snapshots.js';
 import { snapshotPage } from '../../store/snapshot-reader.js';
 import type { ConnectorRegistry } from '../../connectors/registry.js';
 import { datasetsOf } from '../../connectors/types.js';
 import type { TemporalGateway } from '../../temporal/gateway.js';
+import { audited, type AuditDeps } from '../audit.js';
 import { principalOf } from '../auth.js';
 import { timestamp } from '../schemas.js';
 
-export interface CollectionDeps {
+export interface CollectionDeps extends AuditDeps {
   connections: ConnectionStore;
   collections: CollectionStore;
   snapshots: SnapshotStore;
@@ -74,7 +75,10 @@ export function collectionRoutes(deps: CollectionDeps): RouteSpec[] {
         }
         const id = newId('coll');
         const workflowId = `collect-${id}`;
-        const collection = await deps.collections.create({ id, workspaceId, connectionId: connection.id, datasets, workflowId });
+        // Recorded with its row; the workflow starts after the commit (a failed start marks the row failed).
+        const collection = await audited(deps, req, res,
+          (tx) => new CollectionStore(tx).create({ id, workspaceId, connectionId: connection.id, datasets, workflowId }),
+          () => ({ action: 'collection.started', resourceType: 'collection', resourceId: id, changes: { connection_id: connection.id, datasets } }));
         let handle;
         try {
           const client = await deps.temporal.client();

@@ -2,19 +2,19 @@ import type { RouteSpec, JsonSchema } from '../route.js';
 import { HubError, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { assertOutboundUrl } from '../../lib/net-guard.js';
-import type { Db } from '../../store/db.js';
-import type { Connection, ConnectionStore } from '../../store/connections.js';
+import { ConnectionStore, type Connection } from '../../store/connections.js';
+import type { Queryable } from '../../store/db.js';
 import type { SecretStore } from '../../store/secrets.js';
 import type { ConnectorRegistry, AnySourceConnector } from '../../connectors/registry.js';
 import type { OutboundHttp } from '../../connectors/http-client.js';
 import { ConnectorError } from '../../connectors/errors.js';
 import type { Logger } from '../../lib/logger.js';
+import { audited, secretNames, type AuditDeps } from '../audit.js';
 import { principalOf } from '../auth.js';
 import { listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
 import { compileFieldValidator } from '../validation.js';
 
-export interface ConnectionDeps {
-  db: Db;
+export interface ConnectionDeps extends AuditDeps {
   connections: ConnectionStore;
   destinations: ConnectionStore;
   secrets: SecretStore;
@@ -35,6 +35,7 @@ interface ResourceKind {
   ownerType: 'connection' | 'destination';
   idPrefix: string;
   operation: string;
+  table: 'connections' | 'destinations';
   store: ConnectionStore;
   lookup: (type: string) => Configurable | undefined;
   all: () => Configurable[];
@@ -118,11 +119,11 @@ function mergePatch(target: Record<string, unknown>, patch: Record<string, unkno
 
 export function connectionRoutes(deps: ConnectionDeps): RouteSpec[] {
   const sources: ResourceKind = {
-    path: '/api/v1/connections', noun: 'connection', tag: 'connections', ownerType: 'connection', idPrefix: 'conn', operation: 'Connection',
+    path: '/api/v1/connections', noun: 'connection', tag: 'connections', ownerType: 'connection', idPrefix: 'conn', operation: 'Connection', table: 'connections',
     store: deps.connections, lookup: (type) => deps.registry.source(type), all: () => deps.registry.listSources(),
   };
   const destinations: ResourceKind = {
-    path: '/api/v1/destinations', noun: 'destination', tag: 'destinations', ownerType: 'destination', idPrefix: 'dest', operation: 'Destination',
+    path: '/api/v1/destinations', noun: 'destination', tag: 'destinations', ownerType: 'destination', idPrefix: 'dest', operation: 'Destination', table: 'destinations',
     store: deps.destinations, lookup: (type) => deps.registry.destination(type), all: () => deps.registry.listDestinations(),
   };
   return [
@@ -160,6 +161,7 @@ function resourceRoutes(deps: ConnectionDeps, kind: ResourceKind): RouteSpec[] {
   const validators = new ConnectorValidators(kind, deps.allowPrivateNetworks);
   const { path, noun, tag, operation } = kind;
   const owner = (workspaceId: string, id: string) => ({ workspaceId, type: kind.ownerType, id });
+  const storeIn = (tx: Queryable) => new ConnectionStore(tx, kind.table);
   const view = async (c: Connection) => ({
     id: c.id, name: c.name, type: c.type, config: c.config,
     secret_fields: await deps.secrets.names(owner(c.workspace_id, c.id)),
@@ -186,11 +188,16 @@ function resourceRoutes(deps: ConnectionDeps, kind: ResourceKind): RouteSpec[] {
         const connector = validators.connector(body.type);
         validators.check(connector, body.config, body.secrets ?? {});
         const id = newId(kind.idPrefix);
-        const created = await deps.db.transaction(async (tx) => {
-          const connection = await kind.store.insert({ id, workspaceId, name: body.name, type: body.type, config: body.config }, tx);
-          await deps.secrets.put(owner(workspaceId, id), body.secrets ?? {}, tx);
-          return connection;
-        });
+        const created = await audited(deps, req, res,
+          async (tx) => {
+            const connection = await storeIn(tx).insert({ id, workspaceId, name: body.name, type: body.type, config: body.config });
+            await deps.secrets.put(owner(workspaceId, id), body.secrets ?? {}, tx);
+            return connection;
+          },
+          (c) => ({
+            action: `${noun}.created`, resourceType: noun, resourceId: c.id,
+            changes: { name: c.name, type: c.type, config: c.config, secrets: secretNames(body.secrets) },
+          }));
         res.status(201).location(`${path}/${id}`).json(await view(created));
       },
     },
@@ -227,13 +234,18 @@ function resourceRoutes(deps: ConnectionDeps, kind: ResourceKind): RouteSpec[] {
         const config = body.config ? mergePatch(existing.config, body.config) : existing.config;
         const setSecrets = Object.fromEntries(Object.entries(body.secrets ?? {}).filter(([, v]) => v !== null)) as Record<string, string>;
         validators.check(connector, config, setSecrets, true);
-        const updated = await deps.db.transaction(async (tx) => {
-          const row = await kind.store.update(workspaceId, existing.id, { name: body.name, config: body.config ? config : undefined }, tx);
-          await deps.secrets.put(owner(workspaceId, existing.id), setSecrets, tx);
-          const removed = Object.entries(body.secrets ?? {}).filter(([, v]) => v === null).map(([k]) => k);
-          if (removed.length) await tx.query('DELETE FROM secrets WHERE workspace_id = $1 AND owner_type = $2 AND owner_id = $3 AND name = ANY($4)', [workspaceId, kind.ownerType, existing.id, removed]);
-          return row!;
-        });
+        const updated = await audited(deps, req, res,
+          async (tx) => {
+            const row = await storeIn(tx).update(workspaceId, existing.id, { name: body.name, config: body.config ? config : undefined });
+            // Deleted since it was read: nothing to change, and nothing to record.
+            if (!row) throw HubError.notFound(`No ${noun} with this id in this workspace.`);
+            await deps.secrets.put(owner(workspaceId, existing.id), setSecrets, tx);
+            const removed = Object.entries(body.secrets ?? {}).filter(([, v]) => v === null).map(([k]) => k);
+            if (removed.length) await tx.query('DELETE FROM secrets WHERE workspace_id = $1 AND owner_type = $2 AND owner_id = $3 AND name = ANY($4)', [workspaceId, kind.ownerType, existing.id, removed]);
+            return row;
+          },
+          // The patch as sent (a config field set to null was removed), secrets by name only.
+          () => ({ action: `${noun}.updated`, resourceType: noun, resourceId: existing.id, changes: { name: body.name, config: body.config, secrets: secretNames(body.secrets) } }));
         res.json(await view(updated));
       },
     },
@@ -244,10 +256,12 @@ function resourceRoutes(deps: ConnectionDeps, kind: ResourceKind): RouteSpec[] {
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const existing = await mustGet(workspaceId, String(req.params.id));
-        await deps.db.transaction(async (tx) => {
-          await deps.secrets.remove(owner(workspaceId, existing.id), tx);
-          await kind.store.delete(workspaceId, existing.id, tx);
-        });
+        await audited(deps, req, res,
+          async (tx) => {
+            await deps.secrets.remove(owner(workspaceId, existing.id), tx);
+            if (!(await storeIn(tx).delete(workspaceId, existing.id))) throw HubError.notFound(`No ${noun} with this id in this workspace.`);
+          },
+          () => ({ action: `${noun}.deleted`, resourceType: noun, resourceId: existing.id, changes: { name: existing.name, type: existing.type } }));
         res.status(204).end();
       },
     },

@@ -1,8 +1,9 @@
 import type { RouteSpec, JsonSchema } from '../route.js';
 import { HubError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import type { DiagnosticStore } from '../../store/diagnostics.js';
+import { DiagnosticStore } from '../../store/diagnostics.js';
 import type { TemporalGateway } from '../../temporal/gateway.js';
+import { audited, type AuditDeps } from '../audit.js';
 import { principalOf } from '../auth.js';
 import { timestamp } from '../schemas.js';
 
@@ -19,18 +20,21 @@ function view(d: Awaited<ReturnType<DiagnosticStore['create']>>) {
   return rest;
 }
 
-export function diagnosticsRoutes(deps: { diagnostics: DiagnosticStore; temporal: TemporalGateway }): RouteSpec[] {
+export function diagnosticsRoutes(deps: AuditDeps & { diagnostics: DiagnosticStore; temporal: TemporalGateway }): RouteSpec[] {
   return [
     {
       method: 'post', path: '/api/v1/diagnostics', operationId: 'startDiagnostic', tag: 'diagnostics', auth: 'runs:write', idempotent: true,
       summary: 'Start a diagnostic round trip: API → Temporal → worker → database.',
       description: 'Poll the returned Location until `status` is `completed`; a diagnostic that stays `running` means no worker is polling the task queue.',
       responses: { 202: { description: 'Started.', schema: diagnosticView, headers: { Location: 'The diagnostic’s URL.' } } },
-      handler: async (_req, res) => {
+      handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const id = newId('diag');
         const workflowId = `diagnostics-${id}`;
-        const diagnostic = await deps.diagnostics.create({ id, workspaceId, workflowId });
+        // Recorded with its row; the workflow starts after the commit (a failed start marks the row failed).
+        const diagnostic = await audited(deps, req, res,
+          (tx) => new DiagnosticStore(tx).create({ id, workspaceId, workflowId }),
+          () => ({ action: 'diagnostic.started', resourceType: 'diagnostic', resourceId: id, changes: { workflow_id: workflowId } }));
         try {
           const client = await deps.temporal.client();
           await client.workflow.start('diagnosticsWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId, args: [{ diagnosticId: id }] });

@@ -4,14 +4,15 @@ import { newId } from '../../lib/ids.js';
 import { canonicalSha256 } from '../../lib/canonical-json.js';
 import type { ConnectorRegistry } from '../../connectors/registry.js';
 import type { ConnectionStore } from '../../store/connections.js';
-import type { Evidence, EvidenceStore } from '../../store/evidence.js';
+import { EvidenceStore, type Evidence } from '../../store/evidence.js';
 import type { TemporalGateway } from '../../temporal/gateway.js';
 import type { DeliveryRetry } from '../../workflows/run.js';
+import { audited, type AuditDeps } from '../audit.js';
 import { principalOf } from '../auth.js';
 import { listOf, pageQuery, pageRequest, timestamp } from '../schemas.js';
 import { compileFieldValidator } from '../validation.js';
 
-export interface EvidenceDeps {
+export interface EvidenceDeps extends AuditDeps {
   evidence: EvidenceStore;
   destinations: ConnectionStore;
   registry: ConnectorRegistry;
@@ -94,12 +95,23 @@ export function evidenceRoutes(deps: EvidenceDeps): RouteSpec[] {
         const collectedAt = new Date(b.collected_at);
         if (Number.isNaN(collectedAt.getTime())) throw HubError.validation([{ pointer: '/collected_at', message: 'is not a date-time this hub can use' }]);
         const identity = `push:${workspaceId}:${destination.id}:${canonicalSha256({ target: b.target, title: b.title, source: b.source, collected_at: collectedAt.toISOString() })}`;
-        const [row] = await deps.evidence.recordMany([{
-          id: newId('ev'), workspaceId, run_id: null, job_id: null, rule_id: null, dataset: null, control_ref: b.control_ref,
-          question_match: b.question_match ?? null, question_id: b.question_id ?? null, title: b.title, source: b.source, result: b.result,
-          payload: b.payload, payload_sha256: canonicalSha256(b.payload), collected_at: collectedAt, allow_multiple: b.allow_multiple ?? false,
-          destination_id: destination.id, target: b.target, identity,
-        }]);
+        const id = newId('ev');
+        const [row] = await audited(deps, req, res,
+          (tx) => new EvidenceStore(tx).recordMany([{
+            id, workspaceId, run_id: null, job_id: null, rule_id: null, dataset: null, control_ref: b.control_ref,
+            question_match: b.question_match ?? null, question_id: b.question_id ?? null, title: b.title, source: b.source, result: b.result,
+            payload: b.payload, payload_sha256: canonicalSha256(b.payload), collected_at: collectedAt, allow_multiple: b.allow_multiple ?? false,
+            destination_id: destination.id, target: b.target, identity,
+          }]),
+          // A repeated push returns the item it already made: nothing changed, nothing to record.
+          // The payload is recorded by its digest: it is evidence, kept in the ledger.
+          ([item]) => (item!.id !== id ? null : {
+            action: 'evidence.pushed', resourceType: 'evidence', resourceId: id,
+            changes: {
+              destination_id: destination.id, target: b.target, control_ref: b.control_ref, question_match: b.question_match, question_id: b.question_id,
+              title: b.title, source: b.source, result: b.result, collected_at: collectedAt.toISOString(), payload_sha256: item!.payload_sha256,
+            },
+          }));
         const client = await deps.temporal.client();
         // One delivery workflow per item: a repeated push finds it already running or done.
         await client.workflow.start('deliverEvidenceWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId: `deliver-${row!.id}`, args: [{ evidenceId: row!.id, deliveryRetry: deps.deliveryRetry }] })

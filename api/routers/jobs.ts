@@ -1,25 +1,26 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { RouteSpec, JsonSchema } from '../route.js';
 import { HubError, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { ValetTokens } from '../../lib/valet-token.js';
 import { datasetsOf } from '../../connectors/types.js';
 import type { ConnectorRegistry } from '../../connectors/registry.js';
-import type { BlobStore } from '../../store/blobs.js';
-import type { SnapshotStore } from '../../store/snapshots.js';
+import type { BlobRef, BlobStore } from '../../store/blobs.js';
+import { SnapshotStore } from '../../store/snapshots.js';
 import type { ConnectionStore } from '../../store/connections.js';
 import type { Evidence, EvidenceStore } from '../../store/evidence.js';
-import type { Job, JobFields, JobStore, Schedule } from '../../store/jobs.js';
+import { JobStore, type Job, type JobFields, type Schedule } from '../../store/jobs.js';
 import type { MappingStore } from '../../store/mappings.js';
-import { FINAL_RUN_STATUSES, NO_COUNTS, RUN_STATUSES, type Run, type RunStore } from '../../store/runs.js';
+import { FINAL_RUN_STATUSES, NO_COUNTS, RUN_STATUSES, RunStore, type Run } from '../../store/runs.js';
 import type { TemporalGateway } from '../../temporal/gateway.js';
 import type { JobSchedules } from '../../temporal/schedules.js';
 import type { DeliveryRetry } from '../../workflows/run.js';
+import { audited, type AuditDeps } from '../audit.js';
 import { hasScope, principalOf, type Principal } from '../auth.js';
 import { listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
 import { compileFieldValidator } from '../validation.js';
 
-export interface JobDeps {
+export interface JobDeps extends AuditDeps {
   jobs: JobStore;
   runs: RunStore;
   evidence: EvidenceStore;
@@ -134,31 +135,53 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
     if (errors.length) throw HubError.validation(errors, 'The job is not valid.');
   }
 
-  /**
-   * Writes the job, then its Temporal Schedule. The schedule call stays outside the database
-   * transaction (on PGlite an open transaction holds the only connection), and a schedule
-   * Temporal refuses puts the job back as it was, so the two never disagree.
-   */
-  async function save(workspaceId: string, id: string, f: JobFields, previous: Job | null): Promise<Job> {
-    const job = previous ? await deps.jobs.update(workspaceId, id, f) : await deps.jobs.insert(id, workspaceId, f);
-    if (!job) throw HubError.notFound('No job with this id in this workspace.');
-    // Only a job that has (or had) a schedule needs Temporal to save.
-    if (!job.schedule && !previous?.schedule) return job;
+  /** Makes the job's Temporal Schedule match `job`; what Temporal refuses becomes a 400 or a 503. */
+  async function syncSchedule(job: Job): Promise<void> {
     try {
       await deps.schedules.sync(job);
-      return job;
     } catch (err) {
-      if (previous) {
-        const { id: _id, workspace_id: _ws, created_at: _c, updated_at: _u, ...before } = previous;
-        await deps.jobs.update(workspaceId, id, before);
-      } else {
-        await deps.jobs.delete(workspaceId, id);
-      }
       const message = (err as Error).message ?? '';
       if (/cron|calendar|spec|time ?zone|invalid/i.test(message)) {
         throw HubError.validation([{ pointer: '/schedule/cron', message: `Temporal refused the schedule: ${message.split('\n')[0]}` }]);
       }
       throw new HubError(503, 'Service Unavailable', 'Temporal is not reachable, so the schedule could not be saved; nothing was changed. See /readyz.', { headers: { 'Retry-After': '5' } });
+    }
+  }
+
+  /**
+   * Saves the job's Temporal Schedule, then the job with its audit entry in one transaction.
+   * The schedule goes first and outside the transaction (on PGlite an open transaction holds
+   * the only connection): a schedule Temporal refuses leaves nothing written and nothing in the
+   * audit log. A row that then cannot be written puts the schedule back to match whatever the
+   * database holds, so the two never disagree. (A new job's schedule exists a moment before its
+   * row; a run it fired in that moment would end failed, as for a deleted job.)
+   */
+  async function save(req: Request, res: Response, id: string, f: JobFields, previous: Job | null): Promise<Job> {
+    const { workspaceId } = principalOf(res);
+    // Only a job that has (or had) a schedule needs Temporal to save.
+    const scheduled = Boolean(f.schedule || previous?.schedule);
+    if (scheduled) {
+      const now = new Date();
+      await syncSchedule({ ...f, id, workspace_id: workspaceId, created_at: previous?.created_at ?? now, updated_at: now });
+    }
+    try {
+      return await audited(deps, req, res,
+        async (tx) => {
+          const job = previous ? await new JobStore(tx).update(workspaceId, id, f) : await new JobStore(tx).insert(id, workspaceId, f);
+          if (!job) throw HubError.notFound('No job with this id in this workspace.');
+          return job;
+        },
+        (job) => (previous
+          ? { action: 'job.updated', resourceType: 'job', resourceId: job.id, changes: req.body as Partial<JobFields> }
+          : { action: 'job.created', resourceType: 'job', resourceId: job.id, changes: f }));
+    } catch (err) {
+      if (scheduled) {
+        // Best effort: the request fails with the database's error either way, and the next
+        // save or delete of the job syncs its schedule again.
+        const current = await deps.jobs.get(workspaceId, id).catch(() => null);
+        await (current ? deps.schedules.sync(current) : deps.schedules.remove(id)).catch(() => undefined);
+      }
+      throw err;
     }
   }
 
@@ -199,7 +222,7 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
         const b = req.body as Partial<JobFields> & Pick<JobFields, 'name' | 'connection_id' | 'datasets' | 'mapping_id' | 'destination_id' | 'target'>;
         const fields: JobFields = { ...b, mapping_version: b.mapping_version ?? null, schedule: (b.schedule ?? null) as Schedule | null, enabled: b.enabled ?? true };
         await validate(workspaceId, fields);
-        const job = await save(workspaceId, newId('job'), fields, null);
+        const job = await save(req, res, newId('job'), fields, null);
         res.status(201).location(`/api/v1/jobs/${job.id}`).json(await view(job));
       },
     },
@@ -227,7 +250,7 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
         const { id: _id, workspace_id: _ws, created_at: _c, updated_at: _u, ...current } = existing;
         const fields: JobFields = { ...current, ...(req.body as Partial<JobFields>) };
         await validate(workspaceId, fields);
-        res.json(await view(await save(workspaceId, existing.id, fields, existing)));
+        res.json(await view(await save(req, res, existing.id, fields, existing)));
       },
     },
     {
@@ -241,7 +264,11 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
             throw new HubError(503, 'Service Unavailable', 'Temporal is not reachable, so the schedule could not be removed; the job was kept. See /readyz.', { headers: { 'Retry-After': '5' } });
           });
         }
-        await deps.jobs.delete(workspaceId, job.id);
+        await audited(deps, req, res,
+          async (tx) => {
+            if (!(await new JobStore(tx).delete(workspaceId, job.id))) throw HubError.notFound('No job with this id in this workspace.');
+          },
+          () => ({ action: 'job.deleted', resourceType: 'job', resourceId: job.id, changes: { name: job.name } }));
         res.status(204).end();
       },
     },
@@ -261,18 +288,30 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
         if (isPush) checkInput(job, input);
         const runId = newId('run');
         const workflowId = `run-${runId}`;
-        // Supplied records become the run's snapshots before it starts, like collected ones.
-        const suppliedSnapshots: Record<string, string> = {};
+        // Supplied records become the run's snapshots before it starts, like collected ones: the
+        // blobs first (files), then their rows with the run and its audit entry.
+        const suppliedBlobs: { dataset: string; ref: BlobRef; recordCount: number }[] = [];
         for (const [dataset, records] of Object.entries(isPush ? input! : {})) {
           const ref = await deps.blobs.put((records as unknown[]).map((r) => JSON.stringify(r)).join('\n') + ((records as unknown[]).length ? '\n' : ''));
-          const snapshot = await deps.snapshots.record({
-            id: newId('snap'), workspace_id: workspaceId, connection_id: job.connection_id, dataset, sha256: ref.sha256, bytes: ref.bytes,
-            record_count: (records as unknown[]).length, collected_at: new Date(), metadata: { connector: 'push', supplied_by: principalOf(res).keyId, format: 'ndjson' },
-            collection_key: `${runId}:${dataset}`,
-          });
-          suppliedSnapshots[dataset] = snapshot.id;
+          suppliedBlobs.push({ dataset, ref, recordCount: (records as unknown[]).length });
         }
-        const run = await deps.runs.create({ id: runId, workspaceId, jobId: job.id, trigger: 'api', workflowId });
+        const suppliedSnapshots: Record<string, string> = {};
+        const run = await audited(deps, req, res,
+          async (tx) => {
+            for (const { dataset, ref, recordCount } of suppliedBlobs) {
+              const snapshot = await new SnapshotStore(tx).record({
+                id: newId('snap'), workspace_id: workspaceId, connection_id: job.connection_id, dataset, sha256: ref.sha256, bytes: ref.bytes,
+                record_count: recordCount, collected_at: new Date(), metadata: { connector: 'push', supplied_by: principalOf(res).keyId, format: 'ndjson' },
+                collection_key: `${runId}:${dataset}`,
+              });
+              suppliedSnapshots[dataset] = snapshot.id;
+            }
+            return new RunStore(tx).create({ id: runId, workspaceId, jobId: job.id, trigger: 'api', workflowId });
+          },
+          () => ({
+            action: 'run.triggered', resourceType: 'run', resourceId: runId,
+            changes: { job_id: job.id, trigger: 'api', supplied: isPush ? Object.fromEntries(suppliedBlobs.map((b) => [b.dataset, b.recordCount])) : undefined },
+          }));
         try {
           const client = await deps.temporal.client();
           await client.workflow.start('runJobWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId, args: [{ workspaceId, jobId: job.id, runId, trigger: 'api', deliveryRetry: deps.deliveryRetry, suppliedSnapshots }] });
@@ -337,6 +376,10 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
         if (!FINAL_RUN_STATUSES.includes(run.status)) {
           const client = await deps.temporal.client();
           await client.workflow.getHandle(run.workflow_id).cancel().catch(() => undefined);
+          // The request lives in Temporal, not in a row: the entry is the only write. A run that
+          // had already ended is left alone, and nothing is recorded for it.
+          await audited(deps, req, res, async () => run,
+            () => ({ action: 'run.cancel_requested', resourceType: 'run', resourceId: run.id, changes: { status: run.status } }));
         }
         res.status(202).json(await presentRun(run));
       },

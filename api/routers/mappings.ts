@@ -1,20 +1,21 @@
 import type { RouteSpec, JsonSchema } from '../route.js';
 import { HubError, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
+import { canonicalSha256 } from '../../lib/canonical-json.js';
 import { compileRules, evaluate, mappingRulesSchema, validateMappingDocument, type CompiledMapping } from '../../mappings/engine.js';
 import { getPack, listPacks, mergeWithPack } from '../../mappings/packs.js';
 import type { Rule, RuleOverride } from '../../mappings/types.js';
 import type { CollectionStore } from '../../store/collections.js';
-import type { MappingSet, MappingStore, MappingVersion } from '../../store/mappings.js';
-import type { JobStore } from '../../store/jobs.js';
+import { MappingStore, type MappingSet, type MappingVersion } from '../../store/mappings.js';
+import { JobStore } from '../../store/jobs.js';
 import type { SnapshotCache } from '../../store/snapshot-cache.js';
 import type { SnapshotStore } from '../../store/snapshots.js';
+import { audited, type AuditDeps, type AuditRecord } from '../audit.js';
 import { principalOf } from '../auth.js';
 import { listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
 
-export interface MappingDeps {
+export interface MappingDeps extends AuditDeps {
   mappings: MappingStore;
-  jobs: JobStore;
   snapshots: SnapshotStore;
   collections: CollectionStore;
   snapshotCache: SnapshotCache;
@@ -47,6 +48,14 @@ function view(set: MappingSet, version: MappingVersion) {
   return {
     id: set.id, name: set.name, description: set.description, version: version.version, pack: version.pack,
     restored_from: version.restored_from, rules: version.rules, created_at: set.created_at, updated_at: set.updated_at,
+  };
+}
+
+/** A published version as the audit log records it: the rules by count and digest, not in full. */
+function versionRecord(action: string, { set, version }: { set: MappingSet; version: MappingVersion }, extra: Record<string, unknown> = {}): AuditRecord {
+  return {
+    action, resourceType: 'mapping', resourceId: set.id,
+    changes: { ...extra, version: version.version, pack: version.pack, restored_from: version.restored_from, rule_count: version.rules.length, rules_sha256: canonicalSha256(version.rules) },
   };
 }
 
@@ -124,7 +133,9 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
           rules = mergeWithPack(pack.rules as Rule[], body.overrides ?? []);
         }
         checkRules(rules!);
-        const { set, version } = await deps.mappings.create({ id: newId('map'), workspaceId, name: body.name, description: body.description, rules: rules!, pack: body.pack, createdBy: keyId });
+        const { set, version } = await audited(deps, req, res,
+          (tx) => new MappingStore(tx).create({ id: newId('map'), workspaceId, name: body.name, description: body.description, rules: rules!, pack: body.pack, createdBy: keyId }),
+          (created) => versionRecord('mapping.created', created, { name: created.set.name, description: created.set.description }));
         res.status(201).location(`/api/v1/mappings/${set.id}`).json(view(set, version));
       },
     },
@@ -156,8 +167,13 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
         const body = req.body as { rules: unknown[]; name?: string; description?: string };
         await mustGet(workspaceId, String(req.params.id));
         checkRules(body.rules);
-        const saved = await deps.mappings.append(workspaceId, String(req.params.id), { rules: body.rules, createdBy: keyId, name: body.name, description: body.description });
-        if (!saved) throw HubError.notFound('No mapping set with this id in this workspace.');
+        const saved = await audited(deps, req, res,
+          async (tx) => {
+            const appended = await new MappingStore(tx).append(workspaceId, String(req.params.id), { rules: body.rules, createdBy: keyId, name: body.name, description: body.description });
+            if (!appended) throw HubError.notFound('No mapping set with this id in this workspace.');
+            return appended;
+          },
+          (published) => versionRecord('mapping.version_published', published, { name: body.name, description: body.description }));
         res.json(view(saved.set, saved.version));
       },
     },
@@ -167,9 +183,14 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
       responses: { 204: { description: 'Deleted.' } },
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
-        const users = await deps.jobs.usingMapping(workspaceId, String(req.params.id));
-        if (users.length) throw HubError.conflict(`The mapping set is used by ${users.length} job(s) (${users.slice(0, 5).join(', ')}): change or delete them first.`);
-        if (!(await deps.mappings.delete(workspaceId, String(req.params.id)))) throw HubError.notFound('No mapping set with this id in this workspace.');
+        const id = String(req.params.id);
+        await audited(deps, req, res,
+          async (tx) => {
+            const users = await new JobStore(tx).usingMapping(workspaceId, id);
+            if (users.length) throw HubError.conflict(`The mapping set is used by ${users.length} job(s) (${users.slice(0, 5).join(', ')}): change or delete them first.`);
+            if (!(await new MappingStore(tx).delete(workspaceId, id))) throw HubError.notFound('No mapping set with this id in this workspace.');
+          },
+          () => ({ action: 'mapping.deleted', resourceType: 'mapping', resourceId: id }));
         res.status(204).end();
       },
     },
@@ -199,8 +220,13 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
         const { workspaceId, keyId } = principalOf(res);
         const set = await mustGet(workspaceId, String(req.params.id));
         const old = await mustGetVersion(set, parseVersion(req.params.version));
-        const saved = await deps.mappings.append(workspaceId, set.id, { rules: old.rules, pack: old.pack, restoredFrom: old.version, createdBy: keyId });
-        if (!saved) throw HubError.notFound('No mapping set with this id in this workspace.');
+        const saved = await audited(deps, req, res,
+          async (tx) => {
+            const appended = await new MappingStore(tx).append(workspaceId, set.id, { rules: old.rules, pack: old.pack, restoredFrom: old.version, createdBy: keyId });
+            if (!appended) throw HubError.notFound('No mapping set with this id in this workspace.');
+            return appended;
+          },
+          (restored) => versionRecord('mapping.restored', restored));
         res.status(201).location(`/api/v1/mappings/${set.id}/versions/${saved.version.version}`).json(view(saved.set, saved.version));
       },
     },

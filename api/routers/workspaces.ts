@@ -1,13 +1,13 @@
 import type { RouteSpec, JsonSchema } from '../route.js';
 import { HubError } from '../../lib/errors.js';
-import type { ApiKeyStore } from '../../store/api-keys.js';
-import type { WorkspaceStore } from '../../store/workspaces.js';
+import { WorkspaceStore } from '../../store/workspaces.js';
+import { audited, type AuditDeps } from '../audit.js';
 import { listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
 import { createKeyBody, createdKey, issueKey } from './api-keys.js';
 
 const workspaceView: JsonSchema = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, created_at: timestamp } };
 
-export function workspaceRoutes(deps: { workspaces: WorkspaceStore; keys: ApiKeyStore }): RouteSpec[] {
+export function workspaceRoutes(deps: AuditDeps & { workspaces: WorkspaceStore }): RouteSpec[] {
   const mustExist = async (id: string) => {
     const workspace = await deps.workspaces.get(id);
     if (!workspace) throw HubError.notFound('No workspace with this id.');
@@ -20,7 +20,10 @@ export function workspaceRoutes(deps: { workspaces: WorkspaceStore; keys: ApiKey
       body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name } },
       responses: { 201: { description: 'Created.', schema: workspaceView } },
       handler: async (req, res) => {
-        const workspace = await deps.workspaces.create((req.body as { name: string }).name);
+        // The first entry of the new workspace's own chain: its admins can see who created it.
+        const workspace = await audited(deps, req, res,
+          (tx) => new WorkspaceStore(tx).create((req.body as { name: string }).name),
+          (created) => ({ workspaceId: created.id, action: 'workspace.created', resourceType: 'workspace', resourceId: created.id, changes: { name: created.name } }));
         res.status(201).location(`/api/v1/workspaces/${workspace.id}`).json(workspace);
       },
     },
@@ -43,7 +46,7 @@ export function workspaceRoutes(deps: { workspaces: WorkspaceStore; keys: ApiKey
       responses: { 201: { description: 'Created; the key is shown once.', schema: createdKey } },
       handler: async (req, res) => {
         const workspace = await mustExist(String(req.params.id));
-        await issueKey(req, res, deps.keys, workspace.id);
+        await issueKey(req, res, deps, workspace.id);
       },
     },
   ];

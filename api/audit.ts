@@ -1,0 +1,68 @@
+import type { Request, Response } from 'express';
+import { REDACTED, redactUrl } from '../lib/redact.js';
+import type { AuditLogStore } from '../store/audit-log.js';
+import type { Db, Queryable } from '../store/db.js';
+import { principalOf } from './auth.js';
+import { auditContextOf } from './routers/audit-log.js';
+
+/** What a route needs to record its changes in the audit log. */
+export interface AuditDeps {
+  db: Db;
+  auditLog: AuditLogStore;
+}
+
+/** What one change records; who did it and from where come from the request. */
+export interface AuditRecord {
+  /** `<resource>.<verb>`, e.g. `connection.created`. */
+  action: string;
+  resourceType: string;
+  resourceId?: string | null;
+  /** What changed. Never secret values: name secrets with `secretNames`. */
+  changes?: unknown;
+  /** The chain the entry joins: the caller's workspace unless the change is in another one. */
+  workspaceId?: string;
+}
+
+/**
+ * Runs `change` in one transaction and appends the audit entry `describe` makes of its result
+ * in that same transaction, as its last statement: the change and its entry commit or roll
+ * back together, and the per-workspace chain lock is held only for the moment before commit
+ * (so it never waits behind a row lock the change takes). `describe` returns null when the
+ * change turned out to change nothing (a repeated push, a cancel of a finished run).
+ *
+ * Inside `change` every query must go through `tx` (stores built over it, or methods taking
+ * it): on PGlite the transaction holds the only connection. Calls to Temporal stay outside.
+ */
+export function audited<T>(
+  deps: AuditDeps,
+  req: Request,
+  res: Response,
+  change: (tx: Queryable) => Promise<T>,
+  describe: (result: T) => AuditRecord | null,
+): Promise<T> {
+  const context = auditContextOf(req, res);
+  const callerWorkspace = principalOf(res).workspaceId;
+  return deps.db.transaction(async (tx) => {
+    const result = await change(tx);
+    const record = describe(result);
+    if (record) {
+      const { workspaceId, ...entry } = record;
+      await deps.auditLog.append(tx, { ...context, ...entry, workspaceId: workspaceId ?? callerWorkspace });
+    }
+    return result;
+  });
+}
+
+/**
+ * Which secrets a change set (`[REDACTED]`) or removed (null), by name only: the values never
+ * reach the audit log, not even to be redacted there.
+ */
+export function secretNames(secrets: Record<string, unknown> | undefined): Record<string, string | null> | undefined {
+  if (!secrets || Object.keys(secrets).length === 0) return undefined;
+  return Object.fromEntries(Object.entries(secrets).map(([name, value]) => [name, value === null ? null : REDACTED]));
+}
+
+/** A URL as the audit log keeps it: without credentials in its userinfo or query. */
+export function auditUrl(url: string | undefined): string | undefined {
+  return url === undefined ? undefined : redactUrl(url);
+}
