@@ -27,7 +27,7 @@ import { ValetTokens } from './lib/valet-token.js';
 import { createWorker } from './worker/worker.js';
 import { WebhookSender } from './webhooks/sender.js';
 import { EndpointGate } from './webhooks/endpoint-gate.js';
-import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { WebhookDispatcher, roundTimeoutMs } from './webhooks/dispatcher.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -139,10 +139,23 @@ export async function startHub(config: Config, role: Role, options: StartOptions
       // The outbox of webhook deliveries is drained by the workers, onto Temporal.
       const dispatcher = new WebhookDispatcher({
         deliveries: stores.webhookDeliveries, client: () => temporal.client(), taskQueue: config.temporal.taskQueue,
-        intervalMs: config.webhooks.dispatchIntervalMs, logger,
+        intervalMs: config.webhooks.dispatchIntervalMs, roundTimeoutMs: roundTimeoutMs(config.webhooks), logger,
       });
       dispatcher.start();
       cleanups.push(() => dispatcher.stop());
+      // Audit log retention: entries past each workspace's period move to the archive, now and
+      // then hourly (a tick during a pass is skipped). A failed pass is logged and tried again at
+      // the next tick; stop waits for a pass under way, so none runs on a closed database.
+      let retentionPass: Promise<void> | null = null;
+      const runRetention = () => {
+        retentionPass ??= stores.auditLog.runRetention()
+          .then(() => undefined, (err: unknown) => logger.error({ err }, 'audit log retention failed'))
+          .finally(() => { retentionPass = null; });
+      };
+      runRetention();
+      const retentionTimer = setInterval(runRetention, 3_600_000);
+      retentionTimer.unref();
+      cleanups.push(async () => { clearInterval(retentionTimer); await retentionPass; });
       logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
     }
 

@@ -4,7 +4,8 @@ import { Context, ApplicationFailure } from '@temporalio/activity';
 import type { BlobStore } from '../store/blobs.js';
 import type { ConnectionStore } from '../store/connections.js';
 import { connectionFailedData, type CollectionStore } from '../store/collections.js';
-import type { EventStore } from '../store/events.js';
+import { EventStore } from '../store/events.js';
+import type { Db } from '../store/db.js';
 import type { SecretStore } from '../store/secrets.js';
 import type { SnapshotStore } from '../store/snapshots.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
@@ -53,7 +54,7 @@ export interface CollectDeps {
   secrets: SecretStore;
   snapshots: SnapshotStore;
   collections: CollectionStore;
-  events: EventStore;
+  db: Db;
   blobs: BlobStore;
   http: OutboundHttp;
   registry: ConnectorRegistry;
@@ -178,13 +179,20 @@ export function collectActivities(deps: CollectDeps) {
       return { id: snapshot.id, dataset: snapshot.dataset, record_count: snapshot.record_count, sha256: snapshot.sha256, bytes: snapshot.bytes, collected_at: snapshot.collected_at.toISOString() };
     },
 
-    /** A job run's collection failed for good: connection.failed (ad-hoc collections emit it when they finish). */
+    /**
+     * A job run's collection failed for good: connection.failed (ad-hoc collections emit it
+     * when they finish). Once per run, however often the activity is retried.
+     */
     async recordConnectionFailed(input: { workspaceId: string; connectionId: string; runId: string; datasets: string[]; error: string }): Promise<void> {
       const connection = await deps.connections.get(input.workspaceId, input.connectionId);
-      await deps.events.record({
-        workspaceId: input.workspaceId,
-        type: 'connection.failed',
-        data: connectionFailedData({ connection_id: input.connectionId, connection_type: connection?.type ?? null, collectionId: null, runId: input.runId, datasets: input.datasets, error: input.error }),
+      await deps.db.transaction(async (tx) => {
+        const events = new EventStore(tx);
+        if (await events.existsForRun(input.workspaceId, 'connection.failed', input.runId)) return;
+        await events.record({
+          workspaceId: input.workspaceId,
+          type: 'connection.failed',
+          data: connectionFailedData({ connection_id: input.connectionId, connection_type: connection?.type ?? null, collectionId: null, runId: input.runId, datasets: input.datasets, error: input.error }),
+        });
       });
     },
 

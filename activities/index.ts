@@ -1,11 +1,12 @@
 import type { DiagnosticStore } from '../store/diagnostics.js';
 import { collectActivities, type CollectDeps } from './collect.js';
 import { diagnosticsActivities } from './diagnostics.js';
+import { evidencePackageActivities, type EvidencePackageDeps } from './evidence-package.js';
 import { runActivities, type RunDeps } from './run.js';
 import { webhookActivities, type WebhookDeps } from './webhooks.js';
 
 /** What activities may use; injected by the worker so that tests can pass their own. */
-export interface ActivityDeps extends CollectDeps, RunDeps, WebhookDeps {
+export interface ActivityDeps extends CollectDeps, RunDeps, WebhookDeps, EvidencePackageDeps {
   diagnostics: DiagnosticStore;
 }
 
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...collectActivities(deps),
     ...runActivities(deps),
     ...webhookActivities(deps),
+    ...evidencePackageActivities(deps),
   };
 }
 

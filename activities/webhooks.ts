@@ -61,17 +61,19 @@ export function webhookActivities(deps: WebhookDeps) {
       const disabled = await new WebhookStore(tx).disable(endpoint.id, reason);
       if (!disabled) return;
       await new WebhookDeliveryStore(tx).failOpenForWebhook(endpoint.id, `the endpoint was disabled: ${detail}`);
-      await appendAuditEntries(tx, [{ workspaceId: endpoint.workspace_id, actor: SYSTEM_ACTOR, action: 'webhook.disabled', resourceType: 'webhook', resourceId: endpoint.id, changes: { reason, detail } }]);
       await new EventStore(tx).record({
         workspaceId: endpoint.workspace_id,
         type: 'webhook.endpoint_disabled',
         exceptWebhookId: endpoint.id,
         data: {
-          webhook_id: endpoint.id, url: endpoint.url, reason, detail,
+          // Other receivers see which host it pointed at, not the tokens its path or query may carry.
+          webhook_id: endpoint.id, url: new URL(endpoint.url).origin, reason, detail,
           failing_since: disabled.failing_since ? new Date(disabled.failing_since).toISOString() : null,
           disabled_at: new Date(disabled.disabled_at ?? Date.now()).toISOString(),
         },
       });
+      // The audit chain's lock is taken last, as everywhere: whoever holds it never waits on a row lock.
+      await appendAuditEntries(tx, [{ workspaceId: endpoint.workspace_id, actor: SYSTEM_ACTOR, action: 'webhook.disabled', resourceType: 'webhook', resourceId: endpoint.id, changes: { reason, detail } }]);
     });
     deps.logger.warn({ webhook_id: endpoint.id, reason }, 'webhook endpoint disabled');
   }

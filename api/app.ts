@@ -21,6 +21,7 @@ import { connectionRoutes } from './routers/connections.js';
 import { mappingRoutes } from './routers/mappings.js';
 import { jobRoutes } from './routers/jobs.js';
 import { evidenceRoutes } from './routers/evidence.js';
+import { evidencePackageRoutes } from './routers/evidence-packages.js';
 import type { ValetTokens } from '../lib/valet-token.js';
 import type { JobSchedules } from '../temporal/schedules.js';
 import type { DeliveryRetry } from '../workflows/run.js';
@@ -100,17 +101,20 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
   const routes: RouteSpec[] = [];
   let openApi: Record<string, unknown> | null = null;
   const document = () => (openApi ??= buildOpenApi(routes, { version: deps.version }));
+  // What every mutating route needs to record its change in the audit log, in its transaction.
+  const audit = { db: deps.db, auditLog: deps.stores.auditLog };
   routes.push(
     ...healthRoutes({ db: deps.db, temporal: deps.temporal }),
     ...metaRoutes(document),
-    ...apiKeyRoutes({ keys: deps.stores.keys, authenticator }),
-    ...workspaceRoutes({ workspaces: deps.stores.workspaces, keys: deps.stores.keys }),
-    ...diagnosticsRoutes({ diagnostics: deps.stores.diagnostics, temporal: deps.temporal }),
+    ...apiKeyRoutes({ ...audit, keys: deps.stores.keys, authenticator }),
+    ...workspaceRoutes({ ...audit, workspaces: deps.stores.workspaces }),
+    ...diagnosticsRoutes({ ...audit, diagnostics: deps.stores.diagnostics, temporal: deps.temporal }),
     ...connectionRoutes({ ...deps.stores, db: deps.db, registry: deps.registry, http: deps.http, logger: deps.logger, allowPrivateNetworks: deps.allowPrivateNetworks }),
-    ...collectionRoutes({ ...deps.stores, blobs: deps.blobs, registry: deps.registry, temporal: deps.temporal }),
-    ...mappingRoutes({ ...deps.stores, snapshotCache: new SnapshotCache(deps.blobs) }),
-    ...jobRoutes({ ...deps.stores, blobs: deps.blobs, registry: deps.registry, temporal: deps.temporal, schedules: deps.schedules, valet: deps.valet, publicUrl: deps.publicUrl, deliveryRetry: deps.deliveryRetry }),
-    ...evidenceRoutes({ ...deps.stores, registry: deps.registry, temporal: deps.temporal, deliveryRetry: deps.deliveryRetry }),
+    ...collectionRoutes({ ...deps.stores, ...audit, blobs: deps.blobs, registry: deps.registry, temporal: deps.temporal }),
+    ...mappingRoutes({ ...deps.stores, ...audit, snapshotCache: new SnapshotCache(deps.blobs) }),
+    ...jobRoutes({ ...deps.stores, ...audit, blobs: deps.blobs, registry: deps.registry, temporal: deps.temporal, schedules: deps.schedules, valet: deps.valet, publicUrl: deps.publicUrl, deliveryRetry: deps.deliveryRetry }),
+    ...evidenceRoutes({ ...deps.stores, ...audit, registry: deps.registry, temporal: deps.temporal, deliveryRetry: deps.deliveryRetry }),
+    ...evidencePackageRoutes({ ...deps.stores, db: deps.db, blobs: deps.blobs, temporal: deps.temporal, logger: deps.logger }),
     ...webhookRoutes({ ...deps.stores, db: deps.db, allowPrivateNetworks: deps.allowPrivateNetworks, webhookConfig: deps.webhookConfig }),
     ...auditLogRoutes({ auditLog: deps.stores.auditLog }),
   );

@@ -75,6 +75,7 @@ async function hubCollection(baseUrl: string, token: string, config: Record<stri
     await stores.secrets.put({ workspaceId: 'default', type: 'connection', id: connection.id }, { api_token: token });
     const activities = collectActivities({
       ...stores,
+      db,
       blobs: await BlobStore.open(path.join(dataDir, 'blobs')),
       http: new OutboundHttp({ allowPrivateNetworks: true }),
       registry: builtInConnectors(),

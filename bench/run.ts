@@ -1,12 +1,13 @@
 /**
  * `npm run bench [name…]`: every benchmark prints its figures and a ratio against a baseline
- * measured in the same run. Names: api, collection, mapping, e2e, webhooks (default: all).
+ * measured in the same run. Names: api, collection, mapping, e2e, webhooks, evidence-package (default: all).
  */
 const benches: Record<string, () => Promise<void>> = {
   api: async () => (await import('./api.js')).runApiBench(),
   collection: async () => (await import('./collection.js')).runCollectionBench(),
   mapping: async () => (await import('./mapping.js')).runMappingBench(),
   e2e: async () => (await import('./e2e.js')).runEndToEndBench(),
+  'evidence-package': async () => (await import('./evidence-package.js')).runEvidencePackageBench(),
   webhooks: async () => (await import('./webhooks.js')).runWebhookBench(),
 };
 

@@ -1,6 +1,6 @@
 import { newId } from '../lib/ids.js';
 import type { EventTypeName } from '../webhooks/catalog.js';
-import type { Queryable } from './db.js';
+import { atomically, type Queryable } from './db.js';
 import { toPage, type Page, type PageRequest } from './pagination.js';
 
 export interface HubEvent {
@@ -31,24 +31,37 @@ export class EventStore {
   constructor(private readonly db: Queryable) {}
 
   async record(e: NewEvent): Promise<HubEvent> {
-    const id = newId('evt');
-    const [event] = await this.db.query<HubEvent>(
-      'INSERT INTO events (id, workspace_id, type, data) VALUES ($1, $2, $3, $4) RETURNING *',
-      [id, e.workspaceId, e.type, JSON.stringify(e.data)],
-    );
-    const endpoints = await this.db.query<{ id: string }>(
-      `SELECT id FROM webhooks WHERE workspace_id = $1 AND enabled AND deleted_at IS NULL
-       AND (cardinality(events) = 0 OR $2 = ANY(events) OR $3::text IS NOT NULL) AND ($3::text IS NULL OR id = $3) AND ($4::text IS NULL OR id <> $4)`,
-      [e.workspaceId, e.type, e.onlyWebhookId ?? null, e.exceptWebhookId ?? null],
-    );
-    if (endpoints.length) {
-      await this.db.query(
-        `INSERT INTO webhook_deliveries (id, workspace_id, webhook_id, event_id, status)
-         SELECT d.id, $2, d.webhook_id, $3, 'pending' FROM unnest($1::text[], $4::text[]) AS d(id, webhook_id)`,
-        [endpoints.map(() => newId('whd')), e.workspaceId, id, endpoints.map((w) => w.id)],
+    return atomically(this.db, async (tx) => {
+      const id = newId('evt');
+      const [event] = await tx.query<HubEvent>(
+        'INSERT INTO events (id, workspace_id, type, data) VALUES ($1, $2, $3, $4) RETURNING *',
+        [id, e.workspaceId, e.type, JSON.stringify(e.data)],
       );
-    }
-    return event!;
+      const endpoints = await tx.query<{ id: string; enabled: boolean }>(
+        `SELECT id, enabled FROM webhooks WHERE workspace_id = $1 AND deleted_at IS NULL
+         AND (cardinality(events) = 0 OR $2 = ANY(events) OR $3::text IS NOT NULL) AND ($3::text IS NULL OR id = $3) AND ($4::text IS NULL OR id <> $4)`,
+        [e.workspaceId, e.type, e.onlyWebhookId ?? null, e.exceptWebhookId ?? null],
+      );
+      if (endpoints.length) {
+        // A disabled endpoint gets its delivery too, recorded as failed and never dispatched,
+        // so that `recover` after re-enabling sends what happened while it was off.
+        await tx.query(
+          `INSERT INTO webhook_deliveries (id, workspace_id, webhook_id, event_id, status, last_error, batch_id, dispatched_at)
+           SELECT d.id, $2, d.webhook_id, $3, CASE WHEN d.enabled THEN 'pending' ELSE 'failed' END,
+             CASE WHEN d.enabled THEN NULL ELSE 'the endpoint was disabled' END,
+             CASE WHEN d.enabled THEN NULL ELSE 'none' END, CASE WHEN d.enabled THEN NULL ELSE now() END
+           FROM unnest($1::text[], $4::text[], $5::boolean[]) AS d(id, webhook_id, enabled)`,
+          [endpoints.map(() => newId('whd')), e.workspaceId, id, endpoints.map((w) => w.id), endpoints.map((w) => w.enabled)],
+        );
+      }
+      return event!;
+    });
+  }
+
+  /** Whether an event of this type about this run exists (activities that may be retried record once). */
+  async existsForRun(workspaceId: string, type: string, runId: string): Promise<boolean> {
+    const rows = await this.db.query(`SELECT 1 FROM events WHERE workspace_id = $1 AND type = $2 AND data->>'run_id' = $3 LIMIT 1`, [workspaceId, type, runId]);
+    return rows.length > 0;
   }
 
   async get(workspaceId: string, id: string): Promise<HubEvent | null> {

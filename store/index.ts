@@ -9,6 +9,7 @@ import { IdempotencyStore } from './idempotency.js';
 import { JobStore } from './jobs.js';
 import { RunStore } from './runs.js';
 import { EvidenceStore } from './evidence.js';
+import { EvidencePackageStore } from './evidence-packages.js';
 import { MappingStore } from './mappings.js';
 import { SecretStore } from './secrets.js';
 import { SnapshotStore } from './snapshots.js';
@@ -33,6 +34,7 @@ export function createStores(db: Db, sealer: SecretSealer) {
     jobs: new JobStore(db),
     runs: new RunStore(db),
     evidence: new EvidenceStore(db),
+    evidencePackages: new EvidencePackageStore(db),
     auditLog: new AuditLogStore(db),
     events: new EventStore(db),
     webhooks: new WebhookStore(db),

@@ -94,7 +94,7 @@ export class WebhookDeliveryStore {
     const rows = await this.db.query<{ batch_id: string; webhook_id: string; ids: string[] }>(
       `SELECT batch_id, min(webhook_id) AS webhook_id, array_agg(id ORDER BY id) AS ids FROM webhook_deliveries
        WHERE batch_id IS NOT NULL AND dispatched_at IS NULL AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
-       GROUP BY batch_id LIMIT 100`,
+       GROUP BY batch_id ORDER BY batch_id LIMIT 100`,
       [olderThanMs],
     );
     return rows.map((r) => ({ batchId: r.batch_id, webhookId: r.webhook_id, deliveryIds: r.ids }));

@@ -55,10 +55,10 @@ export class WebhookStore {
     const [row] = await this.db.query<Webhook>(
       `UPDATE webhooks SET url = COALESCE($3, url), events = COALESCE($4, events), description = CASE WHEN $5 THEN $6 ELSE description END,
          enabled = COALESCE($7, enabled),
-         -- re-enabling starts afresh: the failure window and the reason are cleared
-         disabled_reason = CASE WHEN $7 IS TRUE THEN NULL ELSE disabled_reason END,
-         disabled_at = CASE WHEN $7 IS TRUE THEN NULL WHEN $7 IS FALSE AND enabled THEN now() ELSE disabled_at END,
-         failing_since = CASE WHEN $7 IS TRUE THEN NULL ELSE failing_since END,
+         -- re-enabling a disabled endpoint starts afresh: the failure window and the reason are cleared
+         disabled_reason = CASE WHEN $7 IS TRUE AND NOT enabled THEN NULL ELSE disabled_reason END,
+         disabled_at = CASE WHEN $7 IS TRUE AND NOT enabled THEN NULL WHEN $7 IS FALSE AND enabled THEN now() ELSE disabled_at END,
+         failing_since = CASE WHEN $7 IS TRUE AND NOT enabled THEN NULL ELSE failing_since END,
          updated_at = now()
        WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING *`,
       [workspaceId, id, patch.url ?? null, patch.events ?? null, 'description' in patch, patch.description ?? null, patch.enabled ?? null],

@@ -109,8 +109,8 @@ export const EVENT_TYPES: EventType[] = [
   {
     type: 'webhook.endpoint_disabled',
     description: 'A webhook endpoint was disabled (it answered 410 Gone, or failed without a success for the configured window). Sent to the workspace\'s other endpoints.',
-    schema: object({ webhook_id: id, url: id, reason: { enum: ['gone', 'failing'] }, detail: id, failing_since: { type: ['string', 'null'], format: 'date-time' }, disabled_at: time }),
-    example: { webhook_id: 'wh_01jd6wt…', url: 'https://hooks.example.com/evidence', reason: 'failing', detail: 'no successful delivery since 2026-11-17T02:00:00.000Z', failing_since: '2026-11-17T02:00:00.000Z', disabled_at: '2026-11-22T02:00:00.000Z' },
+    schema: object({ webhook_id: id, url: { type: 'string', description: 'The endpoint\'s origin only (scheme, host, port): its path and query may carry tokens.' }, reason: { enum: ['gone', 'failing'] }, detail: id, failing_since: { type: ['string', 'null'], format: 'date-time' }, disabled_at: time }),
+    example: { webhook_id: 'wh_01jd6wt…', url: 'https://hooks.example.com', reason: 'failing', detail: 'no successful delivery since 2026-11-17T02:00:00.000Z', failing_since: '2026-11-17T02:00:00.000Z', disabled_at: '2026-11-22T02:00:00.000Z' },
   },
   {
     type: 'webhook.test',

@@ -4,6 +4,11 @@ import type { WebhookDeliveryStore, ClaimedBatch } from '../store/webhook-delive
 
 /** Deliveries per workflow: large enough to keep Temporal off the hot path, small enough to spread. */
 export const DISPATCH_BATCH_SIZE = 50;
+
+/** The activity timeout of one round: every request of a batch at the in-flight cap, plus slack for the database. */
+export function roundTimeoutMs(config: { maxInFlightPerEndpoint: number; requestTimeoutMs: number }): number {
+  return Math.ceil(DISPATCH_BATCH_SIZE / config.maxInFlightPerEndpoint) * (config.requestTimeoutMs + 1_000) + 60_000;
+}
 const CLAIM_LIMIT = 500;
 /** A claimed batch whose workflow has not been confirmed started after this long is started again. */
 const UNDISPATCHED_AFTER_MS = 10_000;
@@ -27,6 +32,8 @@ export class WebhookDispatcher {
     client: () => Promise<Client>;
     taskQueue: string;
     intervalMs: number;
+    /** How long one round of a batch may take: ⌈batch / in-flight cap⌉ requests of the request timeout each, and slack. */
+    roundTimeoutMs: number;
     logger: Logger;
   }) {}
 
@@ -59,6 +66,8 @@ export class WebhookDispatcher {
       this.lastSweep = Date.now();
       const stale = await this.deps.deliveries.undispatched(UNDISPATCHED_AFTER_MS);
       if (stale.length) await this.startAll(stale);
+      // A full page of stale batches (after a Temporal outage): sweep again on the next pass.
+      if (stale.length >= 100) this.lastSweep = 0;
     }
     const batches = await this.deps.deliveries.claim(CLAIM_LIMIT, DISPATCH_BATCH_SIZE);
     if (batches.length) await this.startAll(batches);
@@ -72,7 +81,7 @@ export class WebhookDispatcher {
         await client.workflow.start('deliverWebhooksWorkflow', {
           taskQueue: this.deps.taskQueue,
           workflowId: `webhook-${batch.batchId}`,
-          args: [{ deliveryIds: batch.deliveryIds }],
+          args: [{ deliveryIds: batch.deliveryIds, roundTimeoutMs: this.deps.roundTimeoutMs }],
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

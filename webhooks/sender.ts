@@ -59,7 +59,7 @@ export class WebhookSender {
         retryAfterMs: parseRetryAfter(response.headers['retry-after']),
       };
     } catch (err) {
-      return { statusCode: null, latencyMs: elapsed(), responseBody: null, error: describeFailure(err, this.options.timeoutMs), retryAfterMs: null };
+      return { statusCode: null, latencyMs: elapsed(), responseBody: null, error: storable(describeFailure(err, this.options.timeoutMs)), retryAfterMs: null };
     }
   }
 
@@ -80,7 +80,12 @@ async function readPrefix(body: AsyncIterable<Buffer> & { destroy(): void }, lim
       break;
     }
   }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+  return storable(Buffer.concat(chunks).subarray(0, limit).toString('utf8'));
+}
+
+/** PostgreSQL text cannot hold NUL: a binary answer is logged with its NULs shown as U+FFFD. */
+function storable(text: string): string {
+  return text.replaceAll(String.fromCharCode(0), '\uFFFD');
 }
 
 function describeStatus(status: number): string {

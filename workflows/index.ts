@@ -4,3 +4,4 @@ export { collectWorkflow } from './collect.js';
 export { runJobWorkflow } from './run.js';
 export { deliverEvidenceWorkflow } from './deliver.js';
 export { deliverWebhooksWorkflow } from './webhooks.js';
+export { buildEvidencePackageWorkflow } from './evidence-package.js';

@@ -1,4 +1,4 @@
-import { CancellationScope, isCancellation, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { failureMessage } from './collect.js';
 
@@ -39,6 +39,7 @@ const { exportRunTrace } = proxyActivities<Activities>({
 
 /** The run's trace for destinations that keep an activity stream; its failure never changes the run's outcome. */
 async function exportTrace(runId: string): Promise<void> {
+  if (!patched('export-run-trace')) return;
   try {
     await exportRunTrace({ runId });
   } catch (err) {
@@ -77,7 +78,8 @@ export async function runJobWorkflow(input: RunJobInput): Promise<{ runId: strin
     const collected = await Promise.all(toCollect.map((dataset) =>
       collectDataset({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, dataset, collectionKey: `${plan.runId}:${dataset}` })))
       .catch(async (err: unknown) => {
-        if (!isCancellation(err)) await short.recordConnectionFailed({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, runId: plan.runId, datasets: toCollect, error: failureMessage(err) });
+        // patched(): runs started before this step existed replay without it.
+        if (!isCancellation(err) && patched('connection-failed-event')) await short.recordConnectionFailed({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, runId: plan.runId, datasets: toCollect, error: failureMessage(err) });
         throw err;
       });
     const pending = await evaluateRun({ plan, snapshotIds: [...collected.map((s) => s.id), ...Object.values(supplied)] });

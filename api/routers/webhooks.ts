@@ -4,18 +4,17 @@ import type { WebhookConfig } from '../../config.js';
 import { HubError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { assertOutboundUrl, isPrivateAddress } from '../../lib/net-guard.js';
-import type { Db } from '../../store/db.js';
 import { EventStore } from '../../store/events.js';
 import type { SecretStore } from '../../store/secrets.js';
 import { WebhookDeliveryStore, type WebhookAttempt, type WebhookDelivery } from '../../store/webhook-deliveries.js';
 import { WebhookStore, type Webhook, type WebhookPatch } from '../../store/webhooks.js';
 import { EVENT_TYPES, EVENT_TYPE_NAMES } from '../../webhooks/catalog.js';
 import { issueSecret, rotateSecret } from '../../webhooks/secrets.js';
+import { audited, auditUrl, type AuditDeps } from '../audit.js';
 import { principalOf } from '../auth.js';
 import { listOf, pageQuery, pageRequest, timestamp } from '../schemas.js';
 
-export interface WebhookRouteDeps {
-  db: Db;
+export interface WebhookRouteDeps extends AuditDeps {
   webhooks: WebhookStore;
   webhookDeliveries: WebhookDeliveryStore;
   secrets: SecretStore;
@@ -120,10 +119,16 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
         const body = req.body as { url: string; events?: string[]; description?: string | null; enabled?: boolean };
         await checkUrl(body.url);
         const workspaceId = principalOf(res).workspaceId;
-        const { endpoint, secret } = await deps.db.transaction(async (tx) => {
-          const endpoint = await new WebhookStore(tx).create({ id: newId('wh'), workspaceId, url: body.url, events: body.events ?? [], description: body.description ?? null, enabled: body.enabled ?? true });
-          return { endpoint, secret: await issueSecret(deps.secrets, endpoint, tx) };
-        });
+        const { endpoint, secret } = await audited(deps, req, res,
+          async (tx) => {
+            const endpoint = await new WebhookStore(tx).create({ id: newId('wh'), workspaceId, url: body.url, events: body.events ?? [], description: body.description ?? null, enabled: body.enabled ?? true });
+            return { endpoint, secret: await issueSecret(deps.secrets, endpoint, tx) };
+          },
+          // The signing secret is shown once, to the caller, and never recorded.
+          ({ endpoint: w }) => ({
+            action: 'webhook.created', resourceType: 'webhook', resourceId: w.id,
+            changes: { url: auditUrl(w.url), events: w.events, description: w.description, enabled: w.enabled },
+          }));
         res.status(201).location(`/api/v1/webhooks/${endpoint.id}`).json({ ...presentWebhook(endpoint), secret });
       },
     },
@@ -153,8 +158,13 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
       handler: async (req, res) => {
         const patch = req.body as WebhookPatch;
         if (patch.url !== undefined) await checkUrl(patch.url);
-        const updated = await deps.webhooks.update(principalOf(res).workspaceId, idParam(req), patch);
-        if (!updated) throw HubError.notFound('No webhook with this id in this workspace.');
+        const updated = await audited(deps, req, res,
+          async (tx) => {
+            const row = await new WebhookStore(tx).update(principalOf(res).workspaceId, idParam(req), patch);
+            if (!row) throw HubError.notFound('No webhook with this id in this workspace.');
+            return row;
+          },
+          (w) => ({ action: 'webhook.updated', resourceType: 'webhook', resourceId: w.id, changes: { ...patch, url: auditUrl(patch.url) } }));
         res.json(presentWebhook(updated));
       },
     },
@@ -164,13 +174,18 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
       responses: { 204: { description: 'Deleted.' } },
       handler: async (req, res) => {
         const workspaceId = principalOf(res).workspaceId;
-        await deps.db.transaction(async (tx) => {
-          const endpoint = await new WebhookStore(tx).getForUpdate(workspaceId, idParam(req));
-          if (!endpoint) throw HubError.notFound('No webhook with this id in this workspace.');
-          await new WebhookStore(tx).softDelete(workspaceId, endpoint.id);
-          await new WebhookDeliveryStore(tx).failOpenForWebhook(endpoint.id, 'the endpoint was deleted');
-          await deps.secrets.remove({ workspaceId, type: 'webhook', id: endpoint.id }, tx);
-        });
+        await audited(deps, req, res,
+          async (tx) => {
+            const endpoint = await new WebhookStore(tx).getForUpdate(workspaceId, idParam(req));
+            if (!endpoint) throw HubError.notFound('No webhook with this id in this workspace.');
+            await new WebhookStore(tx).softDelete(workspaceId, endpoint.id);
+            const failedDeliveries = await new WebhookDeliveryStore(tx).failOpenForWebhook(endpoint.id, 'the endpoint was deleted');
+            await deps.secrets.remove({ workspaceId, type: 'webhook', id: endpoint.id }, tx);
+            return { endpoint, failedDeliveries };
+          },
+          ({ endpoint, failedDeliveries }) => ({
+            action: 'webhook.deleted', resourceType: 'webhook', resourceId: endpoint.id, changes: { url: auditUrl(endpoint.url), open_deliveries_failed: failedDeliveries },
+          }));
         res.status(204).end();
       },
     },
@@ -183,12 +198,19 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
       handler: async (req, res) => {
         const workspaceId = principalOf(res).workspaceId;
         const grace = (req.body as { grace_period_seconds?: number } | undefined)?.grace_period_seconds;
-        const { endpoint, secret } = await deps.db.transaction(async (tx) => {
-          const locked = await new WebhookStore(tx).getForUpdate(workspaceId, idParam(req));
-          if (!locked) throw HubError.notFound('No webhook with this id in this workspace.');
-          const { secret } = await rotateSecret(deps.secrets, locked, grace !== undefined ? grace * 1000 : deps.webhookConfig.secretGraceMs, tx);
-          return { endpoint: (await new WebhookStore(tx).get(workspaceId, locked.id))!, secret };
-        });
+        const graceMs = grace !== undefined ? grace * 1000 : deps.webhookConfig.secretGraceMs;
+        const { endpoint, secret } = await audited(deps, req, res,
+          async (tx) => {
+            const locked = await new WebhookStore(tx).getForUpdate(workspaceId, idParam(req));
+            if (!locked) throw HubError.notFound('No webhook with this id in this workspace.');
+            const { secret } = await rotateSecret(deps.secrets, locked, graceMs, tx);
+            return { endpoint: (await new WebhookStore(tx).get(workspaceId, locked.id))!, secret };
+          },
+          // Neither secret is recorded: only that it changed and how long the old one still signs.
+          ({ endpoint: w }) => ({
+            action: 'webhook.secret_rotated', resourceType: 'webhook', resourceId: w.id,
+            changes: { grace_period_seconds: Math.round(graceMs / 1000), previous_signs_until: w.previous_secret_expires_at },
+          }));
         res.json({ ...presentWebhook(endpoint), secret });
       },
     },
@@ -200,11 +222,13 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
         const workspaceId = principalOf(res).workspaceId;
         const endpoint = await endpointOr404(workspaceId, idParam(req));
         if (!endpoint.enabled) throw HubError.conflict('The endpoint is disabled; enable it (PATCH enabled: true) before testing it.');
-        const { event, delivery } = await deps.db.transaction(async (tx) => {
-          const event = await new EventStore(tx).record({ workspaceId, type: 'webhook.test', onlyWebhookId: endpoint.id, data: { webhook_id: endpoint.id, message: 'This is a test event from Evidence Hub.' } });
-          const [delivery] = await tx.query<{ id: string }>('SELECT id FROM webhook_deliveries WHERE event_id = $1', [event.id]);
-          return { event, delivery };
-        });
+        const { event, delivery } = await audited(deps, req, res,
+          async (tx) => {
+            const event = await new EventStore(tx).record({ workspaceId, type: 'webhook.test', onlyWebhookId: endpoint.id, data: { webhook_id: endpoint.id, message: 'This is a test event from Evidence Hub.' } });
+            const [delivery] = await tx.query<{ id: string }>('SELECT id FROM webhook_deliveries WHERE event_id = $1', [event.id]);
+            return { event, delivery };
+          },
+          (sent) => ({ action: 'webhook.test_sent', resourceType: 'webhook', resourceId: endpoint.id, changes: { event_id: sent.event.id, delivery_id: sent.delivery?.id ?? null } }));
         res.status(202).json({ event_id: event.id, delivery_id: delivery?.id ?? null });
       },
     },
@@ -229,7 +253,18 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
         const workspaceId = principalOf(res).workspaceId;
         const endpoint = await endpointOr404(workspaceId, idParam(req));
         if (!endpoint.enabled) throw HubError.conflict('The endpoint is disabled; enable it (PATCH enabled: true) before recovering its deliveries.');
-        const recovered = await deps.webhookDeliveries.recover(workspaceId, endpoint.id, new Date((req.body as { since: string }).since));
+        const since = new Date((req.body as { since: string }).since);
+        if (Number.isNaN(since.getTime())) throw HubError.validation([{ pointer: '/since', message: 'is not a date-time this hub can use' }]);
+        const recovered = await audited(deps, req, res,
+          async (tx) => {
+            // The endpoint's row lock makes concurrent recovers (a double click, a retried call) queue: the second finds nothing left.
+            await new WebhookStore(tx).getForUpdate(workspaceId, endpoint.id);
+            return new WebhookDeliveryStore(tx).recover(workspaceId, endpoint.id, since);
+          },
+          // No failed delivery to send again: nothing changed, nothing to record.
+          (count) => (count === 0 ? null : {
+            action: 'webhook.deliveries_recovered', resourceType: 'webhook', resourceId: endpoint.id, changes: { since: since.toISOString(), recovered: count },
+          }));
         res.status(202).json({ recovered });
       },
     },
@@ -254,8 +289,13 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
         if (!original) throw HubError.notFound('No webhook delivery with this id in this workspace.');
         const endpoint = await endpointOr404(workspaceId, original.webhook_id);
         if (!endpoint.enabled) throw HubError.conflict('The endpoint is disabled; enable it (PATCH enabled: true) before redelivering.');
-        const delivery = await deps.webhookDeliveries.redeliver(original);
-        res.status(202).location(`/api/v1/webhook-deliveries/${delivery.id}`).json(presentDelivery(delivery));
+        const delivery = await audited(deps, req, res,
+          (tx) => new WebhookDeliveryStore(tx).redeliver(original),
+          (d) => ({
+            action: 'webhook_delivery.redelivered', resourceType: 'webhook_delivery', resourceId: d.id,
+            changes: { webhook_id: d.webhook_id, event_id: d.event_id, redelivery_of: original.id },
+          }));
+        res.status(202).location(`/api/v1/webhook-deliveries/${delivery.id}`).json(presentDelivery((await deps.webhookDeliveries.getWithAttempts(workspaceId, delivery.id)) ?? delivery));
       },
     },
   ];

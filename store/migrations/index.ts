@@ -252,6 +252,7 @@ export const migrations: Migration[] = [
         created_at timestamptz NOT NULL DEFAULT now()
       );
       CREATE INDEX events_workspace ON events (workspace_id, id);
+      CREATE INDEX events_run ON events (workspace_id, type, (data->>'run_id'));
 
       CREATE TABLE webhooks (
         id text PRIMARY KEY,
@@ -379,6 +380,41 @@ export const migrations: Migration[] = [
         retention_days integer CHECK (retention_days > 0),
         updated_at timestamptz NOT NULL DEFAULT now()
       );
+    `,
+  },
+  {
+    version: 7,
+    name: 'evidence_packages',
+    sql: `
+      -- Evidence packages for auditors: a ZIP of a period's evidence, snapshots, runs and audit
+      -- log with a manifest of SHA-256 hashes, built by a workflow and kept in the blob store.
+      CREATE TABLE evidence_packages (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        status text NOT NULL CHECK (status IN ('queued', 'building', 'ready', 'failed')),
+        -- the period, inclusive at both ends, on the evidence's collected_at
+        period_from timestamptz NOT NULL,
+        period_to timestamptz NOT NULL CHECK (period_to >= period_from),
+        -- {job_ids?, control_refs?}
+        filters jsonb NOT NULL DEFAULT '{}',
+        workflow_id text NOT NULL UNIQUE,
+        requested_by text,
+        item_count integer,
+        file_count integer,
+        -- the ZIP: its size and SHA-256 (also its name in the blob store)
+        bytes bigint,
+        sha256 text,
+        manifest_sha256 text,
+        verification_hash text,
+        error text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        started_at timestamptz,
+        completed_at timestamptz
+      );
+      CREATE INDEX evidence_packages_workspace ON evidence_packages (workspace_id, id);
+
+      -- A package pages through a period's evidence in (collected_at, id) order.
+      CREATE INDEX evidence_period ON evidence (workspace_id, collected_at, id);
     `,
   },
 ];

@@ -124,7 +124,7 @@ describe('webhook delivery rules: Retry-After, 410, failure window, redelivery, 
     expect(disabled.disabled_reason).toBe('gone');
     expect(receiver.received).toHaveLength(1);
     const notice = await eventually(async () => watcher.received.map(parse).find((e) => e.data.webhook_id === id));
-    expect(notice).toMatchObject({ type: 'webhook.endpoint_disabled', data: { reason: 'gone', url: receiver.url } });
+    expect(notice).toMatchObject({ type: 'webhook.endpoint_disabled', data: { reason: 'gone', url: new URL(receiver.url).origin } });
     expect((await t.call('POST', `/api/v1/webhooks/${id}/test`)).status).toBe(409);
     await receiver.down();
   });
@@ -164,6 +164,43 @@ describe('webhook delivery rules: Retry-After, 410, failure window, redelivery, 
     await eventually(async () => receiver.received.filter((h) => h.id === delivered.event_id && h.status === 204).length === 2);
     expect((await t.call('POST', `/api/v1/webhook-deliveries/whd_nope/redeliver`)).status).toBe(404);
     expect((await t.call('POST', `/api/v1/webhooks/${id}/recover`, { json: { since: 'yesterday' } })).status).toBe(400);
+    await receiver.down();
+  });
+
+  it('logs a binary answer (NUL bytes) and settles the delivery', async () => {
+    const receiver = await WebhookReceiver.start();
+    receiver.respond = () => ({ status: 200, body: 'ok\u0000\u0001binary' });
+    const { id } = await subscribe(t, receiver.url);
+    await sendTests(t, id, 1);
+    const [delivery] = await eventually(async () => {
+      const ds = await deliveriesOf(t, id);
+      return ds[0]?.status === 'delivered' ? ds : null;
+    });
+    expect(delivery!.attempts).toHaveLength(1);
+    expect(receiver.received).toHaveLength(1);
+    await t.call('DELETE', `/api/v1/webhooks/${id}`);
+    await receiver.down();
+  });
+
+  it('recover sends the events that happened while the endpoint was disabled, once, however many recovers run at once', async () => {
+    const receiver = await WebhookReceiver.start();
+    const { id } = await subscribe(t, receiver.url, ['mapping.published']);
+    expect((await t.call('PATCH', `/api/v1/webhooks/${id}`, { json: { enabled: false } })).body.enabled).toBe(false);
+    const since = new Date(Date.now() - 1000).toISOString();
+    const mappingIds: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const m = await t.call('POST', '/api/v1/mappings', { json: { name: `while disabled ${i}`, rules: [{ id: 'x', dataset: 'okta.users', control_ref: 'A', question_match: 'x', title: 'x', mode: 'info', payload: {} }] } });
+      mappingIds.push(m.body.id);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(receiver.received).toHaveLength(0);
+    await t.call('PATCH', `/api/v1/webhooks/${id}`, { json: { enabled: true } });
+    const recovered = await Promise.all([1, 2, 3, 4].map(() => t.call('POST', `/api/v1/webhooks/${id}/recover`, { json: { since } })));
+    expect(recovered.map((r) => r.status)).toEqual([202, 202, 202, 202]);
+    expect(recovered.reduce((n, r) => n + r.body.recovered, 0)).toBe(3);
+    await eventually(async () => mappingIds.every((m) => receiver.received.some((h) => parse(h).data.mapping_id === m)));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(receiver.received).toHaveLength(3);
     await receiver.down();
   });
 
@@ -209,11 +246,16 @@ describe('SSRF: private addresses are refused unless HUB_ALLOW_PRIVATE_NETWORKS=
   afterAll(async () => { await t?.stop(); });
 
   it('refuses loopback, link-local, metadata, IPv6 and IPv4-mapped literals and names resolving to them', async () => {
-    for (const url of ['http://127.0.0.1/hook', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/hook', 'http://[::ffff:127.0.0.1]/hook', 'http://10.0.0.7/hook',
-      'http://[fd00::1]/hook', 'http://localhost:8080/hook', 'http://0.0.0.0/hook', `http://${os.hostname()}:8080/hook`, 'file:///etc/passwd', 'http://user:pw@example.com/hook']) {
+    // https, so that the private-address checks (not the https-only rule) are what refuses them.
+    for (const url of ['https://127.0.0.1/hook', 'https://169.254.169.254/latest/meta-data', 'https://[::1]/hook', 'https://[::ffff:127.0.0.1]/hook', 'https://[::ffff:7f00:1]/hook',
+      'https://[::7f00:1]/hook', 'https://10.0.0.7/hook', 'https://[fd00::1]/hook', 'https://[fe80::1]/hook', 'https://localhost:8080/hook', 'https://0.0.0.0/hook', `https://${os.hostname()}:8080/hook`]) {
       const res = await t.call('POST', '/api/v1/webhooks', { json: { url } });
       expect(res.status, url).toBe(400);
       expect(res.body.errors[0].pointer).toBe('/url');
+      expect(res.body.errors[0].message, url).toMatch(/private|loopback/);
+    }
+    for (const url of ['file:///etc/passwd', 'https://user:pw@example.com/hook', 'gopher://example.com/']) {
+      expect((await t.call('POST', '/api/v1/webhooks', { json: { url } })).status, url).toBe(400);
     }
     // HUB_WEBHOOK_HTTPS_ONLY: plain http is refused even for a public name.
     const plain = await t.call('POST', '/api/v1/webhooks', { json: { url: 'http://hooks.example.com/evidence' } });
