@@ -2,9 +2,9 @@
  * Evidence package benchmark (DESIGN.md §6): a package of 50 000 evidence items (~1 KB
  * payloads each), one run and a 10 000-record snapshot, built twice in one process:
  *
- * 1. the build activity alone (the worker's code, called in a mock activity context), in a
- *    fresh child process that holds only the database and the stores: what a package costs
- *    a lean worker, without the seeding's leftovers in the figure;
+ * 1. the package writer the build activity runs, in a fresh child process that loads only the
+ *    database, the stores and the writer (bench/evidence-package-child.ts): what a package
+ *    costs, without the seeding's leftovers or the Temporal SDK in the figure;
  * 2. the real path in the whole hub (API + worker + embedded database in one process):
  *    POST /api/v1/evidence-packages, the workflow on Temporal, the activity streaming the ZIP
  *    into the blob store, then the download through the API.
@@ -22,22 +22,17 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { request } from 'undici';
-import { evidencePackageActivities } from '../activities/evidence-package.js';
 import { loadConfig } from '../config.js';
 import { startHub } from '../hub.js';
 import { canonicalSha256 } from '../lib/canonical-json.js';
 import { newId } from '../lib/ids.js';
 import { createLogger } from '../lib/logger.js';
 import { ApiKeyStore } from '../store/api-keys.js';
-import { AuditLogStore } from '../store/audit-log.js';
 import { BlobStore } from '../store/blobs.js';
 import { openDb, type Db } from '../store/db.js';
 import { EvidencePackageStore } from '../store/evidence-packages.js';
 import { migrate } from '../store/migrate.js';
-import { RunStore } from '../store/runs.js';
-import { SnapshotStore } from '../store/snapshots.js';
 import { findOrBuildTemporalCli } from '../temporal/cli-binary.js';
 import { freePort, startDevServer } from '../temporal/dev-server.js';
 import { table } from './util.js';
@@ -136,48 +131,25 @@ async function seed(db: Db, blobs: BlobStore): Promise<void> {
   await insertEvidence(db, WORKSPACE, runId, 'job_bench', periodStart);
 }
 
-/** The worker's build activity, called directly: the process holds only the database and the stores. */
-async function buildWithActivity(db: Db, blobs: BlobStore): Promise<ActivityFigures> {
-  const evidencePackages = new EvidencePackageStore(db);
-  const id = newId('pkg');
-  await evidencePackages.create({ id, workspaceId: WORKSPACE, from: new Date(`${PERIOD.from}T00:00:00.000Z`), to: new Date(`${PERIOD.to}T23:59:59.999Z`), filters: {}, workflowId: `bench-${id}`, requestedBy: null });
-  const activities = evidencePackageActivities({
-    evidencePackages, runs: new RunStore(db), snapshots: new SnapshotStore(db), auditLog: new AuditLogStore(db), blobs, logger: createLogger('warn'),
-  });
-  const measured = await measure(() => new MockActivityEnvironment().run(activities.buildEvidencePackage, { packageId: id }));
-  const pkg = (await evidencePackages.getById(id))!;
-  if (pkg.status !== 'ready') throw new Error(`the package is ${pkg.status}: ${pkg.error}`);
-  return { measured: { ...measured, result: null }, pkg: { items: pkg.item_count!, files: pkg.file_count!, bytes: pkg.bytes! } };
-}
-
 interface ActivityFigures {
   measured: Measured<null>;
   pkg: { items: number; files: number; bytes: number };
 }
 
-const CHILD_FLAG = '--evidence-package-activity';
-
-/** In the child: open the seeded database, build once, print the figures as one JSON line. */
-async function activityChild(dataDir: string): Promise<void> {
+/** Runs the build in a fresh, lean process (bench/evidence-package-child.ts): only the database, stores and writer loaded. */
+async function buildInLeanProcess(dataDir: string): Promise<ActivityFigures> {
   const db = await openDb({ databaseUrl: process.env.DATABASE_URL || null, dataDir });
-  try {
-    const figures = await buildWithActivity(db, await BlobStore.open(path.join(dataDir, 'blobs')));
-    process.stdout.write(`${JSON.stringify(figures)}\n`);
-  } finally {
-    await db.close();
-  }
-}
-
-/** Runs the activity-alone build in a fresh process (this file, with CHILD_FLAG). */
-function buildInChildProcess(dataDir: string): Promise<ActivityFigures> {
+  const id = newId('pkg');
+  await new EvidencePackageStore(db).create({ id, workspaceId: WORKSPACE, from: new Date(`${PERIOD.from}T00:00:00.000Z`), to: new Date(`${PERIOD.to}T23:59:59.999Z`), filters: {}, workflowId: `bench-${id}`, requestedBy: null });
+  await db.close();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), CHILD_FLAG, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./evidence-package-child.ts', import.meta.url)), dataDir, id], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
     child.once('error', reject);
     child.once('exit', (code) => {
       const last = output.trim().split('\n').pop() ?? '';
-      if (code !== 0) return reject(new Error(`the activity process exited with ${code}: ${output}`));
+      if (code !== 0) return reject(new Error(`the package process exited with ${code}: ${output}`));
       resolve(JSON.parse(last) as ActivityFigures);
     });
   });
@@ -238,13 +210,13 @@ export async function runEvidencePackageBench(): Promise<void> {
     const kind = db.kind;
     // PGlite allows one handle per data dir: the child and then the hub open their own.
     await db.close();
-    const alone = await buildInChildProcess(dataDir);
+    const alone = await buildInLeanProcess(dataDir);
 
     const whole = await buildThroughHub(dataDir, key);
 
     console.log(`\n## Evidence package: ${ITEMS.toLocaleString('en')} items (~1 KB payloads), 1 run, 1 snapshot of ${SNAPSHOT_RECORDS.toLocaleString('en')} records, on ${kind} (seeded in ${Math.round(seedMs)} ms)`);
     table([
-      row('activity alone, own process (database + stores)', alone.measured),
+      row('package writer alone, lean process (database + stores + writer)', alone.measured),
       row('whole hub: POST → ready', whole.build),
       row('whole hub: download (streamed)', whole.download),
     ]);
@@ -252,14 +224,9 @@ export async function runEvidencePackageBench(): Promise<void> {
       `evidence-package (${what}): ${p.items} items, ${p.files} files, ZIP ${(p.bytes / 1048576).toFixed(1)} MB in ${(m.ms / 1000).toFixed(1)} s ` +
       `(${Math.round(p.items / (m.ms / 1000))} items/s); peak RSS ${mb(m.peak.rss)} MB (target < ${TARGET_PEAK_MB} MB: ${mb(m.peak.rss) < TARGET_PEAK_MB ? 'met' : 'not met'}), ` +
       `${mb(m.peak.rss - m.baseline.rss)} MB over the ${mb(m.baseline.rss)} MB before the build`;
-    console.log(line('activity alone, own process', alone.measured, alone.pkg));
+    console.log(line('writer alone, lean process', alone.measured, alone.pkg));
     console.log(line('whole hub', whole.build, whole.pkg));
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
-}
-
-if (process.argv[2] === CHILD_FLAG) {
-  await activityChild(process.argv[3]!);
-  process.exit(0);
 }
