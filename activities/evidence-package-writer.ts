@@ -138,11 +138,15 @@ export async function writeEvidencePackage(sources: PackageSources, pkg: Evidenc
       progress({ stage: 'snapshots', items, files: files.length });
     }
 
-    // 4. The audit log of the period (archived entries too) and the verification of its chain.
+    // 4. The audit log of the period (archived entries too) and the verification of its chain,
+    //    both up to the build's start at the latest: entries appended while the package is
+    //    written (its own deliveries, downloads) would be in one and not the other.
     let auditEntries = 0;
-    record(await zip.addStream('audit-log.ndjson', () => Readable.from(auditLogLines(sources.auditLog, scope, () => { auditEntries++; }), { objectMode: false })));
-    const verification = await sources.auditLog.verify(pkg.workspace_id, { from: pkg.period_from, to: pkg.period_to, scope: 'all' });
-    record(await zip.addContent('audit-log-verification.json', pretty({ period: { from: pkg.period_from, to: pkg.period_to }, ...verification })));
+    const auditTo = new Date(Math.min(new Date(pkg.period_to).getTime(), generatedAt.getTime()));
+    const auditScope: PackageScope = { ...scope, to: auditTo };
+    record(await zip.addStream('audit-log.ndjson', () => Readable.from(auditLogLines(sources.auditLog, auditScope, () => { auditEntries++; }), { objectMode: false })));
+    const verification = await sources.auditLog.verify(pkg.workspace_id, { from: pkg.period_from, to: auditTo, scope: 'all' });
+    record(await zip.addContent('audit-log-verification.json', pretty({ period: { from: pkg.period_from, to: auditTo }, ...verification })));
     progress({ stage: 'audit-log', items, files: files.length });
 
     // 5. The manifest: every file above with its size and SHA-256, and the hash over that list.

@@ -60,7 +60,7 @@ export function webhookActivities(deps: WebhookDeps) {
     await deps.db.transaction(async (tx) => {
       const disabled = await new WebhookStore(tx).disable(endpoint.id, reason);
       if (!disabled) return;
-      await new WebhookDeliveryStore(tx).failOpenForWebhook(endpoint.id, `the endpoint was disabled: ${detail}`);
+      const failed = await new WebhookDeliveryStore(tx).failOpenForWebhook(endpoint.id, `the endpoint was disabled: ${detail}`);
       await new EventStore(tx).record({
         workspaceId: endpoint.workspace_id,
         type: 'webhook.endpoint_disabled',
@@ -73,7 +73,7 @@ export function webhookActivities(deps: WebhookDeps) {
         },
       });
       // The audit chain's lock is taken last, as everywhere: whoever holds it never waits on a row lock.
-      await appendAuditEntries(tx, [{ workspaceId: endpoint.workspace_id, actor: SYSTEM_ACTOR, action: 'webhook.disabled', resourceType: 'webhook', resourceId: endpoint.id, changes: { reason, detail } }]);
+      await appendAuditEntries(tx, [{ workspaceId: endpoint.workspace_id, actor: SYSTEM_ACTOR, action: 'webhook.disabled', resourceType: 'webhook', resourceId: endpoint.id, changes: { reason, detail, failed_deliveries: failed } }]);
     });
     deps.logger.warn({ webhook_id: endpoint.id, reason }, 'webhook endpoint disabled');
   }
@@ -119,9 +119,10 @@ export function webhookActivities(deps: WebhookDeps) {
     }
     const settledIds = new Map(sent.map((s) => [s.d.id, s.d]));
     await deps.db.transaction(async (tx) => {
-      await new WebhookDeliveryStore(tx).afterAttempts(outcomes);
-      // Final outcomes (not each retry) go on the audit trail with the state change.
-      await appendAuditEntries(tx, outcomes.filter((o) => o.status === 'delivered' || o.status === 'failed').map((o) => ({
+      const changed = new Set((await new WebhookDeliveryStore(tx).afterAttempts(outcomes)).map((row) => row.id));
+      // Final outcomes (not each retry) go on the audit trail with the state change; an outcome
+      // that changed nothing (the delivery was failed meanwhile) is not an outcome.
+      await appendAuditEntries(tx, outcomes.filter((o) => changed.has(o.id) && (o.status === 'delivered' || o.status === 'failed')).map((o) => ({
         workspaceId: endpoint.workspace_id, actor: SYSTEM_ACTOR, action: `webhook.delivery_${o.status}`, resourceType: 'webhook_delivery', resourceId: o.id,
         changes: { webhook_id: endpoint.id, event_id: settledIds.get(o.id)?.event_id ?? null, event_type: settledIds.get(o.id)?.event_type ?? null, status_code: o.statusCode, error: o.error, attempts: (settledIds.get(o.id)?.attempts ?? 0) + 1 },
       })));
@@ -148,7 +149,13 @@ export function webhookActivities(deps: WebhookDeps) {
         for (const [webhookId, deliveries] of byEndpoint) {
           const endpoint = await deps.webhooks.getById(webhookId);
           if (!endpoint || endpoint.deleted_at || !endpoint.enabled) {
-            await deps.webhookDeliveries.failOpenForWebhook(webhookId, endpoint?.deleted_at || !endpoint ? 'the endpoint was deleted' : 'the endpoint is disabled');
+            const reason = endpoint?.deleted_at || !endpoint ? 'the endpoint was deleted' : 'the endpoint is disabled';
+            await deps.db.transaction(async (tx) => {
+              const failed = await new WebhookDeliveryStore(tx).failOpenForWebhook(webhookId, reason);
+              if (failed.length && endpoint) {
+                await appendAuditEntries(tx, [{ workspaceId: endpoint.workspace_id, actor: SYSTEM_ACTOR, action: 'webhook.deliveries_failed', resourceType: 'webhook', resourceId: webhookId, changes: { reason, failed_deliveries: failed } }]);
+              }
+            });
             continue;
           }
           const secrets = await signingSecrets(deps.secrets, endpoint);

@@ -24,7 +24,7 @@ export const VERIFICATION_METHOD = {
     'verification_hash is the lowercase hex SHA-256 of the RFC 8785 canonical JSON of the "files" array of this manifest ' +
     '(each element {path, sha256, size}, in the order listed; every file of the package except manifest.json itself). ' +
     'To verify the package: check that every listed file exists with the listed size and SHA-256, then recompute the hash of the list. ' +
-    'Each evidence/*.json also carries payload_sha256, the SHA-256 of the RFC 8785 canonical JSON of its payload; ' +
+    'Each line of evidence.ndjson (one evidence item) also carries payload_sha256, the SHA-256 of the RFC 8785 canonical JSON of its payload; ' +
     'each snapshots/<id>.ndjson hashes to the sha256 recorded for that snapshot in runs/*.json; ' +
     'audit-log-verification.json is the hub’s verification report of the audit log’s hash chain over the period, and its ' +
     'verification_hash is the SHA-256 over the "hash" of every entry of audit-log.ndjson, each followed by a newline.',

@@ -497,7 +497,16 @@ export class AuditLogStore {
       'SELECT workspace_id, retention_days FROM audit_log_settings WHERE retention_days IS NOT NULL ORDER BY workspace_id',
     );
     const results: ArchiveResult[] = [];
-    for (const { workspace_id, retention_days } of due) results.push(await this.archive(workspace_id, retention_days, { now }));
+    const failures: unknown[] = [];
+    for (const { workspace_id, retention_days } of due) {
+      // One workspace that fails must not hold up the others: try them all, then report.
+      try {
+        results.push(await this.archive(workspace_id, retention_days, { now }));
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+    if (failures.length) throw new AggregateError(failures, `audit log retention failed for ${failures.length} of ${due.length} workspaces`);
     return results;
   }
 

@@ -64,7 +64,9 @@ export async function openPostgres(connectionString: string): Promise<Db> {
     async transaction<T>(fn: (tx: Queryable) => Promise<T>) {
       const client = await pool.connect();
       try {
-        await client.query('BEGIN');
+        // The audit chain relies on READ COMMITTED (a read after a lock sees the previous holder's
+        // commit): set it explicitly, whatever the server's or role's default.
+        await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
         const result = await fn({
           async query<R>(sql: string, params?: unknown[]) {
             return (await client.query(sql, params)).rows as R[];

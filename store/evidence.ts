@@ -58,13 +58,23 @@ export class EvidenceStore {
   async recordMany(items: NewEvidence[]): Promise<Evidence[]> {
     return atomically(this.db, async (tx) => {
       const out: Evidence[] = [];
+      const failedAtOnce: Evidence[] = [];
       for (const e of items) {
         const values = [e.id, e.workspaceId, e.run_id, e.job_id, e.rule_id, e.dataset, e.control_ref, e.question_match, e.question_id, e.title, e.source, e.result,
           JSON.stringify(e.payload), e.payload_sha256, e.collected_at, e.allow_multiple, e.destination_id, e.target ? JSON.stringify(e.target) : null, e.status ?? 'pending', e.error ?? null, e.identity];
         const [inserted] = await tx.query<Evidence>(`INSERT INTO evidence (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (identity) DO NOTHING RETURNING *`, values);
         if (inserted?.result === 'fail') await new EventStore(tx).record({ workspaceId: inserted.workspace_id, type: 'control.failed', data: evidenceEventData(inserted) });
+        if (inserted?.status === 'failed') failedAtOnce.push(inserted);
         const row = inserted ?? (await tx.query<Evidence>('SELECT * FROM evidence WHERE identity = $1', [e.identity]))[0];
         out.push(row!);
+      }
+      // Items that could not be evaluated are recorded as failed without a delivery: that
+      // outcome is audited too, last in the transaction (the audit chain's lock is taken last).
+      for (const workspaceId of new Set(failedAtOnce.map((e) => e.workspace_id))) {
+        await appendAuditEntries(tx, failedAtOnce.filter((e) => e.workspace_id === workspaceId).map((e) => ({
+          workspaceId, actor: SYSTEM_ACTOR, action: 'evidence.failed', resourceType: 'evidence', resourceId: e.id,
+          changes: { status: e.status, run_id: e.run_id, destination_id: e.destination_id, error: e.error, attempts: 0 },
+        })));
       }
       return out;
     });

@@ -120,25 +120,35 @@ export class WebhookDeliveryStore {
     );
   }
 
-  /** Counts one more attempt for each delivery and records where it stands after it, in one statement. */
-  async afterAttempts(outcomes: { id: string; status: WebhookDeliveryStatus; statusCode: number | null; error: string | null; nextAttemptAt?: Date | null }[]): Promise<void> {
-    if (!outcomes.length) return;
-    await this.db.query(
-      `UPDATE webhook_deliveries d SET attempts = d.attempts + 1, status = u.status, last_status_code = u.code, last_error = u.error, next_attempt_at = u.next,
-         delivered_at = CASE WHEN u.status = 'delivered' THEN now() ELSE d.delivered_at END, updated_at = now()
-       FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[]) AS u(id, status, code, error, next)
-       WHERE d.id = u.id AND d.status = ANY($6)`,
-      [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => o.statusCode), outcomes.map((o) => o.error), outcomes.map((o) => o.nextAttemptAt ?? null), OPEN],
-    );
+  /**
+   * Counts one more attempt for each delivery and records where it stands after it. Returns
+   * the deliveries it changed: one failed meanwhile (endpoint deleted or disabled) is left as
+   * it is. Rows are locked in id order, as failOpenForWebhook does, so the two never deadlock.
+   */
+  async afterAttempts(outcomes: { id: string; status: WebhookDeliveryStatus; statusCode: number | null; error: string | null; nextAttemptAt?: Date | null }[]): Promise<{ id: string; status: WebhookDeliveryStatus }[]> {
+    if (!outcomes.length) return [];
+    return atomically(this.db, async (tx) => {
+      await tx.query('SELECT id FROM webhook_deliveries WHERE id = ANY($1) ORDER BY id FOR UPDATE', [outcomes.map((o) => o.id)]);
+      return tx.query<{ id: string; status: WebhookDeliveryStatus }>(
+        `UPDATE webhook_deliveries d SET attempts = d.attempts + 1, status = u.status, last_status_code = u.code, last_error = u.error, next_attempt_at = u.next,
+           delivered_at = CASE WHEN u.status = 'delivered' THEN now() ELSE d.delivered_at END, updated_at = now()
+         FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[]) AS u(id, status, code, error, next)
+         WHERE d.id = u.id AND d.status = ANY($6) RETURNING d.id, d.status`,
+        [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => o.statusCode), outcomes.map((o) => o.error), outcomes.map((o) => o.nextAttemptAt ?? null), OPEN],
+      );
+    });
   }
 
-  /** Ends every open delivery of an endpoint (disabled or deleted): `recover` can send them again later. */
-  async failOpenForWebhook(webhookId: string, reason: string): Promise<number> {
-    const rows = await this.db.query(
-      `UPDATE webhook_deliveries SET status = 'failed', last_error = $2, next_attempt_at = NULL, updated_at = now() WHERE webhook_id = $1 AND status = ANY($3) RETURNING id`,
-      [webhookId, reason, OPEN],
-    );
-    return rows.length;
+  /** Ends every open delivery of an endpoint (disabled or deleted): `recover` can send them again later. Returns their ids. */
+  async failOpenForWebhook(webhookId: string, reason: string): Promise<string[]> {
+    return atomically(this.db, async (tx) => {
+      await tx.query('SELECT id FROM webhook_deliveries WHERE webhook_id = $1 AND status = ANY($2) ORDER BY id FOR UPDATE', [webhookId, OPEN]);
+      const rows = await tx.query<{ id: string }>(
+        `UPDATE webhook_deliveries SET status = 'failed', last_error = $2, next_attempt_at = NULL, updated_at = now() WHERE webhook_id = $1 AND status = ANY($3) RETURNING id`,
+        [webhookId, reason, OPEN],
+      );
+      return rows.map((r) => r.id).sort();
+    });
   }
 
   async get(workspaceId: string, id: string): Promise<WebhookDelivery | null> {

@@ -1,4 +1,5 @@
 import { pipeline } from 'node:stream/promises';
+import type { Response } from 'express';
 import type { RouteSpec, JsonSchema } from '../route.js';
 import { HubError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
@@ -8,7 +9,7 @@ import type { BlobStore } from '../../store/blobs.js';
 import type { Db } from '../../store/db.js';
 import { EvidencePackageStore, PACKAGE_STATUSES, type EvidencePackage, type PackageFilters } from '../../store/evidence-packages.js';
 import type { TemporalGateway } from '../../temporal/gateway.js';
-import { principalOf } from '../auth.js';
+import { hasScope, principalOf } from '../auth.js';
 import { listOf, pageQuery, pageRequest, timestamp } from '../schemas.js';
 import { auditContextOf } from './audit-log.js';
 
@@ -24,6 +25,16 @@ export interface EvidencePackageRouteDeps {
 /** Seconds a caller should wait before asking about a package again. */
 const POLL_SECONDS = 5;
 const READERS: RouteSpec['auth'] = ['evidence:read', 'audit:read'];
+/** A package holds evidence payloads, snapshots AND the audit log: building or downloading one takes both scopes. */
+const PACKAGE_SCOPES = ['evidence:read', 'audit:read'] as const;
+
+function requirePackageScopes(res: Response): void {
+  const principal = principalOf(res);
+  const missing = PACKAGE_SCOPES.filter((scope) => !hasScope(principal, scope));
+  if (missing.length) {
+    throw HubError.forbidden(`An evidence package holds evidence, dataset snapshots and the audit log: it needs both evidence:read and audit:read (this key lacks ${missing.join(', ')}).`);
+  }
+}
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 const periodBound = (description: string): JsonSchema => ({
@@ -90,7 +101,7 @@ export function evidencePackageRoutes(deps: EvidencePackageRouteDeps): RouteSpec
       description:
         'Answers 202 at once with Location; the package is built in the background (status queued → building → ready or failed). ' +
         'The period applies to the evidence’s collected_at and the audit log’s occurred_at, both ends inclusive; a date alone (2026-03-31) means the whole day in UTC. ' +
-        'job_ids and control_refs narrow the evidence to those jobs or controls. The ZIP holds evidence/<id>.json, snapshots/<id>.ndjson, runs/<id>.json, ' +
+        'job_ids and control_refs narrow the evidence to those jobs or controls. The ZIP holds evidence.ndjson (one item per line, with its payload), snapshots/<id>.ndjson, runs/<id>.json, ' +
         'audit-log.ndjson, audit-log-verification.json and manifest.json, which lists every file with its size and SHA-256 and explains how to verify them.',
       body: {
         type: 'object', additionalProperties: false, required: ['from', 'to'],
@@ -103,6 +114,7 @@ export function evidencePackageRoutes(deps: EvidencePackageRouteDeps): RouteSpec
       },
       responses: { 202: { description: 'Accepted; the package is being built. Poll Location.', schema: packageView, headers: { Location: 'The package.', 'Retry-After': 'Seconds before the first poll.' } } },
       handler: async (req, res) => {
+        requirePackageScopes(res);
         const { workspaceId, keyId } = principalOf(res);
         const body = req.body as { from: string; to: string; job_ids?: string[]; control_refs?: string[] };
         const from = bound(body.from, 'from');
@@ -166,6 +178,7 @@ export function evidencePackageRoutes(deps: EvidencePackageRouteDeps): RouteSpec
         409: { description: 'The package is not ready (queued, building or failed).' },
       },
       handler: async (req, res) => {
+        requirePackageScopes(res);
         const { workspaceId } = principalOf(res);
         const pkg = await mustGet(workspaceId, String(req.params.id));
         if (pkg.status !== 'ready' || !pkg.sha256 || pkg.bytes === null) {

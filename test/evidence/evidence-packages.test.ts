@@ -323,8 +323,14 @@ describe('evidence packages for auditors', () => {
 
     const auditor = await t.call('POST', '/api/v1/api-keys', { json: { name: 'auditor', scopes: ['audit:read'] } });
     const asAuditor = caller(t.url, auditor.body.key);
-    const byAuditor = await asAuditor('POST', '/api/v1/evidence-packages', { json: { from, to } });
+    // A package holds evidence and the audit log: one of the two scopes is not enough.
+    expect((await asAuditor('POST', '/api/v1/evidence-packages', { json: { from, to } })).status).toBe(403);
+    const reader = await t.call('POST', '/api/v1/api-keys', { json: { name: 'evidence reader', scopes: ['evidence:read'] } });
+    expect((await caller(t.url, reader.body.key)('POST', '/api/v1/evidence-packages', { json: { from, to } })).status).toBe(403);
+    const both = await t.call('POST', '/api/v1/api-keys', { json: { name: 'auditor with evidence', scopes: ['audit:read', 'evidence:read'] } });
+    const byAuditor = await caller(t.url, both.body.key)('POST', '/api/v1/evidence-packages', { json: { from, to } });
     expect(byAuditor.status, byAuditor.text).toBe(202);
+    expect((await asAuditor('GET', `/api/v1/evidence-packages/${byAuditor.body.id}/download`)).status).toBe(403);
     const runner = await t.call('POST', '/api/v1/api-keys', { json: { name: 'runner', scopes: ['runs:read'] } });
     expect((await caller(t.url, runner.body.key)('POST', '/api/v1/evidence-packages', { json: { from, to } })).status).toBe(403);
     expect((await caller(t.url, runner.body.key)('GET', `/api/v1/evidence-packages/${byAuditor.body.id}/download`)).status).toBe(403);
