@@ -297,6 +297,15 @@ export class AuditLogStore {
    * against its predecessor (live, archived or checkpoint), whose own hash is not recomputed.
    */
   async verify(workspaceId: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+    // One snapshot for the whole walk: retention archiving entries half-way through must not
+    // look like a gap. Only reads run on `tx`, so a store over it serves the walk.
+    return this.db.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      return new AuditLogStore(tx as Db).walk(workspaceId, options);
+    });
+  }
+
+  private async walk(workspaceId: string, options: VerifyOptions): Promise<VerifyReport> {
     const scope = options.scope ?? 'live';
     const firstSeq = await this.boundary(workspaceId, scope, 'first', options.from ?? null);
     const lastSeq = await this.boundary(workspaceId, scope, 'last', options.to ?? null);
