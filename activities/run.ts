@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { BlobStore } from '../store/blobs.js';
 import type { Connection, ConnectionStore } from '../store/connections.js';
-import type { Evidence, EvidenceStore } from '../store/evidence.js';
+import type { Evidence, EvidenceStore, SettleOutcome } from '../store/evidence.js';
 import type { JobStore } from '../store/jobs.js';
 import type { MappingStore } from '../store/mappings.js';
 import { NO_COUNTS, type RunCounts, type RunStatus, type RunStore } from '../store/runs.js';
@@ -43,6 +43,11 @@ export interface RunPlan {
   mappingVersion: number;
 }
 
+type Settle = (id: string, outcome: SettleOutcome) => Promise<void>;
+
+/** Outcomes settled together: fewer transactions, and at most this many items re-sent after a crash. */
+const SETTLE_EVERY = 8;
+
 /** Turns a destination's retryable failure into a Temporal retry that honours Retry-After. */
 function retryable(err: ConnectorError): never {
   throw ApplicationFailure.create({
@@ -59,13 +64,13 @@ export function runActivities(deps: RunDeps) {
    * A retryable failure is thrown as the ConnectorError for the caller to turn into a retry.
    * Sessions (with their access tokens) are shared by the items of one activity.
    */
-  async function deliverOne(evidence: Evidence, sessions: Map<string, { destination: Connection; session: unknown } | null>): Promise<Evidence['status']> {
+  async function deliverOne(evidence: Evidence, sessions: Map<string, { destination: Connection; session: unknown } | null>, settle: Settle): Promise<Evidence['status']> {
     const key = `${evidence.workspace_id}/${evidence.destination_id}`;
     if (!sessions.has(key)) sessions.set(key, await openDestination(evidence));
     const open = sessions.get(key);
     const connector = open ? deps.registry.destination(open.destination.type) : undefined;
     if (!open || !connector) {
-      await deps.evidence.settle(evidence.id, { status: 'failed', error: 'The destination no longer exists.' });
+      await settle(evidence.id, { status: 'failed', error: 'The destination no longer exists.' });
       return 'failed';
     }
     const { session } = open;
@@ -77,15 +82,15 @@ export function runActivities(deps: RunDeps) {
     };
     try {
       const outcome = await connector.deliver(session, item, evidence.target ?? {});
-      if (outcome.status === 'delivered') await deps.evidence.settle(evidence.id, { status: 'delivered', destinationIds: outcome.destination_ids });
-      else if (outcome.status === 'ambiguous') await deps.evidence.settle(evidence.id, { status: 'ambiguous', candidates: outcome.candidates, error: outcome.error });
-      else await deps.evidence.settle(evidence.id, { status: 'rejected', error: outcome.error });
+      if (outcome.status === 'delivered') await settle(evidence.id, { status: 'delivered', destinationIds: outcome.destination_ids });
+      else if (outcome.status === 'ambiguous') await settle(evidence.id, { status: 'ambiguous', candidates: outcome.candidates, error: outcome.error });
+      else await settle(evidence.id, { status: 'rejected', error: outcome.error });
       return outcome.status;
     } catch (err) {
       if (err instanceof ConnectorError && !err.retryable) {
         // Credentials, permissions, a bad hash: the destination will answer the same again.
         const status = err.kind === 'bad_response' ? 'failed' : 'rejected';
-        await deps.evidence.settle(evidence.id, { status, error: err.message });
+        await settle(evidence.id, { status, error: err.message });
         return status;
       }
       throw err;
@@ -106,18 +111,37 @@ export function runActivities(deps: RunDeps) {
     return { destination, session };
   }
 
-  /** Delivers the still-pending items among `ids` (each attempt counted), `concurrency` at a time. */
+  /**
+   * Delivers the still-pending items among `ids` (each attempt counted), `concurrency` at a
+   * time. Outcomes are settled a few at a time (SETTLE_EVERY), each group in one transaction
+   * with its events and audit entries: a worker that dies re-sends at most that many items,
+   * which the destinations' idempotency identity absorbs.
+   */
   async function deliverPending(ids: string[], concurrency: number, onRetryable: (err: ConnectorError) => void): Promise<void> {
     const sessions = new Map<string, { destination: Connection; session: unknown } | null>();
     const pending = await deps.evidence.beginAttempts(ids);
-    await mapConcurrent(pending, concurrency, async (evidence) => {
-      try {
-        await deliverOne(evidence, sessions);
-      } catch (err) {
-        if (err instanceof ConnectorError && err.retryable) onRetryable(err);
-        else throw err;
-      }
-    });
+    let buffered: (SettleOutcome & { id: string })[] = [];
+    const flush = async () => {
+      const group = buffered;
+      buffered = [];
+      await deps.evidence.settleMany(group);
+    };
+    const settle: Settle = async (id, outcome) => {
+      buffered.push({ id, ...outcome });
+      if (buffered.length >= SETTLE_EVERY) await flush();
+    };
+    try {
+      await mapConcurrent(pending, concurrency, async (evidence) => {
+        try {
+          await deliverOne(evidence, sessions, settle);
+        } catch (err) {
+          if (err instanceof ConnectorError && err.retryable) onRetryable(err);
+          else throw err;
+        }
+      });
+    } finally {
+      await flush();
+    }
   }
 
   /** Runs `fn` with heartbeats every 2 s: a worker that dies mid-upload is noticed within the heartbeat timeout. */

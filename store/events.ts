@@ -31,30 +31,48 @@ export class EventStore {
   constructor(private readonly db: Queryable) {}
 
   async record(e: NewEvent): Promise<HubEvent> {
+    const [event] = await this.recordAll([e]);
+    return event!;
+  }
+
+  /**
+   * Records several events (of one workspace) with a few statements whatever their number:
+   * one insert of the events, one read of the endpoints, one insert of the deliveries.
+   */
+  async recordAll(events: NewEvent[]): Promise<HubEvent[]> {
+    if (!events.length) return [];
+    const workspaceId = events[0]!.workspaceId;
+    if (events.some((e) => e.workspaceId !== workspaceId)) throw new Error('events: one recordAll call records events of one workspace');
     return atomically(this.db, async (tx) => {
-      const id = newId('evt');
-      const [event] = await tx.query<HubEvent>(
-        'INSERT INTO events (id, workspace_id, type, data) VALUES ($1, $2, $3, $4) RETURNING *',
-        [id, e.workspaceId, e.type, JSON.stringify(e.data)],
+      const recorded = await tx.query<HubEvent>(
+        `INSERT INTO events (id, workspace_id, type, data) SELECT e.id, $2, e.type, e.data FROM unnest($1::text[], $3::text[], $4::jsonb[]) AS e(id, type, data) RETURNING *`,
+        [events.map(() => newId('evt')), workspaceId, events.map((e) => e.type), events.map((e) => JSON.stringify(e.data))],
       );
-      const endpoints = await tx.query<{ id: string; enabled: boolean }>(
-        `SELECT id, enabled FROM webhooks WHERE workspace_id = $1 AND deleted_at IS NULL
-         AND (cardinality(events) = 0 OR $2 = ANY(events) OR $3::text IS NOT NULL) AND ($3::text IS NULL OR id = $3) AND ($4::text IS NULL OR id <> $4)`,
-        [e.workspaceId, e.type, e.onlyWebhookId ?? null, e.exceptWebhookId ?? null],
+      const endpoints = await tx.query<{ id: string; enabled: boolean; events: string[] }>(
+        'SELECT id, enabled, events FROM webhooks WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY id',
+        [workspaceId],
       );
-      if (endpoints.length) {
+      const deliveries: { id: string; eventId: string; webhookId: string; enabled: boolean }[] = [];
+      recorded.forEach((event, i) => {
+        const e = events[i]!;
+        for (const w of endpoints) {
+          const subscribed = e.onlyWebhookId ? w.id === e.onlyWebhookId : (w.events.length === 0 || w.events.includes(e.type)) && w.id !== e.exceptWebhookId;
+          if (subscribed) deliveries.push({ id: newId('whd'), eventId: event.id, webhookId: w.id, enabled: w.enabled });
+        }
+      });
+      if (deliveries.length) {
         // A disabled endpoint gets its delivery too, recorded as failed and never dispatched,
         // so that `recover` after re-enabling sends what happened while it was off.
         await tx.query(
           `INSERT INTO webhook_deliveries (id, workspace_id, webhook_id, event_id, status, last_error, batch_id, dispatched_at)
-           SELECT d.id, $2, d.webhook_id, $3, CASE WHEN d.enabled THEN 'pending' ELSE 'failed' END,
+           SELECT d.id, $2, d.webhook_id, d.event_id, CASE WHEN d.enabled THEN 'pending' ELSE 'failed' END,
              CASE WHEN d.enabled THEN NULL ELSE 'the endpoint was disabled' END,
              CASE WHEN d.enabled THEN NULL ELSE 'none' END, CASE WHEN d.enabled THEN NULL ELSE now() END
-           FROM unnest($1::text[], $4::text[], $5::boolean[]) AS d(id, webhook_id, enabled)`,
-          [endpoints.map(() => newId('whd')), e.workspaceId, id, endpoints.map((w) => w.id), endpoints.map((w) => w.enabled)],
+           FROM unnest($1::text[], $3::text[], $4::text[], $5::boolean[]) AS d(id, event_id, webhook_id, enabled)`,
+          [deliveries.map((d) => d.id), workspaceId, deliveries.map((d) => d.eventId), deliveries.map((d) => d.webhookId), deliveries.map((d) => d.enabled)],
         );
       }
-      return event!;
+      return recorded;
     });
   }
 

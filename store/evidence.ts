@@ -40,6 +40,13 @@ export type NewEvidence = Omit<Evidence, 'workspace_id' | 'status' | 'destinatio
 
 const COLUMNS = ['id', 'workspace_id', 'run_id', 'job_id', 'rule_id', 'dataset', 'control_ref', 'question_match', 'question_id', 'title', 'source', 'result', 'payload', 'payload_sha256', 'collected_at', 'allow_multiple', 'destination_id', 'target', 'status', 'error', 'identity'];
 
+export interface SettleOutcome {
+  status: Exclude<DeliveryStatus, 'pending'>;
+  destinationIds?: string[];
+  candidates?: unknown[];
+  error?: string | null;
+}
+
 export interface EvidenceFilter {
   runId?: string;
   jobId?: string;
@@ -108,21 +115,38 @@ export class EvidenceStore {
   }
 
   /** Records the final outcome once, with its event and audit entry; later calls (a retried activity) change nothing. */
-  async settle(id: string, outcome: { status: Exclude<DeliveryStatus, 'pending'>; destinationIds?: string[]; candidates?: unknown[]; error?: string | null }): Promise<void> {
+  async settle(id: string, outcome: SettleOutcome): Promise<void> {
+    await this.settleMany([{ id, ...outcome }]);
+  }
+
+  /**
+   * Records the final outcomes of several items in one transaction and a few statements: the
+   * ledger rows (those still pending: a retried activity changes nothing), their events, and
+   * their audit entries, the audit chain's lock taken last.
+   */
+  async settleMany(outcomes: (SettleOutcome & { id: string })[]): Promise<void> {
+    if (!outcomes.length) return;
     await atomically(this.db, async (tx) => {
-      const [settled] = await tx.query<Evidence>(
-        `UPDATE evidence SET status = $2, destination_evidence_ids = $3, candidates = $4, error = $5,
-         delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE NULL END, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING *`,
-        [id, outcome.status, outcome.destinationIds ? JSON.stringify(outcome.destinationIds) : null, outcome.candidates ? JSON.stringify(outcome.candidates) : null, outcome.error ?? null],
+      const settled = await tx.query<Evidence>(
+        `UPDATE evidence e SET status = o.status, destination_evidence_ids = o.destination_ids, candidates = o.candidates, error = o.error,
+           delivered_at = CASE WHEN o.status = 'delivered' THEN now() ELSE NULL END, updated_at = now()
+         FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[]) AS o(id, status, destination_ids, candidates, error)
+         WHERE e.id = o.id AND e.status = 'pending' RETURNING e.*`,
+        [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => (o.destinationIds ? JSON.stringify(o.destinationIds) : null)),
+          outcomes.map((o) => (o.candidates ? JSON.stringify(o.candidates) : null)), outcomes.map((o) => o.error ?? null)],
       );
-      if (!settled) return;
-      const event = settledEvidenceEvent(settled);
-      if (event) await new EventStore(tx).record({ workspaceId: settled.workspace_id, ...event });
-      // Every delivery outcome is on the audit trail, in the transaction that records it.
-      await appendAuditEntries(tx, [{
-        workspaceId: settled.workspace_id, actor: SYSTEM_ACTOR, action: `evidence.${settled.status}`, resourceType: 'evidence', resourceId: settled.id,
-        changes: { status: settled.status, run_id: settled.run_id, destination_id: settled.destination_id, destination_evidence_ids: settled.destination_evidence_ids, error: settled.error, attempts: settled.attempts },
-      }]);
+      for (const workspaceId of new Set(settled.map((e) => e.workspace_id))) {
+        const rows = settled.filter((e) => e.workspace_id === workspaceId).sort((a, b) => a.id.localeCompare(b.id));
+        await new EventStore(tx).recordAll(rows.flatMap((e) => {
+          const event = settledEvidenceEvent(e);
+          return event ? [{ workspaceId, ...event }] : [];
+        }));
+        // Every delivery outcome is on the audit trail, in the transaction that records it.
+        await appendAuditEntries(tx, rows.map((e) => ({
+          workspaceId, actor: SYSTEM_ACTOR, action: `evidence.${e.status}`, resourceType: 'evidence', resourceId: e.id,
+          changes: { status: e.status, run_id: e.run_id, destination_id: e.destination_id, destination_evidence_ids: e.destination_evidence_ids, error: e.error, attempts: e.attempts },
+        })));
+      }
     });
   }
 
