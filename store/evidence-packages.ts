@@ -63,6 +63,9 @@ function normalise(row: EvidencePackage): EvidencePackage {
   return { ...row, bytes: row.bytes === null ? null : Number(row.bytes) };
 }
 
+/** Payload bytes read per evidence page (the first row always comes, whatever its size). */
+export const PAGE_PAYLOAD_BUDGET = 8 * 1024 * 1024;
+
 export class EvidencePackageStore {
   constructor(private readonly db: Queryable) {}
 
@@ -123,18 +126,31 @@ export class EvidencePackageStore {
    * One page of the period's evidence in (collected_at, id) order, by keyset: each page is an
    * index range scan, so a package of any size reads the ledger a page at a time.
    */
+  /**
+   * The next page of the period's evidence in (collected_at, id) order: at most `limit` rows
+   * and, beyond the first row, at most PAGE_PAYLOAD_BUDGET bytes of payload, so that a period
+   * of large pushed payloads (up to the body limit each) never puts hundreds of them in memory.
+   */
   async evidencePage(scope: PackageScope, after: EvidenceCursor | null, limit: number): Promise<{ rows: Evidence[]; next: EvidenceCursor | null }> {
-    const rows = await this.db.query<Evidence & { cursor_at: string }>(
-      `SELECT *, collected_at::text AS cursor_at FROM evidence
-       WHERE workspace_id = $1 AND collected_at >= $2 AND collected_at <= $3
-         AND ($4::text[] IS NULL OR job_id = ANY($4)) AND ($5::text[] IS NULL OR control_ref = ANY($5))
-         AND ($6::timestamptz IS NULL OR (collected_at, id) > ($6::timestamptz, $7::text))
-       ORDER BY collected_at, id LIMIT $8`,
+    const rows = await this.db.query<Evidence & { cursor_at: string; available: number | string }>(
+      `WITH page AS (
+         SELECT id, collected_at, octet_length(payload::text) AS size FROM evidence
+         WHERE workspace_id = $1 AND collected_at >= $2 AND collected_at <= $3
+           AND ($4::text[] IS NULL OR job_id = ANY($4)) AND ($5::text[] IS NULL OR control_ref = ANY($5))
+           AND ($6::timestamptz IS NULL OR (collected_at, id) > ($6::timestamptz, $7::text))
+         ORDER BY collected_at, id LIMIT $8
+       ), bounded AS (
+         SELECT id, sum(size) OVER (ORDER BY collected_at, id) - size AS before, count(*) OVER () AS available FROM page
+       )
+       SELECT e.*, e.collected_at::text AS cursor_at, b.available FROM bounded b JOIN evidence e ON e.id = b.id
+       WHERE b.before < $9 ORDER BY e.collected_at, e.id`,
       [scope.workspaceId, scope.from.toISOString(), scope.to.toISOString(), scope.filters.job_ids ?? null, scope.filters.control_refs ?? null,
-        after?.collectedAt ?? null, after?.id ?? null, limit],
+        after?.collectedAt ?? null, after?.id ?? null, limit, PAGE_PAYLOAD_BUDGET],
     );
     const last = rows[rows.length - 1];
-    const next = rows.length === limit && last ? { collectedAt: last.cursor_at, id: last.id } : null;
-    return { rows: rows.map(({ cursor_at: _c, ...row }) => row), next };
+    const available = Number(last?.available ?? 0);
+    // More may follow when the page was full, or when the byte budget cut it short.
+    const next = last && (available === limit || rows.length < available) ? { collectedAt: last.cursor_at, id: last.id } : null;
+    return { rows: rows.map(({ cursor_at: _c, available: _a, ...row }) => row), next };
   }
 }

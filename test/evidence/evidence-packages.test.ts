@@ -11,7 +11,7 @@ import { entryHash } from '../../lib/audit-chain.js';
 import { newId } from '../../lib/ids.js';
 import { AuditLogStore, type AuditLogEntry } from '../../store/audit-log.js';
 import { EvidenceStore } from '../../store/evidence.js';
-import { EvidencePackageStore } from '../../store/evidence-packages.js';
+import { PAGE_PAYLOAD_BUDGET, EvidencePackageStore } from '../../store/evidence-packages.js';
 import { openPostgres, type Db } from '../../store/db.js';
 import { migrate } from '../../store/migrate.js';
 import { freshPostgresDatabase } from '../helpers/hub.js';
@@ -364,6 +364,30 @@ describe('evidence package paging on PostgreSQL', () => {
     expect(ids).toHaveLength(1_003);
     expect(new Set(ids).size).toBe(1_003);
     expect(await pageThrough(db, 'ws_pg', 'job_pg', new Date('2026-03-02T00:00:00Z'), new Date('2026-03-03T00:00:00Z'))).toEqual([]);
+  });
+
+  it('a page holds at most the payload byte budget (beyond its first row), and every large item still comes once', async () => {
+    const at = new Date('2026-04-01T12:00:00Z');
+    // Seven items of 3 MB each: a page of 100 rows would hold 21 MB of payload.
+    await db.query(
+      `INSERT INTO evidence (id, workspace_id, job_id, rule_id, control_ref, title, source, result, payload, payload_sha256, collected_at, status, identity)
+       SELECT 'big_' || i, 'ws_pg', 'job_big', 'big', 'Big', 'Big ' || i, 'test', 'info', jsonb_build_object('blob', repeat('x', 3 * 1024 * 1024)), 'x',
+              $1::timestamptz + i * interval '1 second', 'delivered', 'big:' || i
+       FROM generate_series(1, 7) AS i`,
+      [at.toISOString()],
+    );
+    const store = new EvidencePackageStore(db);
+    const sizes: number[] = [];
+    const ids: string[] = [];
+    let cursor = null;
+    do {
+      const page = await store.evidencePage({ workspaceId: 'ws_pg', from: at, to: new Date(at.getTime() + 60_000), filters: { job_ids: ['job_big'] } }, cursor, 100);
+      sizes.push(page.rows.length);
+      ids.push(...page.rows.map((r) => r.id));
+      cursor = page.next;
+    } while (cursor);
+    expect(ids).toEqual(['big_1', 'big_2', 'big_3', 'big_4', 'big_5', 'big_6', 'big_7']);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(Math.ceil(PAGE_PAYLOAD_BUDGET / (3 * 1024 * 1024)));
   });
 });
 
