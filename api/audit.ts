@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { REDACTED, redactUrl } from '../lib/redact.js';
 import type { AuditLogStore } from '../store/audit-log.js';
@@ -62,7 +63,17 @@ export function secretNames(secrets: Record<string, unknown> | undefined): Recor
   return Object.fromEntries(Object.entries(secrets).map(([name, value]) => [name, value === null ? null : REDACTED]));
 }
 
-/** A URL as the audit log keeps it: without credentials in its userinfo or query. */
-export function auditUrl(url: string | undefined): string | undefined {
-  return url === undefined ? undefined : redactUrl(url);
+/**
+ * A webhook URL as the audit log keeps it: its origin, and a hash of its path and query.
+ * Receivers such as Slack or Teams put the secret in the path, and the log is readable with
+ * audit:read alone; the hash still shows whether two entries name the same URL.
+ */
+export function auditUrl(url: string | undefined): { origin: string; path_sha256: string } | string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const parsed = new URL(url);
+    return { origin: parsed.origin, path_sha256: createHash('sha256').update(parsed.pathname + parsed.search).digest('hex') };
+  } catch {
+    return redactUrl(url);
+  }
 }

@@ -353,14 +353,16 @@ describe('every state change through the API is in the audit log', () => {
     const destination = await actor.call('POST', '/api/v1/destinations', { json: { name: 'dest', type: 'audigyd', config: { base_url: 'https://audigyd.example' }, secrets: { api_key: values.destination } } });
     expect(destination.status, destination.text).toBe(201);
     expect((await actor.call('PATCH', `/api/v1/destinations/${id(destination)}`, { json: { secrets: { api_key: values.destinationPatched } } })).status).toBe(200);
-    const webhook = await actor.call('POST', '/api/v1/webhooks', { json: { url: 'http://127.0.0.1:9/hooks' } });
+    // A Slack-style URL: the path is the credential.
+    const pathToken = secret('pathtoken');
+    const webhook = await actor.call('POST', '/api/v1/webhooks', { json: { url: `http://127.0.0.1:9/services/T0/B0/${pathToken}` } });
     const rotated = await actor.call('POST', `/api/v1/webhooks/${id(webhook)}/rotate-secret`);
     const apiKey = await actor.call('POST', '/api/v1/api-keys', { json: { name: 'k', scopes: ['config:read'] } });
     const workspace = await actor.call('POST', '/api/v1/workspaces', { json: { name: 'secret-ws' } });
     const workspaceKey = await actor.call('POST', `/api/v1/workspaces/${id(workspace)}/api-keys`, { json: { name: 'k', scopes: ['admin'] } });
     const issued = [webhook.body.secret, rotated.body.secret, apiKey.body.key, workspaceKey.body.key] as string[];
     for (const value of issued) expect(value).toMatch(/^(whsec_|ehk_)/);
-    const forbidden = [...Object.values(values), ...issued, ...issued.map((v) => v.replace(/^(whsec_|ehk_)/, ''))];
+    const forbidden = [...Object.values(values), ...issued, ...issued.map((v) => v.replace(/^(whsec_|ehk_)/, '')), pathToken];
 
     const stored = (await t.hub.db.query<{ row: string }>('SELECT a::text AS row FROM audit_log a')).map((r) => r.row).join('\n');
     const listed = (await chainOf(actor.call)).text + (await chainOf(caller(t.url, workspaceKey.body.key as string))).text;
