@@ -13,14 +13,27 @@ import { startHub, type Hub } from '../hub.js';
 import { createLogger } from '../lib/logger.js';
 import { findOrBuildTemporalCli } from '../temporal/cli-binary.js';
 import { freePort, startDevServer } from '../temporal/dev-server.js';
-import { startAudigydSimulator, startJamfSimulator, startOktaSimulator } from '../test/simulators/index.js';
+import { spawn } from 'node:child_process';
+import { startJamfSimulator, startOktaSimulator } from '../test/simulators/index.js';
 import { ASSESSMENT, OKTA_ASSESSMENT } from '../test/helpers/fixtures.js';
+import { benchQuestions } from './audigyd-process.js';
 import { table } from './util.js';
 
 const CONCURRENCY = 8;
 const BENCH_ITEMS = 300;
 
 type Call = (method: string, url: string, body?: unknown) => Promise<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** An AUDIGYD simulator in a child process (bench/audigyd-process.ts). */
+async function startAudigydProcess(): Promise<{ url: string; apiKey: string; close: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./audigyd-process.ts', import.meta.url).pathname, String(BENCH_ITEMS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`the AUDIGYD process exited with ${code}`)));
+  });
+  const { url, apiKey } = JSON.parse(line) as { url: string; apiKey: string };
+  return { url, apiKey, close: async () => { child.kill(); } };
+}
 
 async function runJob(call: Call, hub: Hub, jobId: string) {
   const started = performance.now();
@@ -44,12 +57,13 @@ export async function runEndToEndBench(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'hub-bench-e2e-'));
   const binary = await findOrBuildTemporalCli({ configuredPath: process.env.TEMPORAL_CLI_PATH || null });
   const temporal = await startDevServer({ binary, dbFile: null, port: await freePort(), uiPort: null, namespace: 'default' });
-  const benchQuestions = Array.from({ length: BENCH_ITEMS }, (_, i) => ({ id: `q_bench_${i}`, text: `Bench check c${String(i).padStart(4, '0')}` }));
+  const questions = benchQuestions(BENCH_ITEMS);
+  // Both AUDIGYDs (the hub's destination and the plain loop's) run in processes of their own.
   const [okta, jamf, audigyd, baselineAudigyd] = await Promise.all([
     startOktaSimulator({ population: { total: 10_000, admins: 40, adminsWithoutMfa: 3 }, rateLimit: false }),
     startJamfSimulator({ fleet: { total: 5_000, unencrypted: 50 } }),
-    startAudigydSimulator({ assessments: [OKTA_ASSESSMENT, ASSESSMENT, { id: 'asm_bench', name: 'Bench', sections: [{ control_ref: 'Bench', questions: benchQuestions }] }], rateLimit: false, uploadRateLimit: false }),
-    startAudigydSimulator({ assessments: [{ id: 'asm_bench', name: 'Bench', sections: [{ control_ref: 'Bench', questions: benchQuestions }] }], rateLimit: false, uploadRateLimit: false }),
+    startAudigydProcess(),
+    startAudigydProcess(),
   ]);
   const config = loadConfig({ PORT: '0', HUB_HOST: '127.0.0.1', HUB_DATA_DIR: dataDir, TEMPORAL_ADDRESS: temporal.address, HUB_ALLOW_PRIVATE_NETWORKS: 'true', LOG_LEVEL: 'warn', DATABASE_URL: process.env.DATABASE_URL ?? '' });
   const hub = await startHub(config, 'all', { logger: createLogger('warn') });
@@ -72,7 +86,7 @@ export async function runEndToEndBench(): Promise<void> {
     const jamfRun = await runJob(call, hub, await job('jamf', jamfConnection.id, ['jamf.computers'], { pack: 'jamf' }, ASSESSMENT.id));
 
     // Delivery throughput: 300 items from one run, against a loop posting the same bodies.
-    const rules = benchQuestions.map((_, i) => ({ id: `bench-${i}`, dataset: 'jamf.computers', control_ref: 'Bench', question_match: `c${String(i).padStart(4, '0')}`, title: `Bench item ${i}`, mode: 'info', payload: { computers: { count: '$' } } }));
+    const rules = questions.map((_, i) => ({ id: `bench-${i}`, dataset: 'jamf.computers', control_ref: 'Bench', question_match: `c${String(i).padStart(4, '0')}`, title: `Bench item ${i}`, mode: 'info', payload: { computers: { count: '$' } } }));
     const deliveryRun = await runJob(call, hub, await job('bench', jamfConnection.id, ['jamf.computers'], { rules }, 'asm_bench'));
     const items = await hub.db.query<{ control_ref: string; question_match: string; title: string; source: string; result: string; payload: unknown; collected_at: Date }>(
       'SELECT control_ref, question_match, title, source, result, payload, collected_at FROM evidence WHERE run_id = $1', [deliveryRun.run.id]);
