@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Request, Response } from 'express';
@@ -300,7 +300,11 @@ describe('every state change through the API is in the audit log', () => {
 
     // Webhooks: create, patch, rotate, test, redeliver, recover, delete.
     const webhook = await trail.expectOne('POST', '/api/v1/webhooks', { json: { url: receiver.url, events: ['webhook.test'] } }, { status: 201, action: 'webhook.created', resourceType: 'webhook', resourceId: id });
-    expect(webhook.entry.changes).toEqual({ url: receiver.url, events: ['webhook.test'], description: null, enabled: true });
+    const receiverUrl = new URL(receiver.url);
+    expect(webhook.entry.changes).toEqual({
+      url: { origin: receiverUrl.origin, path_sha256: createHash('sha256').update(receiverUrl.pathname + receiverUrl.search).digest('hex') },
+      events: ['webhook.test'], description: null, enabled: true,
+    });
     const webhookId = id(webhook.res);
     await trail.expectOne('PATCH', `/api/v1/webhooks/${webhookId}`, { json: { description: 'ops' } }, { status: 200, action: 'webhook.updated', resourceType: 'webhook', resourceId: () => webhookId });
     const rotated = await trail.expectOne('POST', `/api/v1/webhooks/${webhookId}/rotate-secret`, { json: { grace_period_seconds: 60 } }, { status: 200, action: 'webhook.secret_rotated', resourceType: 'webhook', resourceId: () => webhookId });
