@@ -8,11 +8,12 @@ import { NO_COUNTS, type RunCounts, type RunStatus, type RunStore } from '../sto
 import type { SecretStore } from '../store/secrets.js';
 import type { SnapshotStore } from '../store/snapshots.js';
 import { loadSnapshot } from '../store/snapshot-reader.js';
+import { withHeartbeats } from './heartbeats.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { OutboundHttp } from '../connectors/http-client.js';
 import { ConnectorError } from '../connectors/errors.js';
 import { mapConcurrent } from '../connectors/pacer.js';
-import type { DeliveryItem, RunTrace } from '../connectors/types.js';
+import type { DeliveryItem, DestinationConnector, RunTrace } from '../connectors/types.js';
 import { compileRules, evaluate } from '../mappings/engine.js';
 import type { Logger } from '../lib/logger.js';
 import { newId } from '../lib/ids.js';
@@ -45,6 +46,13 @@ export interface RunPlan {
 
 type Settle = (id: string, outcome: SettleOutcome) => Promise<void>;
 
+/** A destination with its connector and a session opened for one activity. */
+interface OpenDestination {
+  destination: Connection;
+  connector: DestinationConnector;
+  session: unknown;
+}
+
 /** Outcomes settled together: fewer transactions, and at most this many items re-sent after a crash. */
 const SETTLE_EVERY = 8;
 
@@ -64,16 +72,15 @@ export function runActivities(deps: RunDeps) {
    * A retryable failure is thrown as the ConnectorError for the caller to turn into a retry.
    * Sessions (with their access tokens) are shared by the items of one activity.
    */
-  async function deliverOne(evidence: Evidence, sessions: Map<string, { destination: Connection; session: unknown } | null>, settle: Settle): Promise<Evidence['status']> {
+  async function deliverOne(evidence: Evidence, sessions: Map<string, OpenDestination | null>, settle: Settle): Promise<Evidence['status']> {
     const key = `${evidence.workspace_id}/${evidence.destination_id}`;
-    if (!sessions.has(key)) sessions.set(key, await openDestination(evidence));
+    if (!sessions.has(key)) sessions.set(key, await openDestination(evidence.workspace_id, evidence.destination_id));
     const open = sessions.get(key);
-    const connector = open ? deps.registry.destination(open.destination.type) : undefined;
-    if (!open || !connector) {
+    if (!open) {
       await settle(evidence.id, { status: 'failed', error: 'The destination no longer exists.' });
       return 'failed';
     }
-    const { session } = open;
+    const { connector, session } = open;
     const item: DeliveryItem = {
       evidence_id: evidence.id, rule_id: evidence.rule_id, control_ref: evidence.control_ref, question_match: evidence.question_match,
       question_id: evidence.question_id, title: evidence.title, source: evidence.source, result: evidence.result as DeliveryItem['result'],
@@ -97,18 +104,19 @@ export function runActivities(deps: RunDeps) {
     }
   }
 
-  async function openDestination(evidence: Evidence): Promise<{ destination: Connection; session: unknown } | null> {
-    const destination = evidence.destination_id ? await deps.destinations.get(evidence.workspace_id, evidence.destination_id) : null;
+  /** A destination's connector and an open session on it, or null when either is gone. */
+  async function openDestination(workspaceId: string, destinationId: string | null, log: Record<string, string> = {}): Promise<OpenDestination | null> {
+    const destination = destinationId ? await deps.destinations.get(workspaceId, destinationId) : null;
     const connector = destination ? deps.registry.destination(destination.type) : undefined;
     if (!destination || !connector) return null;
     const ctx = Context.current();
     const session = connector.open({
       config: destination.config,
-      secrets: await deps.secrets.get({ workspaceId: evidence.workspace_id, type: 'destination', id: destination.id }),
-      http: deps.http, log: deps.logger.child({ destination_id: destination.id }), signal: ctx.cancellationSignal,
+      secrets: await deps.secrets.get({ workspaceId, type: 'destination', id: destination.id }),
+      http: deps.http, log: deps.logger.child({ destination_id: destination.id, ...log }), signal: ctx.cancellationSignal,
       heartbeat: () => ctx.heartbeat(), sleep: (ms) => ctx.sleep(ms),
     });
-    return { destination, session };
+    return { destination, connector, session };
   }
 
   /**
@@ -118,7 +126,7 @@ export function runActivities(deps: RunDeps) {
    * which the destinations' idempotency identity absorbs.
    */
   async function deliverPending(ids: string[], concurrency: number, onRetryable: (err: ConnectorError) => void): Promise<void> {
-    const sessions = new Map<string, { destination: Connection; session: unknown } | null>();
+    const sessions = new Map<string, OpenDestination | null>();
     const pending = await deps.evidence.beginAttempts(ids);
     let buffered: (SettleOutcome & { id: string })[] = [];
     const flush = async () => {
@@ -141,17 +149,6 @@ export function runActivities(deps: RunDeps) {
       });
     } finally {
       await flush();
-    }
-  }
-
-  /** Runs `fn` with heartbeats every 2 s: a worker that dies mid-upload is noticed within the heartbeat timeout. */
-  async function withHeartbeats<T>(fn: () => Promise<T>): Promise<T> {
-    const ctx = Context.current();
-    const alive = setInterval(() => ctx.heartbeat(), 2_000);
-    try {
-      return await fn();
-    } finally {
-      clearInterval(alive);
     }
   }
 
@@ -253,9 +250,8 @@ export function runActivities(deps: RunDeps) {
     async exportRunTrace(input: { runId: string }): Promise<'sent' | 'not_supported'> {
       const run = await deps.runs.getById(input.runId);
       const job = run?.job_id ? await deps.jobs.get(run.workspace_id, run.job_id) : null;
-      const destination = job ? await deps.destinations.get(run!.workspace_id, job.destination_id) : null;
-      const connector = destination ? deps.registry.destination(destination.type) : undefined;
-      if (!run || !job || !destination || !connector?.exportRunTrace) return 'not_supported';
+      const open = job ? await openDestination(run!.workspace_id, job.destination_id, { run_id: run!.id }) : null;
+      if (!run || !job || !open?.connector.exportRunTrace) return 'not_supported';
       const snapshots = await deps.snapshots.getMany(run.workspace_id, run.snapshot_ids);
       const items = await deps.evidence.listForRun(run.id);
       const trace: RunTrace = {
@@ -263,15 +259,8 @@ export function runActivities(deps: RunDeps) {
         datasets: snapshots.map((s) => ({ dataset: s.dataset, record_count: s.record_count, snapshot_id: s.id })),
         evidence: items.map((e) => ({ evidence_id: e.id, rule_id: e.rule_id, control_ref: e.control_ref, result: e.result, delivery_status: e.status, title: e.title, error: e.error })),
       };
-      const ctx = Context.current();
-      const session = connector.open({
-        config: destination.config,
-        secrets: await deps.secrets.get({ workspaceId: run.workspace_id, type: 'destination', id: destination.id }),
-        http: deps.http, log: deps.logger.child({ destination_id: destination.id, run_id: run.id }), signal: ctx.cancellationSignal,
-        heartbeat: () => ctx.heartbeat(), sleep: (ms) => ctx.sleep(ms),
-      });
       try {
-        await connector.exportRunTrace(session, trace, job.target);
+        await open.connector.exportRunTrace(open.session, trace, job.target);
       } catch (err) {
         if (err instanceof ConnectorError && err.retryable) retryable(err);
         throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'trace.rejected');

@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import type { WebhookConfig } from '../config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Db } from '../store/db.js';
@@ -12,6 +11,7 @@ import type { EndpointGate } from '../webhooks/endpoint-gate.js';
 import type { AttemptResult, WebhookSender } from '../webhooks/sender.js';
 import { webhookHeaders } from '../webhooks/signature.js';
 import { signingSecrets } from '../webhooks/secrets.js';
+import { withHeartbeats } from './heartbeats.js';
 
 export interface WebhookDeps {
   db: Db;
@@ -139,9 +139,7 @@ export function webhookActivities(deps: WebhookDeps) {
      * during a backoff loses nothing.
      */
     async attemptWebhookDeliveries(input: { deliveryIds: string[] }): Promise<{ retry: WebhookRetry[] }> {
-      const ctx = Context.current();
-      const alive = setInterval(() => ctx.heartbeat(), 2_000);
-      try {
+      return withHeartbeats(async () => {
         const open = await deps.webhookDeliveries.openWithEvents(input.deliveryIds);
         const byEndpoint = new Map<string, DeliveryToSend[]>();
         for (const d of open) byEndpoint.set(d.webhook_id, [...(byEndpoint.get(d.webhook_id) ?? []), d]);
@@ -178,9 +176,7 @@ export function webhookActivities(deps: WebhookDeps) {
           retry.push(...(await settleRound(endpoint, sent)));
         }
         return { retry };
-      } finally {
-        clearInterval(alive);
-      }
+      });
     },
   };
 }

@@ -13,11 +13,10 @@ import { startHub, type Hub } from '../hub.js';
 import { createLogger } from '../lib/logger.js';
 import { findOrBuildTemporalCli } from '../temporal/cli-binary.js';
 import { freePort, startDevServer } from '../temporal/dev-server.js';
-import { spawn } from 'node:child_process';
 import { startJamfSimulator, startOktaSimulator } from '../test/simulators/index.js';
 import { ASSESSMENT, OKTA_ASSESSMENT } from '../test/helpers/fixtures.js';
 import { benchQuestions } from './audigyd-process.js';
-import { table } from './util.js';
+import { startChildService, table } from './util.js';
 
 const CONCURRENCY = 8;
 const BENCH_ITEMS = 300;
@@ -26,13 +25,8 @@ type Call = (method: string, url: string, body?: unknown) => Promise<Record<stri
 
 /** An AUDIGYD simulator in a child process (bench/audigyd-process.ts). */
 async function startAudigydProcess(): Promise<{ url: string; apiKey: string; close: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./audigyd-process.ts', import.meta.url).pathname, String(BENCH_ITEMS)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`the AUDIGYD process exited with ${code}`)));
-  });
-  const { url, apiKey } = JSON.parse(line) as { url: string; apiKey: string };
-  return { url, apiKey, close: async () => { child.kill(); } };
+  const { info, stop } = await startChildService<{ url: string; apiKey: string }>('audigyd-process.ts', [String(BENCH_ITEMS)]);
+  return { ...info, close: async () => stop() };
 }
 
 async function runJob(call: Call, hub: Hub, jobId: string) {

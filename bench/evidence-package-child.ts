@@ -8,8 +8,6 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { writeEvidencePackage } from '../activities/evidence-package-writer.js';
 import { AuditLogStore } from '../store/audit-log.js';
 import { BlobStore } from '../store/blobs.js';
@@ -17,6 +15,7 @@ import { openDb } from '../store/db.js';
 import { EvidencePackageStore } from '../store/evidence-packages.js';
 import { RunStore } from '../store/runs.js';
 import { SnapshotStore } from '../store/snapshots.js';
+import { measure } from './memory.js';
 
 const [dataDir, packageId] = process.argv.slice(2) as [string, string];
 const db = await openDb({ databaseUrl: process.env.DATABASE_URL || null, dataDir });
@@ -25,22 +24,15 @@ const evidencePackages = new EvidencePackageStore(db);
 const pkg = (await evidencePackages.markBuilding(packageId))!;
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'evidence-package-'));
 
-v8.setFlagsFromString('--expose-gc');
-(vm.runInNewContext('gc') as () => void)();
-const baseline = process.memoryUsage();
-let peak = baseline;
-const timer = setInterval(() => {
-  const now = process.memoryUsage();
-  if (now.rss > peak.rss) peak = now;
-}, 20);
-const started = performance.now();
 const zipPath = path.join(tmp, 'package.zip');
-const written = await writeEvidencePackage({ evidencePackages, runs: new RunStore(db), snapshots: new SnapshotStore(db), auditLog: new AuditLogStore(db), blobs }, pkg, zipPath, () => undefined);
-await blobs.putStream(createReadStream(zipPath));
-await evidencePackages.markReady(pkg.id, written);
-const ms = performance.now() - started;
-clearInterval(timer);
+const measured = await measure(async () => {
+  const written = await writeEvidencePackage({ evidencePackages, runs: new RunStore(db), snapshots: new SnapshotStore(db), auditLog: new AuditLogStore(db), blobs }, pkg, zipPath, () => undefined);
+  await blobs.putStream(createReadStream(zipPath));
+  await evidencePackages.markReady(pkg.id, written);
+  return written;
+});
+const written = measured.result;
 await rm(tmp, { recursive: true, force: true });
 await db.close();
-process.stdout.write(`${JSON.stringify({ measured: { ms, baseline, peak, result: null }, pkg: { items: written.itemCount, files: written.fileCount, bytes: written.bytes } })}\n`);
+process.stdout.write(`${JSON.stringify({ measured: { ...measured, result: null }, pkg: { items: written.itemCount, files: written.fileCount, bytes: written.bytes } })}\n`);
 process.exit(0);

@@ -19,9 +19,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
 import { request } from 'undici';
 import { loadConfig } from '../config.js';
 import { startHub } from '../hub.js';
@@ -36,6 +34,7 @@ import { migrate } from '../store/migrate.js';
 import { findOrBuildTemporalCli } from '../temporal/cli-binary.js';
 import { freePort, startDevServer } from '../temporal/dev-server.js';
 import { table } from './util.js';
+import { measure, type Measured } from './memory.js';
 
 const ITEMS = Number(process.env.BENCH_PACKAGE_ITEMS ?? 50_000);
 const SNAPSHOT_RECORDS = 10_000;
@@ -45,37 +44,6 @@ const WORKSPACE = 'ws_bench_packages';
 const PERIOD = { from: '2026-01-01', to: '2026-12-31' };
 
 const mb = (bytes: number) => Math.round(bytes / 1048576);
-
-/** A full garbage collection, so that a baseline is what the process holds, not what it has yet to collect. */
-function collectGarbage(): void {
-  v8.setFlagsFromString('--expose-gc');
-  (vm.runInNewContext('gc') as () => void)();
-}
-
-interface Measured<T> {
-  result: T;
-  ms: number;
-  baseline: NodeJS.MemoryUsage;
-  peak: NodeJS.MemoryUsage;
-}
-
-/** Samples memory every 20 ms while `fn` runs, against a baseline taken after a full GC. */
-async function measure<T>(fn: () => Promise<T>): Promise<Measured<T>> {
-  collectGarbage();
-  const baseline = process.memoryUsage();
-  let peak = baseline;
-  const timer = setInterval(() => {
-    const now = process.memoryUsage();
-    if (now.rss > peak.rss) peak = now;
-  }, 20);
-  const started = performance.now();
-  try {
-    const result = await fn();
-    return { result, ms: performance.now() - started, baseline, peak };
-  } finally {
-    clearInterval(timer);
-  }
-}
 
 function row(phase: string, m: Measured<unknown>) {
   return {

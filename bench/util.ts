@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import type { Server } from 'node:http';
 import autocannon from 'autocannon';
 
@@ -45,4 +47,18 @@ export function peakRssMb(): number {
 
 export function table(rows: Record<string, string | number>[]): void {
   console.table(rows);
+}
+
+/**
+ * Starts a bench script (`bench/<script>`) as its own process — a simulator or receivers that
+ * must not share the event loop of the process under test — and reads the JSON line it prints
+ * once it is listening.
+ */
+export async function startChildService<T>(script: string, args: string[] = []): Promise<{ info: T; stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return { info: JSON.parse(line) as T, stop: () => child.kill() };
 }

@@ -5,7 +5,6 @@
  * same signed bodies to the same receivers at the same concurrency, and the latency from
  * event recorded to first attempt (p50/p99) at a steady 50 events/s.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +17,7 @@ import { findOrBuildTemporalCli } from '../temporal/cli-binary.js';
 import { freePort, startDevServer } from '../temporal/dev-server.js';
 import { mapConcurrent } from '../connectors/pacer.js';
 import { webhookHeaders } from '../webhooks/signature.js';
-import { table } from './util.js';
+import { startChildService, table } from './util.js';
 
 const EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 2_000);
 const STEADY_RATE = 50;
@@ -26,13 +25,8 @@ const STEADY_SECONDS = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 10);
 const IN_FLIGHT_PER_ENDPOINT = 8;
 
 async function startReceivers(): Promise<{ urls: string[]; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'webhook-receivers.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`receivers exited with ${code}`)));
-  });
-  const { ports } = JSON.parse(line) as { ports: number[] };
-  return { urls: ports.map((p) => `http://127.0.0.1:${p}/hooks`), stop: () => child.kill() };
+  const { info, stop } = await startChildService<{ ports: number[] }>('webhook-receivers.ts');
+  return { urls: info.ports.map((p) => `http://127.0.0.1:${p}/hooks`), stop };
 }
 
 function percentile(sorted: number[], p: number): number {

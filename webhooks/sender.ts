@@ -1,5 +1,6 @@
 import { Agent, request } from 'undici';
 import { assertOutboundUrl, guardedLookup } from '../lib/net-guard.js';
+import { retryAfterMs } from '../connectors/http-client.js';
 
 /** What one attempt to POST a webhook gave: enough for the attempt log and the retry decision. */
 export interface AttemptResult {
@@ -56,7 +57,7 @@ export class WebhookSender {
         latencyMs: elapsed(),
         responseBody,
         error: ok ? null : describeStatus(response.statusCode),
-        retryAfterMs: parseRetryAfter(response.headers['retry-after']),
+        retryAfterMs: retryAfterMs(response.headers) ?? null,
       };
     } catch (err) {
       return { statusCode: null, latencyMs: elapsed(), responseBody: null, error: storable(describeFailure(err, this.options.timeoutMs)), retryAfterMs: null };
@@ -102,13 +103,4 @@ function describeFailure(err: unknown, timeoutMs: number): string {
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ENOTFOUND') return 'the host does not resolve';
   return code ? `${code}: ${cause.message}` : cause.message ?? String(err);
-}
-
-function parseRetryAfter(raw: string | string[] | undefined): number | null {
-  const value = Array.isArray(raw) ? raw[0] : raw;
-  if (!value) return null;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
