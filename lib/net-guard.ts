@@ -5,7 +5,7 @@ import { HubError } from './errors.js';
 /**
  * Outbound calls (sources, destinations, webhooks) must not reach the hub's own network:
  * loopback, private ranges, link-local (cloud metadata at 169.254.169.254), CGNAT,
- * unique-local IPv6, and IPv4 addresses dressed up as IPv6. The check runs on the literal
+ * unique-local and site-local IPv6, and IPv4 addresses dressed up as IPv6 (mapped, 6to4, NAT64). The check runs on the literal
  * URL when it is configured AND on every address DNS returns when the connection is made,
  * so a hostname that later resolves to a private address (DNS rebinding) is refused too.
  */
@@ -17,6 +17,9 @@ const BLOCKED_V4: [string, number][] = [
 const BLOCKED_V6: [string, number][] = [
   // ::/96 (IPv4-compatible, deprecated) and ::ffff:0:0:0/96 (IPv4-translated) carry IPv4 addresses; IPv4-mapped ones are checked as IPv4 (embeddedV4).
   ['::', 96], ['::ffff:0:0:0', 96], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['2001:db8::', 32], ['64:ff9b::', 96], ['100::', 64],
+  // 6to4 (2002::/16) and NAT64 (64:ff9b::/96 well-known, 64:ff9b:1::/48 local-use) embed an IPv4 address that a relay or
+  // translator turns into a connection to it, private or not; site-local (fec0::/10) is deprecated but still routed internally.
+  ['2002::', 16], ['64:ff9b:1::', 48], ['fec0::', 10],
 ];
 
 const blockList = new net.BlockList();
