@@ -13,7 +13,7 @@ import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { OutboundHttp } from '../connectors/http-client.js';
 import { ConnectorError } from '../connectors/errors.js';
 import { mapConcurrent } from '../connectors/pacer.js';
-import type { DeliveryItem, DestinationConnector, RunTrace } from '../connectors/types.js';
+import type { DeliveryItem, DeliveryOutcome, DestinationConnector, RunTrace } from '../connectors/types.js';
 import { compileRules, evaluate } from '../mappings/engine.js';
 import type { Logger } from '../lib/logger.js';
 import { newId } from '../lib/ids.js';
@@ -68,6 +68,27 @@ function retryable(err: ConnectorError): never {
 
 export function runActivities(deps: RunDeps) {
   /**
+   * Whether an earlier attempt at this item, whose outcome was never recorded (its worker died
+   * between the request and the settle, or the answer never came), delivered it: asked of
+   * destinations that cannot deduplicate a second send (DestinationConnector.findDelivered).
+   * Null when it did not, or when the destination cannot tell (the item is then sent again:
+   * at least once); a retryable failure is thrown to retry the item later.
+   */
+  async function deliveredEarlier(open: OpenDestination, item: DeliveryItem, target: Record<string, unknown>): Promise<DeliveryOutcome | null> {
+    if (!open.connector.findDelivered) return null;
+    const log = { evidence_id: item.evidence_id, destination_id: open.destination.id };
+    try {
+      const found = await open.connector.findDelivered(open.session, item, target);
+      if (found) deps.logger.info({ ...log, destination_ids: found.destination_ids }, 'an earlier attempt delivered this item: not sent again');
+      return found;
+    } catch (err) {
+      if (err instanceof ConnectorError && err.retryable) throw err;
+      deps.logger.warn({ ...log, err: err instanceof Error ? err.message : String(err) }, 'could not tell whether an earlier attempt delivered this item: sending it again');
+      return null;
+    }
+  }
+
+  /**
    * Delivers one ledger item and settles it; idempotent (a settled item is not sent again).
    * A retryable failure is thrown as the ConnectorError for the caller to turn into a retry.
    * Sessions (with their access tokens) are shared by the items of one activity.
@@ -88,7 +109,9 @@ export function runActivities(deps: RunDeps) {
       allow_multiple: evidence.allow_multiple, idempotency_key: `evidence-hub:${evidence.identity}`,
     };
     try {
-      const outcome = await connector.deliver(session, item, evidence.target ?? {});
+      const target = evidence.target ?? {};
+      // `attempts` counts this one: more means an earlier attempt ended with no recorded outcome.
+      const outcome = (evidence.attempts > 1 ? await deliveredEarlier(open, item, target) : null) ?? await connector.deliver(session, item, target);
       if (outcome.status === 'delivered') await settle(evidence.id, { status: 'delivered', destinationIds: outcome.destination_ids });
       else if (outcome.status === 'ambiguous') await settle(evidence.id, { status: 'ambiguous', candidates: outcome.candidates, error: outcome.error });
       else await settle(evidence.id, { status: 'rejected', error: outcome.error });
@@ -123,7 +146,8 @@ export function runActivities(deps: RunDeps) {
    * Delivers the still-pending items among `ids` (each attempt counted), `concurrency` at a
    * time. Outcomes are settled a few at a time (SETTLE_EVERY), each group in one transaction
    * with its events and audit entries: a worker that dies re-sends at most that many items,
-   * which the destinations' idempotency identity absorbs.
+   * which the destinations' idempotency identity absorbs (or, where a destination has none,
+   * its findDelivered check before an item is sent again).
    */
   async function deliverPending(ids: string[], concurrency: number, onRetryable: (err: ConnectorError) => void): Promise<void> {
     const sessions = new Map<string, OpenDestination | null>();

@@ -139,6 +139,16 @@ export interface DestinationConnector<Session = unknown> {
   test(session: Session): Promise<void>;
   deliver(session: Session, item: DeliveryItem, target: Record<string, unknown>): Promise<DeliveryOutcome>;
   /**
+   * For destinations that cannot deduplicate (no idempotency key, no identity rule): whether
+   * an earlier attempt whose outcome is unknown (its worker died between the request and
+   * recording the answer, or the answer never came) already delivered this item. The delivery
+   * activity asks before sending an item again: the delivered outcome when the destination
+   * holds the item, null when it does not (the item is then sent). Throws a retryable
+   * ConnectorError when the destination cannot answer now; any other failure to tell makes
+   * the item be sent again (at least once).
+   */
+  findDelivered?(session: Session, item: DeliveryItem, target: Record<string, unknown>): Promise<Extract<DeliveryOutcome, { status: 'delivered' }> | null>;
+  /**
    * Destinations that keep an activity stream (AgentAudit) also receive each finished run as
    * a trace of its steps. Idempotent: the same run sent twice logs nothing new.
    */

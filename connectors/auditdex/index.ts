@@ -4,7 +4,7 @@ import { ConnectorError, errorForStatus } from '../errors.js';
 import { FormData, type HttpResponse } from '../http-client.js';
 import { asJson, bodyJson, classifyDeliveryResponse, destinationMessage } from '../destination-http.js';
 import { TokenCache } from '../token-cache.js';
-import type { ConnectorContext, DeliveryOutcome, DestinationConnector } from '../types.js';
+import type { ConnectorContext, DeliveryItem, DeliveryOutcome, DestinationConnector } from '../types.js';
 
 const SYSTEM = 'AUDITDEX';
 const DEFAULT_SCOPE = 'evidence:write controls:read';
@@ -96,13 +96,12 @@ export const auditdexConnector: DestinationConnector<AuditdexClient> = {
   async deliver(client, item, target): Promise<DeliveryOutcome> {
     const control = controlId(item.control_ref, target);
     if (!control) return { status: 'rejected', http_status: null, error: `No AUDITDEX control_id for control_ref "${item.control_ref}": add it to the job target's control_map.` };
-    const file = canonicalJson(item.payload);
-    const ourHash = createHash('sha256').update(file).digest('hex');
+    const file = evidenceFile(item);
     const form = () => {
       const data = new FormData();
       data.set('control_id', control);
       data.set('description', item.title);
-      data.set('file', new Blob([file], { type: 'application/json' }), `${item.rule_id ?? 'evidence'}-${item.collected_at.replace(/[:.]/g, '')}.json`);
+      data.set('file', new Blob([file.bytes], { type: 'application/json' }), file.name);
       return data;
     };
     const what = `submitting evidence to ${control}`;
@@ -112,11 +111,62 @@ export const auditdexConnector: DestinationConnector<AuditdexClient> = {
     const data = (body?.data ?? body ?? {}) as Record<string, unknown>;
     // "Evidence files are automatically hashed (SHA-256) … The response includes the hash":
     // a different hash means AUDITDEX stored other bytes than the hub sent.
-    const theirHash = String(data.sha256 ?? data.hash ?? data.file_hash ?? '').replace(/^sha256:/, '').toLowerCase();
-    if (theirHash !== ourHash) {
-      throw new ConnectorError('bad_response', `AUDITDEX stored a file whose SHA-256 (${theirHash || 'none given'}) is not the hub's (${ourHash}).`, { system: SYSTEM });
+    const theirHash = hashOf(data);
+    if (theirHash !== file.sha256) {
+      throw new ConnectorError('bad_response', `AUDITDEX stored a file whose SHA-256 (${theirHash || 'none given'}) is not the hub's (${file.sha256}).`, { system: SYSTEM });
     }
     const id = data.evidence_id ?? data.id;
     return { status: 'delivered', destination_ids: typeof id === 'string' ? [id] : [], detail: asJson(body) };
   },
+
+  /**
+   * AUDITDEX takes no idempotency key (the seed names none) and stores every submission as a
+   * new immutable file, so an upload whose answer was lost is looked for before it is sent
+   * again: "GET /engagements/{engagement_id}/controls/{control_id} … Returns current testing
+   * status, findings, and linked evidence for a control". The item is there when a linked file
+   * has its SHA-256 and also its file name or description: the name carries the rule and the
+   * collection time, so the same payload filed by another run (unchanged data) or another rule
+   * of the same control is not taken for it. A listing that gives a hash but neither of those
+   * cannot tell, and the item is sent again.
+   */
+  async findDelivered(client, item, target) {
+    const control = controlId(item.control_ref, target);
+    if (!control) return null; // deliver() rejects it, saying why
+    const file = evidenceFile(item);
+    const what = `reading the evidence linked to ${control}`;
+    const response = await client.send(`/engagements/${encodeURIComponent(String(target.engagement_id))}/controls/${encodeURIComponent(control)}`, what, () => undefined);
+    if (response.status !== 200) {
+      // 429 and 5xx are retried (classifyDeliveryResponse throws); anything else means "cannot tell".
+      const outcome = classifyDeliveryResponse(SYSTEM, response, what);
+      throw new ConnectorError('bad_response', outcome.status === 'rejected' ? outcome.error : `AUDITDEX answered ${response.status} while ${what}.`, { status: response.status, system: SYSTEM });
+    }
+    const body = bodyJson(response);
+    const data = (body?.data ?? body ?? {}) as Record<string, unknown>;
+    const linked = (Array.isArray(data.evidence) ? data.evidence : Array.isArray(data.linked_evidence) ? data.linked_evidence : []) as unknown[];
+    const same = linked.find((entry): entry is Record<string, unknown> => {
+      if (!entry || typeof entry !== 'object') return false;
+      const e = entry as Record<string, unknown>;
+      const name = e.file_name ?? e.filename;
+      const checks = [name === undefined ? null : name === file.name, e.description === undefined ? null : e.description === item.title].filter((c) => c !== null);
+      return hashOf(e) === file.sha256 && checks.length > 0 && checks.every(Boolean);
+    });
+    if (!same) return null;
+    const id = same.evidence_id ?? same.id;
+    return { status: 'delivered', destination_ids: typeof id === 'string' ? [id] : [], detail: asJson({ found_linked_to: control, evidence: same }) };
+  },
 };
+
+/** The file an item is uploaded as: the same bytes and name on every attempt. */
+function evidenceFile(item: DeliveryItem): { bytes: string; sha256: string; name: string } {
+  const bytes = canonicalJson(item.payload);
+  return {
+    bytes,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    name: `${item.rule_id ?? 'evidence'}-${item.collected_at.replace(/[:.]/g, '')}.json`,
+  };
+}
+
+/** The SHA-256 AUDITDEX reports for a file, as lower-case hex ('' when none). */
+function hashOf(data: Record<string, unknown>): string {
+  return String(data.sha256 ?? data.hash ?? data.file_hash ?? '').replace(/^sha256:/, '').toLowerCase();
+}

@@ -62,6 +62,12 @@ export interface AuditdexSimulator extends SimulatorServer {
   };
   /** The next `times` submissions (default 1) answer a wrong SHA-256. */
   reportWrongHash(times?: number): void;
+  /**
+   * The next `times` submissions (default 1) are stored, and their answers lost: held until
+   * the simulator closes, as if the response had gone missing on its way back (the client
+   * sees its own timeout, or dies waiting). For testing a client that must not upload twice.
+   */
+  loseAnswers(times?: number): void;
   /** Completes an engagement mid-run (or reopens it). */
   setEngagementStatus(id: string, status: AuditdexEngagementStatus): void;
 }
@@ -98,6 +104,8 @@ export async function startAuditdexSimulator(options: AuditdexSimulatorOptions =
   const oauth = new AuditdexTokenIssuer(clients, options.tokenTtlSeconds ?? 3600, clock);
   const store = new AuditdexEvidenceStore();
   const uploadLimits = { maxFileBytes: Number.POSITIVE_INFINITY, maxFieldBytes: MIB, retainFileBytes: options.retainFileBytes ?? MIB };
+  let answersToLose = 0;
+  const lost: (() => void)[] = [];
 
   /** GET /v1/engagements?page=&per_page= — "Returns paginated list of engagements accessible to the authenticated client." */
   function listEngagements(req: SimRequest, clientId: string): SimResponse {
@@ -143,6 +151,11 @@ export async function startAuditdexSimulator(options: AuditdexSimulatorOptions =
       case 'evidence': {
         const response = await submit(req, route.engagementId, clientId);
         await discardUnread(req);
+        if (response.status === 201 && answersToLose > 0) {
+          answersToLose -= 1;
+          // Stored; the answer is released only when the server has dropped every connection.
+          await new Promise<void>((resolve) => lost.push(resolve));
+        }
         return response;
       }
     }
@@ -170,6 +183,11 @@ export async function startAuditdexSimulator(options: AuditdexSimulatorOptions =
 
   return {
     ...server,
+    async close() {
+      const closing = server.close(); // drops the connections at once, so no held answer is sent
+      for (const release of lost.splice(0)) release();
+      await closing;
+    },
     apiBaseUrl: `${server.url}${API_BASE_PATH}`,
     tokenUrl: `${server.url}${TOKEN_PATH}`,
     clientId: firstClient.clientId,
@@ -179,6 +197,10 @@ export async function startAuditdexSimulator(options: AuditdexSimulatorOptions =
     },
     state: { engagements, evidence: store.items, oauth },
     reportWrongHash: (times = 1) => store.reportWrongHash(times),
+    loseAnswers: (times = 1) => {
+      if (!Number.isInteger(times) || times < 1) throw new RangeError(`times must be a positive integer, got ${times}`);
+      answersToLose += times;
+    },
     setEngagementStatus: (id, status) => engagements.setStatus(id, status),
   };
 }
