@@ -108,13 +108,17 @@ export function collectActivities(deps: CollectDeps) {
       const dataset = connector ? datasetsOf(connector, connection.config)[input.dataset] : undefined;
       if (!connector || !dataset) throw ApplicationFailure.nonRetryable(`${connection.type} has no dataset ${input.dataset}`, 'dataset.unknown');
 
+      // Incremental datasets read from the cursor of whoever collects: a job's runs their job's,
+      // collections on their own (POST /connections/:id/collect) theirs, which moves no job's.
+      const workflowId = ctx.info.workflowExecution?.workflowId;
+      const jobId = workflowId ? await deps.collections.jobOfWorkflow(workflowId) : null;
       const resumed = ctx.info.heartbeatDetails as Progress | undefined;
       const progress: Progress = resumed ?? {
         cursor: null,
         parts: [],
         count: 0,
         done: false,
-        since: (await deps.snapshots.lastCollectedAt(input.workspaceId, input.connectionId, input.dataset))?.toISOString() ?? null,
+        since: (await deps.collections.cursor(input.workspaceId, input.connectionId, input.dataset, jobId))?.toISOString() ?? null,
         startedAt: new Date().toISOString(),
       };
       const log = deps.logger.child({ connection_id: connection.id, dataset: input.dataset, attempt: ctx.info.attempt });
@@ -172,9 +176,11 @@ export function collectActivities(deps: CollectDeps) {
         bytes: ref.bytes,
         record_count: progress.count,
         collected_at: new Date(progress.startedAt),
-        metadata: { connector: connection.type, since: progress.since, attempts: ctx.info.attempt, parts: progress.parts.length, format: 'ndjson' },
+        metadata: { connector: connection.type, since: progress.since, job_id: jobId, attempts: ctx.info.attempt, parts: progress.parts.length, format: 'ndjson' },
         collection_key: input.collectionKey,
       });
+      // The next collection by the same collector starts where this one started.
+      await deps.collections.advanceCursor(input.workspaceId, connection.id, input.dataset, jobId, snapshot.collected_at);
       log.info({ records: snapshot.record_count, sha256: snapshot.sha256 }, 'snapshot stored');
       return { id: snapshot.id, dataset: snapshot.dataset, record_count: snapshot.record_count, sha256: snapshot.sha256, bytes: snapshot.bytes, collected_at: snapshot.collected_at.toISOString() };
     },

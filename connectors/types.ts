@@ -24,7 +24,11 @@ export interface Page {
 }
 
 export interface CollectOptions {
-  /** Start of the last successful collection of this dataset on this connection (incremental datasets). */
+  /**
+   * Start of the last successful collection of this dataset on this connection by the same
+   * collector (incremental datasets): a job's previous run, or for a collection on its own the
+   * previous such collection. Null the first time (the connector reads its initial window).
+   */
   since: string | null;
   /** Start of this collection. */
   now: Date;

@@ -31,6 +31,39 @@ export class CollectionStore {
     return row ?? null;
   }
 
+  /**
+   * The job a collection is for: that of the run whose workflow collects, or null for a
+   * collection on its own (POST /connections/:id/collect).
+   */
+  async jobOfWorkflow(workflowId: string): Promise<string | null> {
+    const [row] = await this.db.query<{ job_id: string | null }>('SELECT job_id FROM runs WHERE workflow_id = $1', [workflowId]);
+    return row?.job_id ?? null;
+  }
+
+  /**
+   * Where the next collection of an incremental dataset (okta.system_log, …) starts: when the
+   * last successful one by the same collector started. The cursor belongs to the collector: a
+   * job's runs read and advance the job's own (`jobId`), so that nothing else can make a run
+   * miss events; collections on their own (`jobId` null) share one per connection and dataset,
+   * which never moves a job's. No cursor yet: null (the connector reads its initial window).
+   */
+  async cursor(workspaceId: string, connectionId: string, dataset: string, jobId: string | null): Promise<Date | null> {
+    const [row] = await this.db.query<{ since: Date }>(
+      'SELECT since FROM collection_cursors WHERE workspace_id = $1 AND connection_id = $2 AND dataset = $3 AND job_id = $4',
+      [workspaceId, connectionId, dataset, jobId ?? ''],
+    );
+    return row?.since ?? null;
+  }
+
+  /** Moves a collector's cursor to `since` (a collection that stored its snapshot); never backwards, so a retry changes nothing. */
+  async advanceCursor(workspaceId: string, connectionId: string, dataset: string, jobId: string | null, since: Date): Promise<void> {
+    await this.db.query(
+      `INSERT INTO collection_cursors (workspace_id, connection_id, dataset, job_id, since) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (workspace_id, connection_id, dataset, job_id) DO UPDATE SET since = GREATEST(collection_cursors.since, EXCLUDED.since), updated_at = now()`,
+      [workspaceId, connectionId, dataset, jobId ?? '', since],
+    );
+  }
+
   /** Ends the collection once; a failure emits connection.failed with it. */
   async finish(id: string, outcome: { status: 'succeeded' | 'failed'; snapshotIds: string[]; error?: string }): Promise<void> {
     await atomically(this.db, async (tx) => {

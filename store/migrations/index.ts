@@ -417,4 +417,35 @@ export const migrations: Migration[] = [
       CREATE INDEX evidence_period ON evidence (workspace_id, collected_at, id);
     `,
   },
+  {
+    version: 9,
+    name: 'collection_cursors',
+    sql: `
+      -- Where the next collection of an incremental dataset (okta.system_log, …) starts, per
+      -- collector: a job's runs read and advance the job's own cursor, collections on their own
+      -- (POST /connections/:id/collect) share job_id '' per connection and dataset. Until now the
+      -- cursor was the connection's last snapshot, so any collection moved it for every job.
+      CREATE TABLE collection_cursors (
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        connection_id text NOT NULL,
+        dataset text NOT NULL,
+        job_id text NOT NULL,
+        -- the start of the collector's last successful collection
+        since timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (workspace_id, connection_id, dataset, job_id)
+      );
+      -- Each job from its own runs' snapshots (collection key <run id>:<dataset>), collections on
+      -- their own from theirs (<collection id>:<dataset>).
+      INSERT INTO collection_cursors (workspace_id, connection_id, dataset, job_id, since)
+        SELECT s.workspace_id, s.connection_id, s.dataset, r.job_id, max(s.collected_at)
+          FROM snapshots s JOIN runs r ON s.collection_key = r.id || ':' || s.dataset
+         WHERE r.job_id IS NOT NULL
+         GROUP BY s.workspace_id, s.connection_id, s.dataset, r.job_id;
+      INSERT INTO collection_cursors (workspace_id, connection_id, dataset, job_id, since)
+        SELECT s.workspace_id, s.connection_id, s.dataset, '', max(s.collected_at)
+          FROM snapshots s JOIN collections c ON s.collection_key = c.id || ':' || s.dataset
+         GROUP BY s.workspace_id, s.connection_id, s.dataset;
+    `,
+  },
 ];
