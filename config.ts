@@ -29,6 +29,8 @@ export interface Config {
   /** Evidence delivery retries (DESIGN.md §5): exponential from initial to max, then failed. */
   deliveryRetry: { initialIntervalMs: number; maximumIntervalMs: number; maximumAttempts: number };
   webhooks: WebhookConfig;
+  /** A run still queued this long after it was accepted has its workflow started by a worker (or found running). */
+  queuedRunGraceMs: number;
 }
 
 /** Outbound webhooks (DESIGN.md §5). */
@@ -141,5 +143,6 @@ export function loadConfig(env: Env = process.env): Config {
       httpsOnly: bool(env, 'HUB_WEBHOOK_HTTPS_ONLY', false),
       dispatchIntervalMs: duration(env, 'HUB_WEBHOOK_DISPATCH_INTERVAL', '100ms', 10, 60_000),
     },
+    queuedRunGraceMs: duration(env, 'HUB_QUEUED_RUN_GRACE', '30s', 1_000, 3_600_000),
   };
 }

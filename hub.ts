@@ -7,6 +7,7 @@ import { createApp } from './api/app.js';
 import { bootstrap, type BootstrapResult } from './bootstrap.js';
 import type { Config } from './config.js';
 import { ConfigError } from './lib/errors.js';
+import { DataDirBusy, lockDataDir } from './lib/data-dir-lock.js';
 import type { Logger } from './lib/logger.js';
 import { SecretSealer, loadMasterKey } from './lib/sealed-secrets.js';
 import { BlobStore } from './store/blobs.js';
@@ -28,6 +29,7 @@ import { createWorker } from './worker/worker.js';
 import { WebhookSender } from './webhooks/sender.js';
 import { EndpointGate } from './webhooks/endpoint-gate.js';
 import { WebhookDispatcher, roundTimeoutMs } from './webhooks/dispatcher.js';
+import { QueuedRunReconciler } from './worker/run-reconciler.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -85,6 +87,14 @@ export async function startHub(config: Config, role: Role, options: StartOptions
 
   try {
     await mkdir(config.dataDir, { recursive: true });
+    if (!config.databaseUrl) {
+      // PGlite is one process's database: a second hub (or `admin-key create`) must not open it too.
+      const release = await lockDataDir(config.dataDir).catch((err: unknown) => {
+        if (err instanceof DataDirBusy) throw new ConfigError(`${err.message}: stop it first, or run both against PostgreSQL with DATABASE_URL.`);
+        throw err;
+      });
+      cleanups.push(release);
+    }
     const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
     cleanups.push(() => db.close());
     const applied = await migrate(db);
@@ -143,6 +153,13 @@ export async function startHub(config: Config, role: Role, options: StartOptions
       });
       dispatcher.start();
       cleanups.push(() => dispatcher.stop());
+      // Runs an API process accepted but died before starting: started within 1.5 × the grace.
+      const reconciler = new QueuedRunReconciler({
+        runs: stores.runs, jobs: stores.jobs, snapshots: stores.snapshots, client: () => temporal.client(), taskQueue: config.temporal.taskQueue,
+        deliveryRetry: config.deliveryRetry, graceMs: config.queuedRunGraceMs, logger,
+      });
+      reconciler.start();
+      cleanups.push(() => reconciler.stop());
       // Audit log retention: entries past each workspace's period move to the archive, now and
       // then hourly (a tick during a pass is skipped). A failed pass is logged and tried again at
       // the next tick; stop waits for a pass under way, so none runs on a closed database.

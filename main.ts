@@ -26,6 +26,8 @@ async function main(): Promise<void> {
     if (hub.bootstrap?.generatedKey) {
       say(`  Admin key:    ${hub.bootstrap.generatedKey}`);
       say(`                (shown once; also saved to ${hub.bootstrap.keyFile}, mode 0600)`);
+    } else if (hub.bootstrap?.revoked) {
+      say(`  Admin key:    the bootstrap key was revoked; create a new one with "npx evidence-hub admin-key create" (hub stopped, or against DATABASE_URL)`);
     } else if (!config.adminKey) {
       say(`  Admin key:    generated on first start; see ${config.dataDir}/admin-key`);
     }

@@ -11,6 +11,7 @@ import type { SnapshotStore } from '../store/snapshots.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { OutboundHttp } from '../connectors/http-client.js';
 import { ConnectorError } from '../connectors/errors.js';
+import { secretsForConfig } from '../connectors/bound-secrets.js';
 import { datasetsOf, type JsonValue } from '../connectors/types.js';
 import type { Logger } from '../lib/logger.js';
 import { newId } from '../lib/ids.js';
@@ -126,9 +127,11 @@ export function collectActivities(deps: CollectDeps) {
 
       // Every request in flight listens for cancellation.
       setMaxListeners(256, ctx.cancellationSignal);
+      const secrets = await secretsForConfig(deps.secrets, { workspaceId: input.workspaceId, type: 'connection', id: connection.id }, connector, connection.config)
+        .catch(toFailure);
       const session = connector.open({
         config: connection.config,
-        secrets: await deps.secrets.get({ workspaceId: input.workspaceId, type: 'connection', id: connection.id }),
+        secrets,
         http: deps.http,
         log,
         signal: ctx.cancellationSignal,

@@ -12,6 +12,7 @@ import { withHeartbeats } from './heartbeats.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { OutboundHttp } from '../connectors/http-client.js';
 import { ConnectorError } from '../connectors/errors.js';
+import { secretsForConfig } from '../connectors/bound-secrets.js';
 import { mapConcurrent } from '../connectors/pacer.js';
 import type { DeliveryItem, DeliveryOutcome, DestinationConnector, RunTrace } from '../connectors/types.js';
 import { compileRules, evaluate } from '../mappings/engine.js';
@@ -93,13 +94,21 @@ export function runActivities(deps: RunDeps) {
    * A retryable failure is thrown as the ConnectorError for the caller to turn into a retry.
    * Sessions (with their access tokens) are shared by the items of one activity.
    */
-  async function deliverOne(evidence: Evidence, sessions: Map<string, OpenDestination | null>, settle: Settle): Promise<Evidence['status']> {
+  async function deliverOne(evidence: Evidence, sessions: Map<string, OpenDestination | ConnectorError | null>, settle: Settle): Promise<Evidence['status']> {
     const key = `${evidence.workspace_id}/${evidence.destination_id}`;
-    if (!sessions.has(key)) sessions.set(key, await openDestination(evidence.workspace_id, evidence.destination_id));
+    if (!sessions.has(key)) {
+      // A destination that cannot be opened (its secrets bound to other URLs) fails each item alike.
+      sessions.set(key, await openDestination(evidence.workspace_id, evidence.destination_id)
+        .catch((err: unknown) => { if (err instanceof ConnectorError) return err; throw err; }));
+    }
     const open = sessions.get(key);
     if (!open) {
       await settle(evidence.id, { status: 'failed', error: 'The destination no longer exists.' });
       return 'failed';
+    }
+    if (open instanceof ConnectorError) {
+      await settle(evidence.id, { status: 'rejected', error: open.message });
+      return 'rejected';
     }
     const { connector, session } = open;
     const item: DeliveryItem = {
@@ -135,7 +144,7 @@ export function runActivities(deps: RunDeps) {
     const ctx = Context.current();
     const session = connector.open({
       config: destination.config,
-      secrets: await deps.secrets.get({ workspaceId, type: 'destination', id: destination.id }),
+      secrets: await secretsForConfig(deps.secrets, { workspaceId, type: 'destination', id: destination.id }, connector, destination.config),
       http: deps.http, log: deps.logger.child({ destination_id: destination.id, ...log }), signal: ctx.cancellationSignal,
       heartbeat: () => ctx.heartbeat(), sleep: (ms) => ctx.sleep(ms),
     });
@@ -150,7 +159,7 @@ export function runActivities(deps: RunDeps) {
    * its findDelivered check before an item is sent again).
    */
   async function deliverPending(ids: string[], concurrency: number, onRetryable: (err: ConnectorError) => void): Promise<void> {
-    const sessions = new Map<string, OpenDestination | null>();
+    const sessions = new Map<string, OpenDestination | ConnectorError | null>();
     const pending = await deps.evidence.beginAttempts(ids);
     let buffered: (SettleOutcome & { id: string })[] = [];
     const flush = async () => {
@@ -274,7 +283,13 @@ export function runActivities(deps: RunDeps) {
     async exportRunTrace(input: { runId: string }): Promise<'sent' | 'not_supported'> {
       const run = await deps.runs.getById(input.runId);
       const job = run?.job_id ? await deps.jobs.get(run.workspace_id, run.job_id) : null;
-      const open = job ? await openDestination(run!.workspace_id, job.destination_id, { run_id: run!.id }) : null;
+      const open = job
+        ? await openDestination(run!.workspace_id, job.destination_id, { run_id: run!.id }).catch((err: unknown) => {
+          if (!(err instanceof ConnectorError)) throw err;
+          deps.logger.warn({ run_id: input.runId, err: err.message }, 'run trace not exported');
+          return null;
+        })
+        : null;
       if (!run || !job || !open?.connector.exportRunTrace) return 'not_supported';
       const snapshots = await deps.snapshots.getMany(run.workspace_id, run.snapshot_ids);
       const items = await deps.evidence.listForRun(run.id);

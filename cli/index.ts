@@ -3,6 +3,7 @@
  *
  *   evidence-hub mappings validate <files…>
  *   evidence-hub mappings test <rules-file> --fixtures <dir-or-file>
+ *   evidence-hub admin-key create [--name <name>]
  *
  * `main` returns the exit code instead of exiting, so tests can call it in-process.
  */
@@ -10,14 +11,18 @@ import { parseArgs } from 'node:util';
 import { EXIT, processIo, type CliIo } from './io.js';
 import { testMappingFile } from './mappings-test.js';
 import { validateMappingFiles } from './mappings-validate.js';
+import { createAdminKeyCommand } from './admin-key.js';
 
 const USAGE = `usage:
   evidence-hub mappings validate <file>...
       Check mapping files (YAML or JSON) against the rule schema; prints "file: pointer: message" per problem.
   evidence-hub mappings test <rules-file> --fixtures <dir-or-file>
-      Evaluate the rules on fixture data ({now?, data, expect: {rule_id: result}}) and compare the results.`;
+      Evaluate the rules on fixture data ({now?, data, expect: {rule_id: result}}) and compare the results.
+  evidence-hub admin-key create [--name <name>]
+      Create a new admin key (admin + workspaces:admin in the default workspace) in the hub's database
+      (HUB_DATA_DIR, or DATABASE_URL); prints it once. Refuses while a hub has the same data directory open.`;
 
-export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+export async function main(argv: readonly string[], io: CliIo = processIo, env: Record<string, string | undefined> = process.env): Promise<number> {
   let parsed: ReturnType<typeof parseCommandLine>;
   try {
     parsed = parseCommandLine(argv);
@@ -31,6 +36,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     io.out(USAGE);
     return values.help ? EXIT.ok : EXIT.usage;
   }
+  if (group === 'admin-key' && command === 'create' && rest.length === 0) return createAdminKeyCommand(io, env, values.name);
   if (group === 'mappings' && command === 'validate') return validateMappingFiles(rest, io);
   if (group === 'mappings' && command === 'test') {
     const [rulesFile, extra] = rest;
@@ -48,6 +54,6 @@ function parseCommandLine(argv: readonly string[]) {
   return parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { fixtures: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { fixtures: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
 }

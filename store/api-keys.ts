@@ -98,6 +98,11 @@ export class ApiKeyStore {
     return row ?? null;
   }
 
+  /** Whether a bootstrap key was ever issued, revoked since or not. */
+  async everIssuedBootstrap(): Promise<boolean> {
+    return (await this.db.query('SELECT 1 FROM api_keys WHERE is_bootstrap LIMIT 1')).length > 0;
+  }
+
   async touch(id: string): Promise<void> {
     await this.db.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [id]);
   }

@@ -28,6 +28,12 @@ export class ConnectionStore {
     return row ?? null;
   }
 
+  /** The row, locked until the transaction ends: changes to one connection queue up. */
+  async getForUpdate(workspaceId: string, id: string): Promise<Connection | null> {
+    const [row] = await this.db.query<Connection>(`SELECT * FROM ${this.table} WHERE workspace_id = $1 AND id = $2 FOR UPDATE`, [workspaceId, id]);
+    return row ?? null;
+  }
+
   async list(workspaceId: string, page: PageRequest, type?: string): Promise<Page<Connection>> {
     const rows = await this.db.query<Connection>(
       `SELECT * FROM ${this.table} WHERE workspace_id = $1 AND ($2::text IS NULL OR id > $2) AND ($3::text IS NULL OR type = $3)

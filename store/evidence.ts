@@ -115,6 +115,15 @@ export class EvidenceStore {
   }
 
   /** Records the final outcome once, with its event and audit entry; later calls (a retried activity) change nothing. */
+  /**
+   * Puts an item whose delivery never started (settled `failed` with `reason`) back to pending,
+   * for a push of the same item to start it again; false when it is in any other state.
+   */
+  async rearm(id: string, reason: string): Promise<boolean> {
+    const rows = await this.db.query(`UPDATE evidence SET status = 'pending', error = NULL, updated_at = now() WHERE id = $1 AND status = 'failed' AND error = $2 RETURNING id`, [id, reason]);
+    return rows.length === 1;
+  }
+
   async settle(id: string, outcome: SettleOutcome): Promise<void> {
     await this.settleMany([{ id, ...outcome }]);
   }

@@ -56,8 +56,37 @@ export class JobStore {
   }
 
   async usingMapping(workspaceId: string, mappingId: string): Promise<string[]> {
-    const rows = await this.db.query<{ id: string }>('SELECT id FROM jobs WHERE workspace_id = $1 AND mapping_id = $2 ORDER BY id', [workspaceId, mappingId]);
+    return this.using(workspaceId, 'mapping_id', mappingId);
+  }
+
+  /** The jobs that use a mapping set, a connection or a destination (which may then not be deleted). */
+  async using(workspaceId: string, reference: 'mapping_id' | 'connection_id' | 'destination_id', id: string): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(`SELECT id FROM jobs WHERE workspace_id = $1 AND ${reference} = $2 ORDER BY id`, [workspaceId, id]);
     return rows.map((r) => r.id);
+  }
+
+  /** The job, its row locked until the transaction ends: concurrent PATCHes and DELETEs of it queue up. */
+  async getForUpdate(workspaceId: string, id: string): Promise<Job | null> {
+    const [row] = await this.db.query<Job>('SELECT * FROM jobs WHERE workspace_id = $1 AND id = $2 FOR UPDATE', [workspaceId, id]);
+    return row ?? null;
+  }
+
+  /**
+   * Locks (FOR SHARE) the rows a job refers to, so none can be deleted before this transaction
+   * commits; names the references that are gone.
+   */
+  async lockReferences(workspaceId: string, f: Pick<JobFields, 'connection_id' | 'mapping_id' | 'destination_id'>): Promise<string[]> {
+    const missing: string[] = [];
+    const checks = [
+      ['connections', 'connection_id', f.connection_id, ''],
+      ['mappings', 'mapping_id', f.mapping_id, ' AND deleted_at IS NULL'],
+      ['destinations', 'destination_id', f.destination_id, ''],
+    ] as const;
+    for (const [table, field, id, live] of checks) {
+      const rows = await this.db.query(`SELECT 1 FROM ${table} WHERE workspace_id = $1 AND id = $2${live} FOR SHARE`, [workspaceId, id]);
+      if (!rows.length) missing.push(field);
+    }
+    return missing;
   }
 
   async delete(workspaceId: string, id: string, tx: Queryable = this.db): Promise<boolean> {

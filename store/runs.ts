@@ -68,6 +68,18 @@ export class RunStore {
     return toPage(rows, page.limit);
   }
 
+  /**
+   * Runs still queued `olderThanMs` after they were accepted (within the last day), oldest
+   * first: the API process that accepted one may have died before starting its workflow.
+   */
+  async staleQueued(olderThanMs: number, limit = 100): Promise<Run[]> {
+    return this.db.query<Run>(
+      `SELECT * FROM runs WHERE status = 'queued' AND created_at < now() - make_interval(secs => $1::float8 / 1000)
+       AND created_at > now() - interval '1 day' ORDER BY created_at LIMIT $2`,
+      [olderThanMs, limit],
+    );
+  }
+
   /** Marks the run running (once) and emits run.started with it. */
   async start(id: string, mapping: { id: string; version: number }): Promise<void> {
     await atomically(this.db, async (tx) => {

@@ -27,6 +27,13 @@ export class SnapshotStore {
     return normalise(row!);
   }
 
+  /** The snapshots recorded under these collection keys (those that exist). */
+  async byCollectionKeys(keys: string[]): Promise<Snapshot[]> {
+    if (!keys.length) return [];
+    const rows = await this.db.query<Snapshot>('SELECT * FROM snapshots WHERE collection_key = ANY($1)', [keys]);
+    return rows.map(normalise);
+  }
+
   async get(workspaceId: string, id: string): Promise<Snapshot | null> {
     const [row] = await this.db.query<Snapshot>('SELECT * FROM snapshots WHERE workspace_id = $1 AND id = $2', [workspaceId, id]);
     return row ? normalise(row) : null;

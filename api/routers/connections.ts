@@ -8,6 +8,9 @@ import type { SecretStore } from '../../store/secrets.js';
 import type { ConnectorRegistry, AnySourceConnector } from '../../connectors/registry.js';
 import type { OutboundHttp } from '../../connectors/http-client.js';
 import { ConnectorError } from '../../connectors/errors.js';
+import { secretsForConfig } from '../../connectors/bound-secrets.js';
+import { changedUrlFields, urlBinding } from '../../lib/url-binding.js';
+import { JobStore } from '../../store/jobs.js';
 import type { Logger } from '../../lib/logger.js';
 import { audited, secretNames, type AuditDeps } from '../audit.js';
 import { principalOf } from '../auth.js';
@@ -191,7 +194,7 @@ function resourceRoutes(deps: ConnectionDeps, kind: ResourceKind): RouteSpec[] {
         const created = await audited(deps, req, res,
           async (tx) => {
             const connection = await storeIn(tx).insert({ id, workspaceId, name: body.name, type: body.type, config: body.config });
-            await deps.secrets.put(owner(workspaceId, id), body.secrets ?? {}, tx);
+            await deps.secrets.put(owner(workspaceId, id), body.secrets ?? {}, tx, urlBinding(connector.urlFields, body.config));
             return connection;
           },
           (c) => ({
@@ -228,36 +231,54 @@ function resourceRoutes(deps: ConnectionDeps, kind: ResourceKind): RouteSpec[] {
       responses: { 200: { description: 'Updated.', schema: connectionView } },
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
-        const existing = await mustGet(workspaceId, String(req.params.id));
+        const id = String(req.params.id);
         const body = req.body as { name?: string; config?: Record<string, unknown>; secrets?: Record<string, string | null> };
-        const connector = validators.connector(existing.type);
-        const config = body.config ? mergePatch(existing.config, body.config) : existing.config;
         const setSecrets = Object.fromEntries(Object.entries(body.secrets ?? {}).filter(([, v]) => v !== null)) as Record<string, string>;
-        validators.check(connector, config, setSecrets, true);
+        const removed = Object.entries(body.secrets ?? {}).filter(([, v]) => v === null).map(([k]) => k);
         const updated = await audited(deps, req, res,
           async (tx) => {
-            const row = await storeIn(tx).update(workspaceId, existing.id, { name: body.name, config: body.config ? config : undefined });
-            // Deleted since it was read: nothing to change, and nothing to record.
+            // Read, check and write under the row's lock: two PATCHes never interleave.
+            const existing = await storeIn(tx).getForUpdate(workspaceId, id);
+            if (!existing) throw HubError.notFound(`No ${noun} with this id in this workspace.`);
+            const connector = validators.connector(existing.type);
+            const config = body.config ? mergePatch(existing.config, body.config) : existing.config;
+            validators.check(connector, config, setSecrets, true);
+            // Secrets stay with the URLs they were entered for: re-pointing needs every one again.
+            const moved = changedUrlFields(connector.urlFields, existing.config, config);
+            if (moved.length) {
+              const stored = await deps.secrets.names(owner(workspaceId, id), tx);
+              const missing = stored.filter((secret) => !Object.hasOwn(body.secrets ?? {}, secret));
+              if (missing.length) {
+                throw HubError.validation(
+                  missing.map((secret) => ({ pointer: `/secrets/${secret}`, message: `enter this secret again: ${moved.join(', ')} changed, and stored secrets are never sent to another URL` })),
+                  `Changing ${moved.join(', ')} needs the ${noun}'s secrets again (${missing.join(', ')}): they were entered for the previous URL.`,
+                );
+              }
+            }
+            const row = await storeIn(tx).update(workspaceId, id, { name: body.name, config: body.config ? config : undefined });
             if (!row) throw HubError.notFound(`No ${noun} with this id in this workspace.`);
-            await deps.secrets.put(owner(workspaceId, existing.id), setSecrets, tx);
-            const removed = Object.entries(body.secrets ?? {}).filter(([, v]) => v === null).map(([k]) => k);
-            if (removed.length) await tx.query('DELETE FROM secrets WHERE workspace_id = $1 AND owner_type = $2 AND owner_id = $3 AND name = ANY($4)', [workspaceId, kind.ownerType, existing.id, removed]);
+            await deps.secrets.put(owner(workspaceId, id), setSecrets, tx, urlBinding(connector.urlFields, config));
+            if (removed.length) await tx.query('DELETE FROM secrets WHERE workspace_id = $1 AND owner_type = $2 AND owner_id = $3 AND name = ANY($4)', [workspaceId, kind.ownerType, id, removed]);
             return row;
           },
           // The patch as sent (a config field set to null was removed), secrets by name only.
-          () => ({ action: `${noun}.updated`, resourceType: noun, resourceId: existing.id, changes: { name: body.name, config: body.config, secrets: secretNames(body.secrets) } }));
+          () => ({ action: `${noun}.updated`, resourceType: noun, resourceId: id, changes: { name: body.name, config: body.config, secrets: secretNames(body.secrets) } }));
         res.json(await view(updated));
       },
     },
     {
       method: 'delete', path: `${path}/:id`, operationId: `delete${operation}`, tag, auth: 'config:write',
-      summary: `Delete a ${noun} and its secrets.`,
+      summary: `Delete a ${noun} and its secrets; 409 while jobs use it.`,
       responses: { 204: { description: 'Deleted.' } },
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const existing = await mustGet(workspaceId, String(req.params.id));
         await audited(deps, req, res,
           async (tx) => {
+            // Locked first, so no job can start using it between the check and the delete.
+            if (!(await storeIn(tx).getForUpdate(workspaceId, existing.id))) throw HubError.notFound(`No ${noun} with this id in this workspace.`);
+            const users = await new JobStore(tx).using(workspaceId, kind.ownerType === 'connection' ? 'connection_id' : 'destination_id', existing.id);
+            if (users.length) throw HubError.conflict(`The ${noun} is used by ${users.length} job(s) (${users.slice(0, 5).join(', ')}): change or delete them first.`);
             await deps.secrets.remove(owner(workspaceId, existing.id), tx);
             if (!(await storeIn(tx).delete(workspaceId, existing.id))) throw HubError.notFound(`No ${noun} with this id in this workspace.`);
           },
@@ -279,7 +300,7 @@ function resourceRoutes(deps: ConnectionDeps, kind: ResourceKind): RouteSpec[] {
         try {
           const session = connector.open({
             config: connection.config,
-            secrets: await deps.secrets.get(owner(workspaceId, connection.id)),
+            secrets: await secretsForConfig(deps.secrets, owner(workspaceId, connection.id), connector, connection.config),
             http: deps.http, log: deps.logger.child({ [`${noun}_id`]: connection.id }), signal: controller.signal,
             heartbeat: () => undefined,
             // A connection test answers a person: it does not wait out a long rate-limit window.

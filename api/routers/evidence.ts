@@ -33,6 +33,24 @@ const evidenceView: JsonSchema = {
   },
 };
 
+/** Why an item is `failed` when its delivery workflow could not be started. */
+const NOT_STARTED = 'The delivery did not start: Temporal was not reachable. Push the same item again to retry.';
+
+/** The content fields in which a repeated push differs from the item its identity already names. */
+function pushContentDiffers(
+  existing: Evidence,
+  pushed: { control_ref: string; question_match?: string; question_id?: string; result: string; payload_sha256: string; allow_multiple?: boolean },
+): string[] {
+  const differs: string[] = [];
+  if (existing.result !== pushed.result) differs.push('result');
+  if (existing.payload_sha256 !== pushed.payload_sha256) differs.push('payload');
+  if (existing.control_ref !== pushed.control_ref) differs.push('control_ref');
+  if ((existing.question_match ?? null) !== (pushed.question_match ?? null)) differs.push('question_match');
+  if ((existing.question_id ?? null) !== (pushed.question_id ?? null)) differs.push('question_id');
+  if (existing.allow_multiple !== (pushed.allow_multiple ?? false)) differs.push('allow_multiple');
+  return differs;
+}
+
 export function presentEvidence(e: Evidence, withPayload: boolean) {
   const { workspace_id: _ws, identity: _identity, updated_at: _u, payload, allow_multiple: _a, dataset: _d, ...rest } = e;
   return withPayload ? { ...rest, payload } : rest;
@@ -96,13 +114,25 @@ export function evidenceRoutes(deps: EvidenceDeps): RouteSpec[] {
         if (Number.isNaN(collectedAt.getTime())) throw HubError.validation([{ pointer: '/collected_at', message: 'is not a date-time this hub can use' }]);
         const identity = `push:${workspaceId}:${destination.id}:${canonicalSha256({ target: b.target, title: b.title, source: b.source, collected_at: collectedAt.toISOString() })}`;
         const id = newId('ev');
+        const payloadSha256 = canonicalSha256(b.payload);
         const [row] = await audited(deps, req, res,
-          (tx) => new EvidenceStore(tx).recordMany([{
-            id, workspaceId, run_id: null, job_id: null, rule_id: null, dataset: null, control_ref: b.control_ref,
-            question_match: b.question_match ?? null, question_id: b.question_id ?? null, title: b.title, source: b.source, result: b.result,
-            payload: b.payload, payload_sha256: canonicalSha256(b.payload), collected_at: collectedAt, allow_multiple: b.allow_multiple ?? false,
-            destination_id: destination.id, target: b.target, identity,
-          }]),
+          async (tx) => {
+            const items = await new EvidenceStore(tx).recordMany([{
+              id, workspaceId, run_id: null, job_id: null, rule_id: null, dataset: null, control_ref: b.control_ref,
+              question_match: b.question_match ?? null, question_id: b.question_id ?? null, title: b.title, source: b.source, result: b.result,
+              payload: b.payload, payload_sha256: payloadSha256, collected_at: collectedAt, allow_multiple: b.allow_multiple ?? false,
+              destination_id: destination.id, target: b.target, identity,
+            }]);
+            // The destination reconciles by title + source + collected_at: one identity is one content.
+            const existing = items[0]!;
+            if (existing.id !== id) {
+              const differs = pushContentDiffers(existing, { ...b, payload_sha256: payloadSha256 });
+              if (differs.length) {
+                throw HubError.conflict(`Item ${existing.id} was already pushed with this title, source and collected_at but another ${differs.join(', ')}: the destination would take both for one item. Send a new collected_at for new content.`);
+              }
+            }
+            return items;
+          },
           // A repeated push returns the item it already made: nothing changed, nothing to record.
           // The payload is recorded by its digest: it is evidence, kept in the ledger.
           ([item]) => (item!.id !== id ? null : {
@@ -112,11 +142,22 @@ export function evidenceRoutes(deps: EvidenceDeps): RouteSpec[] {
               title: b.title, source: b.source, result: b.result, collected_at: collectedAt.toISOString(), payload_sha256: item!.payload_sha256,
             },
           }));
-        const client = await deps.temporal.client();
-        // One delivery workflow per item: a repeated push finds it already running or done.
-        await client.workflow.start('deliverEvidenceWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId: `deliver-${row!.id}`, args: [{ evidenceId: row!.id, deliveryRetry: deps.deliveryRetry }] })
-          .catch((err: Error) => { if (err.name !== 'WorkflowExecutionAlreadyStartedError') throw err; });
-        res.status(202).location(`/api/v1/evidence/${row!.id}`).json(presentEvidence(row!, true));
+        // A push of an item whose delivery never started starts it now.
+        const fresh = row!.id === id || (await deps.evidence.rearm(row!.id, NOT_STARTED));
+        if (fresh) {
+          try {
+            const client = await deps.temporal.client();
+            // One delivery workflow per item: a repeated push finds it already running or done.
+            await client.workflow.start('deliverEvidenceWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId: `deliver-${row!.id}`, args: [{ evidenceId: row!.id, deliveryRetry: deps.deliveryRetry }] })
+              .catch((err: Error) => { if (err.name !== 'WorkflowExecutionAlreadyStartedError') throw err; });
+          } catch {
+            // Never left pending with nothing to deliver it: failed, and the same push starts it again.
+            await deps.evidence.settle(row!.id, { status: 'failed', error: NOT_STARTED });
+            throw new HubError(503, 'Service Unavailable', 'Temporal is not reachable, so the delivery could not start; the item is recorded as failed. Push the same item again to retry. See /readyz.', { headers: { 'Retry-After': '5' } });
+          }
+        }
+        const current = fresh ? await deps.evidence.get(workspaceId, row!.id) : row;
+        res.status(202).location(`/api/v1/evidence/${row!.id}`).json(presentEvidence(current ?? row!, true));
       },
     },
   ];

@@ -158,6 +158,7 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
    */
   async function save(req: Request, res: Response, id: string, f: JobFields, previous: Job | null): Promise<Job> {
     const { workspaceId } = principalOf(res);
+    const patch = req.body as Partial<JobFields>;
     // Only a job that has (or had) a schedule needs Temporal to save.
     const scheduled = Boolean(f.schedule || previous?.schedule);
     if (scheduled) {
@@ -165,15 +166,33 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
       await syncSchedule({ ...f, id, workspace_id: workspaceId, created_at: previous?.created_at ?? now, updated_at: now });
     }
     try {
-      return await audited(deps, req, res,
+      const saved = await audited(deps, req, res,
         async (tx) => {
-          const job = previous ? await new JobStore(tx).update(workspaceId, id, f) : await new JobStore(tx).insert(id, workspaceId, f);
+          const jobs = new JobStore(tx);
+          let fields = f;
+          if (previous) {
+            // The patch applies to the row as it is under its lock, not as it was read before:
+            // concurrent PATCHes each keep their change, and a DELETE in between wins.
+            const locked = await jobs.getForUpdate(workspaceId, id);
+            if (!locked) throw HubError.notFound('No job with this id in this workspace.');
+            const { id: _id, workspace_id: _ws, created_at: _c, updated_at: _u, ...current } = locked;
+            fields = { ...current, ...patch };
+          }
+          // What the job refers to cannot be deleted until this commits.
+          const gone = await jobs.lockReferences(workspaceId, fields);
+          if (gone.length) throw HubError.validation(gone.map((pointer) => ({ pointer: `/${pointer}`, message: 'was deleted meanwhile' })), 'The job is not valid.');
+          const job = previous ? await jobs.update(workspaceId, id, fields) : await jobs.insert(id, workspaceId, fields);
           if (!job) throw HubError.notFound('No job with this id in this workspace.');
           return job;
         },
         (job) => (previous
-          ? { action: 'job.updated', resourceType: 'job', resourceId: job.id, changes: req.body as Partial<JobFields> }
+          ? { action: 'job.updated', resourceType: 'job', resourceId: job.id, changes: patch }
           : { action: 'job.created', resourceType: 'job', resourceId: job.id, changes: f }));
+      // Another PATCH committed between the read and the lock: the schedule follows the row.
+      if (scheduled || saved.schedule) {
+        if (JSON.stringify([saved.schedule, saved.enabled]) !== JSON.stringify([f.schedule, f.enabled])) await deps.schedules.sync(saved).catch(() => undefined);
+      }
+      return saved;
     } catch (err) {
       if (scheduled) {
         // Best effort: the request fails with the database's error either way, and the next
@@ -266,7 +285,9 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
         }
         await audited(deps, req, res,
           async (tx) => {
-            if (!(await new JobStore(tx).delete(workspaceId, job.id))) throw HubError.notFound('No job with this id in this workspace.');
+            // Under the row's lock, so a PATCH in flight either commits first or finds no job.
+            const jobs = new JobStore(tx);
+            if (!(await jobs.getForUpdate(workspaceId, job.id)) || !(await jobs.delete(workspaceId, job.id))) throw HubError.notFound('No job with this id in this workspace.');
           },
           () => ({ action: 'job.deleted', resourceType: 'job', resourceId: job.id, changes: { name: job.name } }));
         res.status(204).end();

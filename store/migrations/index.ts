@@ -418,8 +418,30 @@ export const migrations: Migration[] = [
     `,
   },
   {
+    version: 8,
+    name: 'hardening_bindings',
+    sql: `
+      -- A connection's or destination's secrets are bound to the URL fields they were entered
+      -- with: a hash of those values, also part of the sealing context, so that a secret is never
+      -- opened for a config that points elsewhere. NULL: sealed before bindings existed.
+      ALTER TABLE secrets ADD COLUMN bound_to text;
+
+      -- An Idempotency-Key belongs to the API key that sent it: the same key from another API
+      -- key is another request. 'unstored': the request was processed but its response could not
+      -- be kept, so it can be neither replayed nor run again.
+      ALTER TABLE idempotency_keys ADD COLUMN api_key_id text NOT NULL DEFAULT '';
+      ALTER TABLE idempotency_keys DROP CONSTRAINT idempotency_keys_pkey;
+      ALTER TABLE idempotency_keys ADD PRIMARY KEY (workspace_id, api_key_id, idempotency_key);
+      ALTER TABLE idempotency_keys DROP CONSTRAINT idempotency_keys_state_check;
+      ALTER TABLE idempotency_keys ADD CONSTRAINT idempotency_keys_state_check CHECK (state IN ('in_progress', 'completed', 'unstored'));
+
+      -- Runs left queued by a process that died before starting their workflow are found by age.
+      CREATE INDEX runs_queued ON runs (created_at) WHERE status = 'queued';
+    `,
+  },
+  {
     version: 9,
-    name: 'collection_cursors',
+    name: 'collection_cursors_and_http_header_secrets',
     sql: `
       -- Where the next collection of an incremental dataset (okta.system_log, …) starts, per
       -- collector: a job's runs read and advance the job's own cursor, collections on their own
@@ -446,6 +468,17 @@ export const migrations: Migration[] = [
         SELECT s.workspace_id, s.connection_id, s.dataset, '', max(s.collected_at)
           FROM snapshots s JOIN collections c ON s.collection_key = c.id || ':' || s.dataset
          GROUP BY s.workspace_id, s.connection_id, s.dataset;
+
+      -- The generic HTTP connector's custom headers are secrets now (header:<Name>): config is
+      -- returned by the API and written to the audit log, and headers often carry tokens. SQL
+      -- cannot seal them (sealing is the application's), so their values leave config and only
+      -- their names stay, in legacy_header_names; the connector then refuses to run, naming the
+      -- secrets to set, until each is set again.
+      UPDATE connections
+         SET config = (config - 'headers') || jsonb_build_object('legacy_header_names', (SELECT jsonb_agg(h ORDER BY h) FROM jsonb_object_keys(config->'headers') AS h)),
+             updated_at = now()
+       WHERE type = 'http' AND jsonb_typeof(config->'headers') = 'object' AND config->'headers' <> '{}'::jsonb;
+      UPDATE connections SET config = config - 'headers', updated_at = now() WHERE type = 'http' AND config ? 'headers';
     `,
   },
 ];
