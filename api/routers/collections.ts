@@ -5,7 +5,8 @@ import type { BlobStore } from '../../store/blobs.js';
 import { CollectionStore, type Collection } from '../../store/collections.js';
 import type { ConnectionStore } from '../../store/connections.js';
 import type { Snapshot, SnapshotStore } from '../../store/snapshots.js';
-import { snapshotPage } from '../../store/snapshot-reader.js';
+import { PART_RECORDS } from '../../store/snapshot-reader.js';
+import { SnapshotPager, type SnapshotPosition } from '../../store/snapshot-cache.js';
 import type { ConnectorRegistry } from '../../connectors/registry.js';
 import { datasetsOf } from '../../connectors/types.js';
 import type { TemporalGateway } from '../../temporal/gateway.js';
@@ -20,6 +21,8 @@ export interface CollectionDeps extends AuditDeps {
   blobs: BlobStore;
   registry: ConnectorRegistry;
   temporal: TemporalGateway;
+  /** Shared by the routes of one app; one is made when not given. */
+  snapshotPager?: SnapshotPager;
 }
 
 const snapshotView: JsonSchema = {
@@ -40,11 +43,37 @@ const collectionView: JsonSchema = {
 
 const MAX_SNAPSHOT_PAGE = 1000;
 
+/**
+ * Snapshot page cursors are opaque: base64url JSON of the position of the next record (part
+ * and offset in it, see SnapshotPager) and a prefix of the snapshot's hash, so that a cursor
+ * is refused on another snapshot and never points past the last record.
+ */
+function encodeSnapshotCursor(snapshot: Snapshot, at: SnapshotPosition): string {
+  return Buffer.from(JSON.stringify({ s: snapshot.sha256.slice(0, 16), p: at.part, o: at.offset })).toString('base64url');
+}
+
+function decodeSnapshotCursor(snapshot: Snapshot, cursor: string | undefined): SnapshotPosition {
+  if (cursor === undefined) return { part: 0, offset: 0 };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = null;
+  }
+  const { s, p, o } = (parsed ?? {}) as { s?: unknown; p?: unknown; o?: unknown };
+  const index = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (s === snapshot.sha256.slice(0, 16) && index(p) && index(o) && o < PART_RECORDS && p * PART_RECORDS + o < snapshot.record_count) return { part: p, offset: o };
+  throw HubError.badRequest('The cursor is not one this API issued for this snapshot; use next_cursor from the previous page.', [
+    { pointer: '/query/cursor', message: 'invalid cursor' },
+  ]);
+}
+
 function viewSnapshot(s: Snapshot) {
   return { id: s.id, connection_id: s.connection_id, dataset: s.dataset, record_count: s.record_count, sha256: s.sha256, bytes: s.bytes, collected_at: s.collected_at, metadata: s.metadata };
 }
 
 export function collectionRoutes(deps: CollectionDeps): RouteSpec[] {
+  const pager = deps.snapshotPager ?? new SnapshotPager(deps.blobs);
   const viewCollection = async (c: Collection) => ({
     id: c.id, connection_id: c.connection_id, datasets: c.datasets, status: c.status, error: c.error,
     snapshots: (await deps.snapshots.getMany(c.workspace_id, c.snapshot_ids)).map(viewSnapshot),
@@ -117,7 +146,7 @@ export function collectionRoutes(deps: CollectionDeps): RouteSpec[] {
         type: 'object',
         properties: {
           limit: { type: 'integer', minimum: 0, maximum: MAX_SNAPSHOT_PAGE, default: 50, description: `Records per page (max ${MAX_SNAPSHOT_PAGE}; 0 for metadata only).` },
-          cursor: { type: 'string', pattern: '^[0-9]{1,9}$', description: 'The next_cursor of the previous page.' },
+          cursor: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,200}$', description: 'The next_cursor of the previous page (opaque).' },
         },
       },
       responses: { 200: { description: 'Metadata and records.', schema: { ...snapshotView, properties: { ...(snapshotView.properties as object), records: { type: 'array' }, next_cursor: { type: ['string', 'null'] } } } } },
@@ -125,9 +154,10 @@ export function collectionRoutes(deps: CollectionDeps): RouteSpec[] {
         const snapshot = await deps.snapshots.get(principalOf(res).workspaceId, String(req.params.id));
         if (!snapshot) throw HubError.notFound('No snapshot with this id in this workspace.');
         const { limit, cursor } = res.locals.query as { limit: number; cursor?: string };
-        const offset = Number(cursor ?? 0);
-        const page = limit > 0 ? await snapshotPage(deps.blobs, snapshot.sha256, offset, limit) : { records: [], more: snapshot.record_count > offset };
-        res.json({ ...viewSnapshot(snapshot), records: page.records, next_cursor: page.more && limit > 0 ? String(offset + limit) : null });
+        const from = decodeSnapshotCursor(snapshot, cursor);
+        // Seeks to the part the cursor names: a deep page reads that part, not every record before it.
+        const page = limit > 0 ? await pager.page(snapshot.sha256, from, limit) : { records: [], next: null };
+        res.json({ ...viewSnapshot(snapshot), records: page.records, next_cursor: page.next ? encodeSnapshotCursor(snapshot, page.next) : null });
       },
     },
   ];
