@@ -26,9 +26,17 @@ interface HttpDatasetConfig {
 interface HttpConfig {
   base_url: string;
   auth: { type: 'none' | 'bearer' | 'basic' | 'api_key_header'; username?: string; header_name?: string };
-  headers?: Record<string, string>;
+  /** Left by migration 9 where config held custom headers: their names, each to be set again as a secret. */
+  legacy_header_names?: string[];
   datasets: HttpDatasetConfig[];
 }
+
+/**
+ * Custom headers (which often carry tokens) are secrets named `header:<Header-Name>`: sealed
+ * at rest, never returned by the API, audited by name only. Config no longer takes them.
+ */
+const HEADER_SECRET = /^header:(.+)$/;
+const HEADER_SECRET_PATTERN = "^header:[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$";
 
 /**
  * Reads a value with an admin-written JSONPath. Script evaluation is off entirely: these
@@ -45,6 +53,22 @@ class GenericHttpClient {
   constructor(private readonly ctx: ConnectorContext, readonly config: HttpConfig) {
     this.base = config.base_url.replace(/\/+$/, '');
     this.pacer = new RateLimitPacer(ctx.sleep, ctx.heartbeat);
+  }
+
+  /** The `header:<Name>` secrets as headers. */
+  private customHeaders(): Record<string, string> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(this.ctx.secrets)) {
+      const header = HEADER_SECRET.exec(name)?.[1];
+      if (header) headers[header] = value;
+    }
+    // A connection whose config headers were removed by migration 9 says so until each is a secret again.
+    const set = new Set(Object.keys(headers).map((h) => h.toLowerCase()));
+    const missing = (this.config.legacy_header_names ?? []).filter((h) => !set.has(h.toLowerCase()));
+    if (missing.length) {
+      throw new ConnectorError('bad_config', `${SYSTEM}: custom headers are secrets now, and this connection's ${missing.join(', ')} ${missing.length === 1 ? 'was' : 'were'} removed from its config: set ${missing.map((h) => `header:${h}`).join(', ')} in its secrets (PATCH), then remove config.legacy_header_names.`);
+    }
+    return headers;
   }
 
   private authHeaders(): Record<string, string> {
@@ -73,7 +97,7 @@ class GenericHttpClient {
   get(url: string, what: string): Promise<HttpResponse> {
     return pacedRequest(this.ctx, {
       system: SYSTEM, what, pacer: this.pacer, bucket: 'api',
-      send: () => this.ctx.http.request(url, { system: SYSTEM, what, signal: this.ctx.signal, headers: { accept: 'application/json', ...this.config.headers, ...this.authHeaders() } }),
+      send: () => this.ctx.http.request(url, { system: SYSTEM, what, signal: this.ctx.signal, headers: { accept: 'application/json', ...this.customHeaders(), ...this.authHeaders() } }),
     });
   }
 }
@@ -121,7 +145,7 @@ const jsonPathString = { type: 'string', minLength: 1, maxLength: 500, pattern: 
 export const httpConnector: SourceConnector<GenericHttpClient> = {
   type: 'http',
   name: 'Generic JSON API',
-  description: 'Any JSON API, described declaratively: base URL, auth (bearer, basic, API-key header) and datasets with their pagination (Link header, next cursor, page number).',
+  description: 'Any JSON API, described declaratively: base URL, auth (bearer, basic, API-key header), custom headers (as secrets) and datasets with their pagination (Link header, next cursor, page number).',
   configSchema: {
     type: 'object', additionalProperties: false, required: ['base_url', 'auth', 'datasets'],
     properties: {
@@ -134,7 +158,15 @@ export const httpConnector: SourceConnector<GenericHttpClient> = {
           header_name: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$' },
         },
       },
-      headers: { type: 'object', additionalProperties: { type: 'string', maxLength: 1000 }, maxProperties: 20 },
+      // Refused, and the 400 says where they go now: an enum's values are the one text a schema error repeats.
+      headers: {
+        description: 'Not accepted: custom headers often carry tokens, so they are secrets. Send each one in `secrets` as `header:<Header-Name>`.',
+        enum: ['(not accepted: send each custom header in secrets as header:<Header-Name>)'],
+      },
+      legacy_header_names: {
+        type: 'array', items: { type: 'string' }, maxItems: 20,
+        description: 'Set by migration 9 on connections that had custom headers in config: their values were removed. Set each as the secret header:<Header-Name>, then remove this field (null).',
+      },
       datasets: {
         type: 'array', minItems: 1, maxItems: 50,
         items: {
@@ -161,7 +193,11 @@ export const httpConnector: SourceConnector<GenericHttpClient> = {
       },
     },
   },
-  secretsSchema: { type: 'object', additionalProperties: false, properties: { token: { type: 'string' }, password: { type: 'string' }, api_key: { type: 'string' } } },
+  secretsSchema: {
+    type: 'object', additionalProperties: false,
+    properties: { token: { type: 'string' }, password: { type: 'string' }, api_key: { type: 'string' } },
+    patternProperties: { [HEADER_SECRET_PATTERN]: { type: 'string', minLength: 1, maxLength: 1000, pattern: '^[^\\r\\n\\u0000]*$', description: 'A custom header sent with every request, e.g. `header:X-Tenant-Token`.' } },
+  },
   urlFields: ['base_url'],
   open: (ctx) => new GenericHttpClient(ctx, ctx.config as unknown as HttpConfig),
   async test(client) {
