@@ -1,7 +1,9 @@
 import { lookup } from 'node:dns/promises';
+import type { Response } from 'express';
 import type { RouteSpec, JsonSchema } from '../route.js';
 import type { WebhookConfig } from '../../config.js';
 import { HubError } from '../../lib/errors.js';
+import { REDACTED } from '../../lib/redact.js';
 import { newId } from '../../lib/ids.js';
 import { assertOutboundUrl, isPrivateAddress } from '../../lib/net-guard.js';
 import { EventStore } from '../../store/events.js';
@@ -11,7 +13,7 @@ import { WebhookStore, type Webhook, type WebhookPatch } from '../../store/webho
 import { EVENT_TYPES, EVENT_TYPE_NAMES } from '../../webhooks/catalog.js';
 import { issueSecret, rotateSecret } from '../../webhooks/secrets.js';
 import { audited, auditUrl, type AuditDeps } from '../audit.js';
-import { principalOf } from '../auth.js';
+import { hasScope, principalOf } from '../auth.js';
 import { listOf, pageQuery, pageRequest, timestamp } from '../schemas.js';
 
 export interface WebhookRouteDeps extends AuditDeps {
@@ -33,7 +35,10 @@ const nullableTime: JsonSchema = { type: ['string', 'null'], format: 'date-time'
 const webhookView: JsonSchema = {
   type: 'object',
   properties: {
-    id: { type: 'string' }, url: { type: 'string' }, events: { type: 'array', items: { type: 'string' } }, description,
+    id: { type: 'string' },
+    url: { type: 'string', description: 'The endpoint URL; only its origin (scheme, host, port) for keys without config:write, see url_redacted.' },
+    url_redacted: { type: 'boolean', description: 'True when `url` is only the origin: the path and query (often the receiver’s credential) are shown to keys with config:write alone.' },
+    events: { type: 'array', items: { type: 'string' } }, description,
     enabled: { type: 'boolean' }, disabled_reason: { type: ['string', 'null'], enum: ['gone', 'failing', null] }, disabled_at: nullableTime,
     failing_since: nullableTime, last_success_at: nullableTime,
     previous_secret_expires_at: { ...nullableTime, description: 'Until then deliveries are also signed with the secret before the last rotation.' },
@@ -61,11 +66,26 @@ const deliveryView: JsonSchema = {
   },
 };
 
-export function presentWebhook(w: Webhook) {
+/**
+ * An endpoint as the API shows it. The full URL only to keys that may change the endpoint
+ * (`fullUrl`: config:write or admin): receivers such as Slack or Teams put their credential in
+ * the path. Others get the origin in `url` and `url_redacted: true`.
+ */
+export function presentWebhook(w: Webhook, { fullUrl }: { fullUrl: boolean }) {
   const { workspace_id: _ws, ...view } = w as Webhook & { deleted_at?: unknown };
   delete (view as { deleted_at?: unknown }).deleted_at;
-  return view;
+  if (fullUrl) return { ...view, url_redacted: false };
+  let origin: string;
+  try {
+    origin = new URL(w.url).origin;
+  } catch {
+    origin = REDACTED;
+  }
+  return { ...view, url: origin, url_redacted: true };
 }
+
+/** Whether the caller sees webhook URLs in full. */
+const seesFullUrls = (res: Response) => hasScope(principalOf(res), 'config:write');
 
 function presentDelivery(d: WebhookDelivery & { event_type?: string; attempt_log?: WebhookAttempt[] }) {
   return {
@@ -129,7 +149,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
             action: 'webhook.created', resourceType: 'webhook', resourceId: w.id,
             changes: { url: auditUrl(w.url), events: w.events, description: w.description, enabled: w.enabled },
           }));
-        res.status(201).location(`/api/v1/webhooks/${endpoint.id}`).json({ ...presentWebhook(endpoint), secret });
+        res.status(201).location(`/api/v1/webhooks/${endpoint.id}`).json({ ...presentWebhook(endpoint, { fullUrl: true }), secret });
       },
     },
     {
@@ -139,7 +159,8 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
       responses: { 200: { description: 'A page of endpoints.', schema: listOf(webhookView) } },
       handler: async (_req, res) => {
         const page = await deps.webhooks.list(principalOf(res).workspaceId, pageRequest(res));
-        res.json({ data: page.data.map(presentWebhook), next_cursor: page.next_cursor });
+        const fullUrl = seesFullUrls(res);
+        res.json({ data: page.data.map((w) => presentWebhook(w, { fullUrl })), next_cursor: page.next_cursor });
       },
     },
     {
@@ -147,7 +168,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
       summary: 'One endpoint, with its health (failing since, last success, why it was disabled).',
       responses: { 200: { description: 'The endpoint.', schema: webhookView } },
       handler: async (req, res) => {
-        res.json(presentWebhook(await endpointOr404(principalOf(res).workspaceId, idParam(req))));
+        res.json(presentWebhook(await endpointOr404(principalOf(res).workspaceId, idParam(req)), { fullUrl: seesFullUrls(res) }));
       },
     },
     {
@@ -158,14 +179,21 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
       handler: async (req, res) => {
         const patch = req.body as WebhookPatch;
         if (patch.url !== undefined) await checkUrl(patch.url);
-        const updated = await audited(deps, req, res,
+        const workspaceId = principalOf(res).workspaceId;
+        // The signing secret stays as it is (rotate it separately); the entry records where the
+        // endpoint pointed and points now, each as origin and path hash (paths can be credentials).
+        const { updated } = await audited(deps, req, res,
           async (tx) => {
-            const row = await new WebhookStore(tx).update(principalOf(res).workspaceId, idParam(req), patch);
-            if (!row) throw HubError.notFound('No webhook with this id in this workspace.');
-            return row;
+            const store = new WebhookStore(tx);
+            const before = await store.getForUpdate(workspaceId, idParam(req));
+            if (!before) throw HubError.notFound('No webhook with this id in this workspace.');
+            return { before, updated: (await store.update(workspaceId, before.id, patch))! };
           },
-          (w) => ({ action: 'webhook.updated', resourceType: 'webhook', resourceId: w.id, changes: { ...patch, url: auditUrl(patch.url) } }));
-        res.json(presentWebhook(updated));
+          ({ before: old, updated: w }) => ({
+            action: 'webhook.updated', resourceType: 'webhook', resourceId: w.id,
+            changes: { ...patch, url: patch.url === undefined ? undefined : { from: auditUrl(old.url), to: auditUrl(w.url) } },
+          }));
+        res.json(presentWebhook(updated, { fullUrl: true }));
       },
     },
     {
@@ -211,7 +239,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
             action: 'webhook.secret_rotated', resourceType: 'webhook', resourceId: w.id,
             changes: { grace_period_seconds: Math.round(graceMs / 1000), previous_signs_until: w.previous_secret_expires_at },
           }));
-        res.json({ ...presentWebhook(endpoint), secret });
+        res.json({ ...presentWebhook(endpoint, { fullUrl: true }), secret });
       },
     },
     {
