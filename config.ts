@@ -29,8 +29,14 @@ export interface Config {
   /** Evidence delivery retries (DESIGN.md §5): exponential from initial to max, then failed. */
   deliveryRetry: { initialIntervalMs: number; maximumIntervalMs: number; maximumAttempts: number };
   webhooks: WebhookConfig;
+  /** Mapping previews: run on worker threads, each bounded. */
+  preview: { deadlineMs: number; maxResponseBytes: number; perWorkspace: number; threads: number; threadHeapMb: number };
   /** A run still queued this long after it was accepted has its workflow started by a worker (or found running). */
   queuedRunGraceMs: number;
+  /** Outbound answers are bounded: a size cap per response, read while it streams, and a total deadline per request. */
+  outbound: { maxResponseBytes: number; maxResponseBytesLimit: number; requestTimeoutMs: number; connectionTestTimeoutMs: number; connectionTestMaxResponseBytes: number };
+  /** A collection of one dataset stops for good (not retried) past this many records, or this long after it started. */
+  collection: { maxRecords: number; deadlineMs: number };
 }
 
 /** Outbound webhooks (DESIGN.md §5). */
@@ -144,5 +150,32 @@ export function loadConfig(env: Env = process.env): Config {
       dispatchIntervalMs: duration(env, 'HUB_WEBHOOK_DISPATCH_INTERVAL', '100ms', 10, 60_000),
     },
     queuedRunGraceMs: duration(env, 'HUB_QUEUED_RUN_GRACE', '30s', 1_000, 3_600_000),
+    preview: {
+      deadlineMs: duration(env, 'HUB_PREVIEW_DEADLINE', '10s', 100, 600_000),
+      maxResponseBytes: int(env, 'HUB_PREVIEW_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      perWorkspace: int(env, 'HUB_PREVIEW_CONCURRENCY', 2, 1, 1000),
+      threads: int(env, 'HUB_PREVIEW_THREADS', 2, 1, 64),
+      threadHeapMb: int(env, 'HUB_PREVIEW_THREAD_HEAP_MB', 1024, 64, 65_536),
+    },
+    outbound: outboundLimits(env),
+    collection: {
+      maxRecords: int(env, 'HUB_COLLECTION_MAX_RECORDS', 5_000_000, 1, 1_000_000_000),
+      deadlineMs: duration(env, 'HUB_COLLECTION_DEADLINE', '4h', 1_000, 30 * 86_400_000),
+    },
+  };
+}
+
+function outboundLimits(env: Env): Config['outbound'] {
+  const maxResponseBytes = int(env, 'HUB_MAX_RESPONSE_BYTES', 64 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024);
+  const maxResponseBytesLimit = int(env, 'HUB_MAX_RESPONSE_BYTES_LIMIT', Math.max(256 * 1024 * 1024, maxResponseBytes), 1024, 16 * 1024 * 1024 * 1024);
+  if (maxResponseBytesLimit < maxResponseBytes) {
+    throw new ConfigError(`HUB_MAX_RESPONSE_BYTES_LIMIT (${maxResponseBytesLimit}) must be at least HUB_MAX_RESPONSE_BYTES (${maxResponseBytes}): it is the most a connection's max_response_mb may raise the cap to`);
+  }
+  return {
+    maxResponseBytes,
+    maxResponseBytesLimit,
+    requestTimeoutMs: duration(env, 'HUB_OUTBOUND_REQUEST_TIMEOUT', '60s', 100, 3_600_000),
+    connectionTestTimeoutMs: duration(env, 'HUB_CONNECTION_TEST_TIMEOUT', '20s', 100, 120_000),
+    connectionTestMaxResponseBytes: int(env, 'HUB_CONNECTION_TEST_MAX_RESPONSE_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
   };
 }

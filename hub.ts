@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createApp } from './api/app.js';
+import { PreviewPool } from './api/preview/pool.js';
 import { bootstrap, type BootstrapResult } from './bootstrap.js';
 import type { Config } from './config.js';
 import { ConfigError } from './lib/errors.js';
@@ -185,8 +186,10 @@ export async function startHub(config: Config, role: Role, options: StartOptions
         await tx.query('SELECT pg_advisory_xact_lock($1)', [727_002]);
         return bootstrap({ workspaces: new WorkspaceStore(tx), keys: new ApiKeyStore(tx), adminKey: config.adminKey, dataDir: config.dataDir });
       });
+      const preview = new PreviewPool(path.join(config.dataDir, 'blobs'), config.preview);
+      cleanups.push(() => preview.close());
       const created = createApp({
-        db, logger, temporal, stores, blobs, http, registry,
+        db, logger, temporal, stores, blobs, http, registry, preview,
         allowPrivateNetworks: config.allowPrivateNetworks,
         schedules: new JobSchedules(temporal, config.deliveryRetry),
         valet: new ValetTokens(masterKey),

@@ -25,7 +25,7 @@ import { evidencePackageRoutes } from './routers/evidence-packages.js';
 import type { ValetTokens } from '../lib/valet-token.js';
 import type { JobSchedules } from '../temporal/schedules.js';
 import type { DeliveryRetry } from '../workflows/run.js';
-import { SnapshotCache } from '../store/snapshot-cache.js';
+import type { PreviewPool } from './preview/pool.js';
 import { apiKeyRoutes } from './routers/api-keys.js';
 import { auditLogRoutes } from './routers/audit-log.js';
 import { diagnosticsRoutes } from './routers/diagnostics.js';
@@ -41,6 +41,8 @@ export interface ApiDeps {
   temporal: TemporalGateway;
   stores: Stores;
   blobs: BlobStore;
+  /** Mapping previews, on worker threads. */
+  preview: PreviewPool;
   http: OutboundHttp;
   registry: ConnectorRegistry;
   allowPrivateNetworks: boolean;
@@ -111,7 +113,7 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
     ...diagnosticsRoutes({ ...audit, diagnostics: deps.stores.diagnostics, temporal: deps.temporal }),
     ...connectionRoutes({ ...deps.stores, db: deps.db, registry: deps.registry, http: deps.http, logger: deps.logger, allowPrivateNetworks: deps.allowPrivateNetworks }),
     ...collectionRoutes({ ...deps.stores, ...audit, blobs: deps.blobs, registry: deps.registry, temporal: deps.temporal }),
-    ...mappingRoutes({ ...deps.stores, ...audit, snapshotCache: new SnapshotCache(deps.blobs) }),
+    ...mappingRoutes({ ...deps.stores, ...audit, preview: deps.preview }),
     ...jobRoutes({ ...deps.stores, ...audit, blobs: deps.blobs, registry: deps.registry, temporal: deps.temporal, schedules: deps.schedules, valet: deps.valet, publicUrl: deps.publicUrl, deliveryRetry: deps.deliveryRetry }),
     ...evidenceRoutes({ ...deps.stores, ...audit, registry: deps.registry, temporal: deps.temporal, deliveryRetry: deps.deliveryRetry }),
     ...evidencePackageRoutes({ ...deps.stores, db: deps.db, blobs: deps.blobs, temporal: deps.temporal, logger: deps.logger }),

@@ -25,6 +25,7 @@ import { ValetTokens } from '../lib/valet-token.js';
 import { loadConfig } from '../config.js';
 import { randomBytes } from 'node:crypto';
 import { bootstrap } from '../bootstrap.js';
+import { PreviewPool } from '../api/preview/pool.js';
 import { listen, load, table } from './util.js';
 
 export async function runApiBench(options: { seconds?: number } = {}): Promise<void> {
@@ -42,6 +43,7 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<v
     blobs: await BlobStore.open(path.join(dataDir, 'blobs')), http: new OutboundHttp({ allowPrivateNetworks: true }), registry: builtInConnectors(), allowPrivateNetworks: true,
     temporal, schedules: new JobSchedules(temporal, loadConfig({}).deliveryRetry), valet: new ValetTokens(masterKey), publicUrl: null, deliveryRetry: loadConfig({}).deliveryRetry, webhookConfig: loadConfig({}).webhooks,
     rateLimitPerMinute: 10_000_000, jsonBodyLimitBytes: 1 << 20, version: 'bench',
+    preview: new PreviewPool(path.join(dataDir, 'blobs'), loadConfig({}).preview),
   });
   const hubUrl = await listen(createServer(app));
   const bare = express();

@@ -71,7 +71,8 @@ export function evaluate(mapping: CompiledMapping, datasets: Readonly<Record<str
   const errors: RuleError[] = [];
   const stats: RuleStats[] = [];
   const selections: Selections = new Map();
-  for (const rule of mapping.rules) {
+  for (const [index, rule] of mapping.rules.entries()) {
+    options.onRule?.(index);
     let outcome: RuleOutcome;
     try {
       outcome = evaluateRule(rule, Object.hasOwn(datasets, rule.dataset) ? datasets[rule.dataset] : undefined, nowMs, cap, selections);

@@ -149,4 +149,6 @@ export interface EvaluateOptions {
   now: Date;
   /** Global cap on every list in a payload (default 1000). */
   maxListItems?: number;
+  /** Called before each rule with its index: a supervisor can tell which rule runs long. */
+  onRule?: (index: number) => void;
 }

@@ -2,23 +2,24 @@ import type { RouteSpec, JsonSchema } from '../route.js';
 import { HubError, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { canonicalSha256 } from '../../lib/canonical-json.js';
-import { compileRules, evaluate, mappingRulesSchema, validateMappingDocument, type CompiledMapping } from '../../mappings/engine.js';
+import { compileRules, mappingRulesSchema, validateMappingDocument, type CompiledMapping } from '../../mappings/engine.js';
 import { getPack, listPacks, mergeWithPack } from '../../mappings/packs.js';
 import type { Rule, RuleOverride } from '../../mappings/types.js';
 import type { CollectionStore } from '../../store/collections.js';
 import { MappingStore, type MappingSet, type MappingVersion } from '../../store/mappings.js';
 import { JobStore } from '../../store/jobs.js';
-import type { SnapshotCache } from '../../store/snapshot-cache.js';
 import type { SnapshotStore } from '../../store/snapshots.js';
 import { audited, type AuditDeps, type AuditRecord } from '../audit.js';
-import { principalOf } from '../auth.js';
+import { hasScope, principalOf } from '../auth.js';
+import type { PreviewPool } from '../preview/pool.js';
+import type { PreviewTask } from '../preview/task.js';
 import { listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
 
 export interface MappingDeps extends AuditDeps {
   mappings: MappingStore;
   snapshots: SnapshotStore;
   collections: CollectionStore;
-  snapshotCache: SnapshotCache;
+  preview: PreviewPool;
 }
 
 const rulesField: JsonSchema = {
@@ -77,9 +78,9 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
     return found;
   };
 
-  /** The datasets a preview runs on: inline data, or snapshots (by id or of a collection). */
-  async function previewData(workspaceId: string, body: { data?: Record<string, unknown>; snapshot_ids?: string[]; collection_id?: string }): Promise<Record<string, unknown>> {
-    if (body.data) return body.data;
+  /** The datasets a preview runs on: inline data, or snapshots (by id or of a collection), read by the preview thread. */
+  async function previewData(workspaceId: string, body: { data?: Record<string, unknown>; snapshot_ids?: string[]; collection_id?: string }): Promise<Pick<PreviewTask, 'data' | 'snapshots'>> {
+    if (body.data) return { data: body.data };
     let ids = body.snapshot_ids ?? [];
     if (body.collection_id) {
       const collection = await deps.collections.get(workspaceId, body.collection_id);
@@ -89,9 +90,7 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
     const snapshots = await deps.snapshots.getMany(workspaceId, ids);
     const missing = ids.filter((id) => !snapshots.some((s) => s.id === id));
     if (missing.length) throw HubError.validation(missing.map((id) => ({ pointer: `/snapshot_ids/${ids.indexOf(id)}`, message: 'no such snapshot in this workspace' })));
-    const data: Record<string, unknown> = {};
-    for (const snapshot of snapshots) data[snapshot.dataset] = await deps.snapshotCache.records(snapshot.sha256);
-    return data;
+    return { snapshots: snapshots.map((s) => ({ dataset: s.dataset, sha256: s.sha256 })) };
   }
 
   return [
@@ -256,21 +255,27 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
         if (ruleSources !== 1) problems.push({ pointer: '/rules', message: 'give either rules or mapping_id' });
         if (dataSources !== 1) problems.push({ pointer: '/data', message: 'give one of data, snapshot_ids or collection_id' });
         if (problems.length) throw HubError.validation(problems);
-        let mapping: CompiledMapping;
+        // Stored data is what a run collected: reading it takes the scope that reading a snapshot does.
+        if ((body.snapshot_ids || body.collection_id) && !hasScope(principalOf(res), 'runs:read')) {
+          throw HubError.forbidden('Previewing stored snapshots or collections needs the runs:read scope (inline data needs config:read only).');
+        }
+        let rules: unknown[];
         if (body.mapping_id) {
           const set = await deps.mappings.get(workspaceId, body.mapping_id);
           if (!set) throw HubError.validation([{ pointer: '/mapping_id', message: 'no such mapping set in this workspace' }]);
           const version = await deps.mappings.version(set.id, body.version ?? set.latest_version);
           if (!version) throw HubError.validation([{ pointer: '/version', message: `must be between 1 and ${set.latest_version}` }]);
-          mapping = compileRules({ rules: version.rules });
+          rules = version.rules as unknown[];
         } else {
-          mapping = checkRules(body.rules!);
+          checkRules(body.rules!); // validation errors with pointers, here; evaluation on a preview thread
+          rules = body.rules!;
         }
         const now = body.now ? new Date(body.now) : new Date();
         if (Number.isNaN(now.getTime())) throw HubError.validation([{ pointer: '/now', message: 'is not a date-time this hub can use' }]);
         const data = await previewData(workspaceId, body);
-        const result = evaluate(mapping, data, { now });
-        res.json(result);
+        const ruleIds = rules.map((rule) => String((rule as { id?: unknown }).id));
+        const json = await deps.preview.run(workspaceId, { rules, ...data, nowMs: now.getTime() }, ruleIds);
+        res.type('application/json').send(json);
       },
     },
   ];

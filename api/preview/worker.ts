@@ -1,0 +1,44 @@
+/**
+ * A preview thread: reads snapshots, compiles and evaluates rules off the API's event loop.
+ * The API process keeps answering while a preview parses a large snapshot or runs a slow
+ * rule; a preview past its deadline is stopped by terminating its thread.
+ */
+import { workerData } from 'node:worker_threads';
+import { compileRules, evaluate, type CompiledMapping } from '../../mappings/engine.js';
+import { canonicalSha256 } from '../../lib/canonical-json.js';
+import { BlobStore } from '../../store/blobs.js';
+import { SnapshotCache } from '../../store/snapshot-cache.js';
+import type { PreviewOutcome, PreviewTask } from './task.js';
+
+const { blobRoot, cacheRecords } = workerData as { blobRoot: string; cacheRecords: number };
+const cache = new SnapshotCache(new BlobStore(blobRoot), cacheRecords);
+/** Compiled rule sets by content: an editor previews the same rules on every keystroke. */
+const compiled = new Map<string, CompiledMapping>();
+
+function compile(rules: unknown[]): CompiledMapping {
+  const key = canonicalSha256(rules);
+  let mapping = compiled.get(key);
+  if (!mapping) {
+    mapping = compileRules({ rules });
+    if (compiled.size >= 32) compiled.delete(compiled.keys().next().value!);
+    compiled.set(key, mapping);
+  }
+  return mapping;
+}
+
+export default async function preview(task: PreviewTask): Promise<PreviewOutcome> {
+  const progress = new Int32Array(task.progress);
+  Atomics.store(progress, 0, -1);
+  const data: Record<string, unknown> = { ...task.data };
+  for (const snapshot of task.snapshots ?? []) {
+    try {
+      data[snapshot.dataset] = await cache.records(snapshot.sha256);
+    } catch (err) {
+      return { kind: 'unreadable', message: `the ${snapshot.dataset} snapshot could not be read: ${(err as Error).message}` };
+    }
+  }
+  const result = evaluate(compile(task.rules), data, { now: new Date(task.nowMs), onRule: (index) => Atomics.store(progress, 0, index) });
+  const json = JSON.stringify(result);
+  const bytes = Buffer.byteLength(json);
+  return bytes > task.maxResponseBytes ? { kind: 'too_large', bytes } : { kind: 'ok', json };
+}
