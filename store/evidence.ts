@@ -40,6 +40,9 @@ export type NewEvidence = Omit<Evidence, 'workspace_id' | 'status' | 'destinatio
 
 const COLUMNS = ['id', 'workspace_id', 'run_id', 'job_id', 'rule_id', 'dataset', 'control_ref', 'question_match', 'question_id', 'title', 'source', 'result', 'payload', 'payload_sha256', 'collected_at', 'allow_multiple', 'destination_id', 'target', 'status', 'error', 'identity'];
 
+/** Every column but the payload, for listings. */
+const LISTED_COLUMNS = [...COLUMNS.filter((c) => c !== 'payload'), 'destination_evidence_ids', 'candidates', 'attempts', 'delivered_at', 'created_at', 'updated_at'].join(', ');
+
 export interface SettleOutcome {
   status: Exclude<DeliveryStatus, 'pending'>;
   destinationIds?: string[];
@@ -97,9 +100,10 @@ export class EvidenceStore {
     return row ?? null;
   }
 
-  async list(workspaceId: string, page: PageRequest, f: EvidenceFilter): Promise<Page<Evidence>> {
-    const rows = await this.db.query<Evidence>(
-      `SELECT * FROM evidence WHERE workspace_id = $1 AND ($2::text IS NULL OR id > $2) AND ($3::text IS NULL OR run_id = $3) AND ($4::text IS NULL OR job_id = $4)
+  /** A page of items without their payloads: a listing never reads them (the item and packages do). */
+  async list(workspaceId: string, page: PageRequest, f: EvidenceFilter): Promise<Page<Omit<Evidence, 'payload'>>> {
+    const rows = await this.db.query<Omit<Evidence, 'payload'>>(
+      `SELECT ${LISTED_COLUMNS} FROM evidence WHERE workspace_id = $1 AND ($2::text IS NULL OR id > $2) AND ($3::text IS NULL OR run_id = $3) AND ($4::text IS NULL OR job_id = $4)
        AND ($5::text IS NULL OR control_ref = $5) AND ($6::text IS NULL OR result = $6) AND ($7::text IS NULL OR status = $7) ORDER BY id LIMIT $8`,
       [workspaceId, page.after, f.runId ?? null, f.jobId ?? null, f.controlRef ?? null, f.result ?? null, f.status ?? null, page.limit + 1],
     );
@@ -161,7 +165,7 @@ export class EvidenceStore {
 
   /** A run's items in id order, without payloads (traces and summaries). */
   async listForRun(runId: string): Promise<Omit<Evidence, 'payload'>[]> {
-    return this.db.query(`SELECT ${COLUMNS.filter((c) => c !== 'payload').join(', ')}, destination_evidence_ids, candidates, attempts, delivered_at, created_at, updated_at, workspace_id FROM evidence WHERE run_id = $1 ORDER BY id`, [runId]);
+    return this.db.query(`SELECT ${LISTED_COLUMNS} FROM evidence WHERE run_id = $1 ORDER BY id`, [runId]);
   }
 
   async countsForRun(runId: string): Promise<Record<string, number>> {

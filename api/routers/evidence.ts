@@ -51,9 +51,13 @@ function pushContentDiffers(
   return differs;
 }
 
-export function presentEvidence(e: Evidence, withPayload: boolean) {
-  const { workspace_id: _ws, identity: _identity, updated_at: _u, payload, allow_multiple: _a, dataset: _d, ...rest } = e;
-  return withPayload ? { ...rest, payload } : rest;
+export function presentEvidence(e: Evidence | Omit<Evidence, 'payload'>, withPayload: boolean) {
+  const { workspace_id: _ws, identity: _identity, updated_at: _u, allow_multiple: _a, dataset: _d, ...rest } = e;
+  if ('payload' in rest) {
+    const { payload, ...summary } = rest;
+    return withPayload ? { ...summary, payload } : summary;
+  }
+  return rest;
 }
 
 export function evidenceRoutes(deps: EvidenceDeps): RouteSpec[] {

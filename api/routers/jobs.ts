@@ -83,7 +83,7 @@ function validTimezone(timezone: string): boolean {
   }
 }
 
-export function itemSummary(e: Evidence) {
+export function itemSummary(e: Omit<Evidence, 'payload'>) {
   return {
     id: e.id, rule_id: e.rule_id, control_ref: e.control_ref, question_match: e.question_match, result: e.result, status: e.status,
     destination_evidence_ids: e.destination_evidence_ids, candidates: e.candidates, error: e.error, attempts: e.attempts,
