@@ -5,7 +5,7 @@ import { Authenticator, requireAuth } from './auth.js';
 import { idempotency } from './idempotency.js';
 import { buildOpenApi } from './openapi.js';
 import { notFoundHandler, problemHandler } from './problem.js';
-import { FixedWindowRateLimiter, rateLimit } from './rate-limit.js';
+import { FixedWindowRateLimiter, rateLimit, unverifiedKeyGate } from './rate-limit.js';
 import { requestId } from './request-id.js';
 import { requestLog } from './request-log.js';
 import type { RouteSpec } from './route.js';
@@ -127,7 +127,8 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
   const health = routes.find((r) => r.path === '/healthz')!;
   app.get('/healthz', (req, res) => health.handler(req, res));
 
-  app.use(authenticator.identify());
+  // A key that must be looked up is first counted against the client IP (refused there when spent): made-up keys cannot flood the database.
+  app.use(authenticator.identify(unverifiedKeyGate(limiter)));
   app.use(rateLimit(limiter));
   app.use(requireJsonContentType);
   app.use(express.json({ limit: deps.jsonBodyLimitBytes, type: JSON_TYPES, strict: true }));

@@ -1,6 +1,6 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { HubError } from '../lib/errors.js';
-import type { Principal } from './auth.js';
+import type { LookupGate, Principal } from './auth.js';
 
 export interface WindowState {
   limit: number;
@@ -8,6 +8,8 @@ export interface WindowState {
   /** Seconds until the window resets. */
   reset: number;
   allowed: boolean;
+  /** When the window this hit counted in began (ms). */
+  windowStart: number;
 }
 
 /**
@@ -38,7 +40,14 @@ export class FixedWindowRateLimiter {
       remaining: Math.max(0, this.limit - window.count),
       reset: Math.max(1, Math.ceil((start + this.windowMs - now) / 1000)),
       allowed: window.count <= this.limit,
+      windowStart: start,
     };
+  }
+
+  /** Takes back a hit (`state` is what hit returned), if its window is still the current one. */
+  refund(bucket: string, state: WindowState): void {
+    const window = this.windows.get(bucket);
+    if (window && window.start === state.windowStart && window.count > 0) window.count--;
   }
 
   private sweep(currentStart: number): void {
@@ -46,19 +55,48 @@ export class FixedWindowRateLimiter {
   }
 }
 
+const ipBucket = (req: Request) => `ip:${req.ip ?? 'unknown'}`;
+
+/** Counts a request in `bucket`'s window, sets the RateLimit-* headers, and throws 429 over the limit. */
+function charge(limiter: FixedWindowRateLimiter, bucket: string, res: Response): WindowState {
+  const state = limiter.hit(bucket);
+  res.setHeader('RateLimit-Limit', String(state.limit));
+  res.setHeader('RateLimit-Remaining', String(state.remaining));
+  res.setHeader('RateLimit-Reset', String(state.reset));
+  if (!state.allowed) {
+    throw new HubError(429, 'Too Many Requests', `Rate limit of ${state.limit} requests per minute exceeded; retry in ${state.reset} s.`, {
+      headers: { 'Retry-After': String(state.reset) },
+    });
+  }
+  return state;
+}
+
+/**
+ * For Authenticator.identify: a presented key that has to be looked up in the database (not
+ * a cached valid key) is first counted against the client IP's window, as unauthenticated
+ * requests are, and refused with 429 there once that window is spent, so a flood of made-up
+ * keys never reaches the database more than the limit allows. A key that verifies gets the
+ * hit back and is counted against its own window instead (by rateLimit, next).
+ */
+export function unverifiedKeyGate(limiter: FixedWindowRateLimiter): LookupGate {
+  return {
+    beforeLookup(req, res) {
+      res.locals.rateLimitCharged = charge(limiter, ipBucket(req), res);
+    },
+    verified(req, res) {
+      const charged = res.locals.rateLimitCharged as WindowState | undefined;
+      if (charged) limiter.refund(ipBucket(req), charged);
+      res.locals.rateLimitCharged = undefined;
+    },
+  };
+}
+
+/** Counts the request against its key's window, or the client IP's when unauthenticated (unless the key gate did already). */
 export function rateLimit(limiter: FixedWindowRateLimiter): RequestHandler {
   return (req, res, next) => {
+    if (res.locals.rateLimitCharged) return next();
     const principal = res.locals.principal as Principal | undefined;
-    const bucket = principal ? `key:${principal.keyId}` : `ip:${req.ip ?? 'unknown'}`;
-    const state = limiter.hit(bucket);
-    res.setHeader('RateLimit-Limit', String(state.limit));
-    res.setHeader('RateLimit-Remaining', String(state.remaining));
-    res.setHeader('RateLimit-Reset', String(state.reset));
-    if (!state.allowed) {
-      throw new HubError(429, 'Too Many Requests', `Rate limit of ${state.limit} requests per minute exceeded; retry in ${state.reset} s.`, {
-        headers: { 'Retry-After': String(state.reset) },
-      });
-    }
+    charge(limiter, principal ? `key:${principal.keyId}` : ipBucket(req), res);
     next();
   };
 }
