@@ -25,6 +25,8 @@ export interface Config {
   allowPrivateNetworks: boolean;
   allowAmbientAwsCredentials: boolean;
   jsonBodyLimitBytes: number;
+  /** Deepest nesting of a JSON request body (refused before parsing). */
+  jsonMaxDepth: number;
   logLevel: string;
   /** Evidence delivery retries (DESIGN.md §5): exponential from initial to max, then failed. */
   deliveryRetry: { initialIntervalMs: number; maximumIntervalMs: number; maximumAttempts: number };
@@ -145,6 +147,7 @@ export function loadConfig(env: Env = process.env): Config {
       disableAfterMs: duration(env, 'HUB_WEBHOOK_DISABLE_AFTER', '5d', 1_000, 365 * 86_400_000),
       requestTimeoutMs: duration(env, 'HUB_WEBHOOK_TIMEOUT', '15s', 100, 120_000),
       maxInFlightPerEndpoint: int(env, 'HUB_WEBHOOK_MAX_IN_FLIGHT', 8, 1, 1000),
+    jsonMaxDepth: int(env, 'HUB_JSON_MAX_DEPTH', 64, 2, 10_000),
       secretGraceMs: duration(env, 'HUB_WEBHOOK_SECRET_GRACE', '24h', 0, 30 * 86_400_000),
       httpsOnly: bool(env, 'HUB_WEBHOOK_HTTPS_ONLY', false),
       dispatchIntervalMs: duration(env, 'HUB_WEBHOOK_DISPATCH_INTERVAL', '100ms', 10, 60_000),

@@ -201,6 +201,7 @@ export async function startHub(config: Config, role: Role, options: StartOptions
         version: await packageVersion(),
       });
       const { app } = created;
+        jsonMaxDepth: config.jsonMaxDepth,
       routes = created.routes;
       const server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(config.port, config.host, () => resolve(s));

@@ -26,6 +26,7 @@ import type { ValetTokens } from '../lib/valet-token.js';
 import type { JobSchedules } from '../temporal/schedules.js';
 import type { DeliveryRetry } from '../workflows/run.js';
 import type { PreviewPool } from './preview/pool.js';
+import { jsonDepthExceeds } from '../lib/json-depth.js';
 import { apiKeyRoutes } from './routers/api-keys.js';
 import { auditLogRoutes } from './routers/audit-log.js';
 import { diagnosticsRoutes } from './routers/diagnostics.js';
@@ -53,6 +54,8 @@ export interface ApiDeps {
   webhookConfig: WebhookConfig;
   rateLimitPerMinute: number;
   jsonBodyLimitBytes: number;
+  /** Deepest nesting of a JSON body. */
+  jsonMaxDepth: number;
   version: string;
 }
 
@@ -131,7 +134,15 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
   app.use(authenticator.identify(unverifiedKeyGate(limiter)));
   app.use(rateLimit(limiter));
   app.use(requireJsonContentType);
-  app.use(express.json({ limit: deps.jsonBodyLimitBytes, type: JSON_TYPES, strict: true }));
+  app.use(express.json({
+    limit: deps.jsonBodyLimitBytes, type: JSON_TYPES, strict: true,
+    // Refused on its bytes, before parsing: no recursive code ever meets a hostile nesting.
+    verify: (_req, _res, buffer) => {
+      if (jsonDepthExceeds(buffer, deps.jsonMaxDepth)) {
+        throw HubError.validation([{ pointer: '', message: `is nested deeper than ${deps.jsonMaxDepth} levels (HUB_JSON_MAX_DEPTH)` }], `The JSON body is nested deeper than ${deps.jsonMaxDepth} levels.`);
+      }
+    },
+  }));
 
   const idempotencyMiddleware = idempotency(deps.stores.idempotency, deps.logger);
   for (const route of routes) if (route.path !== '/healthz') mount(app, route, idempotencyMiddleware);

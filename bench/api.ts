@@ -42,7 +42,7 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<v
     db, logger, stores,
     blobs: await BlobStore.open(path.join(dataDir, 'blobs')), http: new OutboundHttp({ allowPrivateNetworks: true }), registry: builtInConnectors(), allowPrivateNetworks: true,
     temporal, schedules: new JobSchedules(temporal, loadConfig({}).deliveryRetry), valet: new ValetTokens(masterKey), publicUrl: null, deliveryRetry: loadConfig({}).deliveryRetry, webhookConfig: loadConfig({}).webhooks,
-    rateLimitPerMinute: 10_000_000, jsonBodyLimitBytes: 1 << 20, version: 'bench',
+    rateLimitPerMinute: 10_000_000, jsonBodyLimitBytes: 1 << 20, jsonMaxDepth: 64, version: 'bench',
     preview: new PreviewPool(path.join(dataDir, 'blobs'), loadConfig({}).preview),
   });
   const hubUrl = await listen(createServer(app));

@@ -6,34 +6,48 @@ import { createHash } from 'node:crypto';
  * Equal values give equal bytes, so hashes of them are stable across processes and versions.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) return 'null';
-    return JSON.stringify(value) ?? 'null';
-  }
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) {
-      if (i) out += ',';
-      const item: unknown = value[i];
-      out += item === undefined || typeof item === 'function' ? 'null' : canonicalJson(item);
+  // An explicit stack instead of recursion: collected records can nest deeper than the call
+  // stack allows, and a hash must never fail on them.
+  const out: string[] = [];
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const item = stack.pop();
+    if (item instanceof Raw) {
+      out.push(item.text);
+    } else if (item === null || typeof item !== 'object') {
+      out.push(typeof item === 'number' && !Number.isFinite(item) ? 'null' : (JSON.stringify(item) ?? 'null'));
+    } else if (item instanceof Date) {
+      out.push(JSON.stringify(item.toISOString()));
+    } else if (Array.isArray(item)) {
+      out.push('[');
+      stack.push(CLOSE_ARRAY);
+      for (let i = item.length - 1; i >= 0; i--) {
+        const element: unknown = item[i];
+        stack.push(element === undefined || typeof element === 'function' ? null : element);
+        if (i > 0) stack.push(COMMA);
+      }
+    } else {
+      const object = item as Record<string, unknown>;
+      // Default sort compares UTF-16 code units, which is what RFC 8785 asks for.
+      const keys = Object.keys(object).sort().filter((key) => object[key] !== undefined && typeof object[key] !== 'function');
+      out.push('{');
+      stack.push(CLOSE_OBJECT);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        stack.push(object[keys[i]!]);
+        stack.push(new Raw(`${i > 0 ? ',' : ''}${JSON.stringify(keys[i])}:`));
+      }
     }
-    return out + ']';
   }
-  const object = value as Record<string, unknown>;
-  // Default sort compares UTF-16 code units, which is what RFC 8785 asks for.
-  const keys = Object.keys(object).sort();
-  let out = '{';
-  let first = true;
-  for (const key of keys) {
-    const item = object[key];
-    if (item === undefined || typeof item === 'function') continue;
-    if (!first) out += ',';
-    first = false;
-    out += JSON.stringify(key) + ':' + canonicalJson(item);
-  }
-  return out + '}';
+  return out.join('');
 }
+
+/** Text written as is (punctuation and keys) among the values still to be written. */
+class Raw {
+  constructor(readonly text: string) {}
+}
+const COMMA = new Raw(',');
+const CLOSE_ARRAY = new Raw(']');
+const CLOSE_OBJECT = new Raw('}');
 
 export function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');

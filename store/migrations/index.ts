@@ -481,4 +481,13 @@ export const migrations: Migration[] = [
       UPDATE connections SET config = config - 'headers', updated_at = now() WHERE type = 'http' AND config ? 'headers';
     `,
   },
+  {
+    version: 11,
+    name: 'evidence_payload_json',
+    sql: `
+      -- Payloads are what sources sent: jsonb cannot hold a NUL (\\u0000) or a lone surrogate,
+      -- and refused the whole item. json keeps the text as written; nothing queries into payloads.
+      ALTER TABLE evidence ALTER COLUMN payload TYPE json USING payload::json;
+    `,
+  },
 ];
