@@ -28,28 +28,30 @@ export interface PacedRequest {
  */
 export async function pacedRequest(ctx: ConnectorContext, r: PacedRequest): Promise<HttpResponse> {
   for (let attempt = 0; ; attempt++) {
-    await r.pacer.acquire(r.bucket);
+    const permit = await r.pacer.acquire(r.bucket);
     let response: HttpResponse;
+    let window: WindowInfo | null;
     try {
       response = await r.send();
+      window = r.window?.(response) ?? null;
     } catch (err) {
-      r.pacer.release(r.bucket, null);
+      r.pacer.abandon(permit);
       throw err;
     }
-    const window = r.window?.(response) ?? null;
-    r.pacer.release(r.bucket, window);
+    r.pacer.release(permit, window);
     ctx.heartbeat();
     if (response.status >= 200 && response.status < 300) return response;
     if (response.status === 401 && attempt === 0 && r.renewCredentials) {
       r.renewCredentials();
       continue;
     }
-    const wait = retryAfterMs(response.headers) ?? (window ? Math.max(0, window.resetAtMs - Date.now()) : undefined);
+    const retryAfter = retryAfterMs(response.headers);
     if (response.status === 429 && attempt < MAX_THROTTLED_RETRIES) {
-      r.pacer.throttled(r.bucket, Date.now() + (wait ?? 1000));
-      ctx.log.info({ bucket: r.bucket, wait_ms: wait ?? 1000 }, `${r.system} rate limit reached; waiting for the reset`);
+      const waitMs = r.pacer.throttled(r.bucket, { retryAfterMs: retryAfter, resetAtMs: window?.resetAtMs });
+      ctx.log.info({ bucket: r.bucket, wait_ms: waitMs }, `${r.system} rate limit reached; waiting for the reset`);
       continue;
     }
+    const wait = retryAfter ?? (window ? Math.max(0, window.resetAtMs - Date.now()) : undefined);
     throw errorForStatus(r.system, response.status, r.what, r.message?.(response), wait);
   }
 }

@@ -1,4 +1,5 @@
-// A fixed-window rate limiter and a ledger of the 429s it (or a fault) sent.
+// A fixed-window rate limiter and a ledger of the 429s it (or a fault) sent:
+// each 'limit' 429 is one request sent into an exhausted bucket.
 //
 // Windows are aligned to multiples of their length on the epoch clock and
 // must be whole seconds long, so a window's reset is a whole second: Okta
@@ -82,6 +83,16 @@ export class ThrottleLedger {
   /** Total requests, over all 429s so far, that did not wait for the announced reset. */
   get requestsBeforeReset(): number {
     return this.events.reduce((sum, event) => sum + event.requestsBeforeReset, 0);
+  }
+
+  /**
+   * Every request sent into a bucket whose window was already exhausted: each one got a
+   * 'limit' 429, the kind a real org logs and warns its admins about. (An injected 429 is
+   * the server's doing, not the client's, and is not counted.) A well-behaved client
+   * leaves this at 0, even with many requests in flight.
+   */
+  get requestsIntoExhaustedBuckets(): ThrottleEvent[] {
+    return this.events.filter((event) => event.cause === 'limit');
   }
 }
 

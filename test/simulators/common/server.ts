@@ -83,7 +83,10 @@ export interface SimulatorServer {
   /** Every request received, in arrival order (a live array). */
   readonly requests: readonly RequestLogEntry[];
   readonly faults: FaultQueue;
-  /** The 429s sent and the requests that did not wait for their reset. */
+  /**
+   * The 429s sent: `requestsIntoExhaustedBuckets` (every request that arrived in an exhausted
+   * window) and `requestsBeforeReset` (requests that did not wait for an announced reset).
+   */
   readonly throttling: ThrottleLedger;
   close(): Promise<void>;
 }
