@@ -106,7 +106,10 @@ export async function startHub(config: Config, role: Role, options: StartOptions
     const blobs = await BlobStore.open(path.join(config.dataDir, 'blobs'));
     const stores = createStores(db, sealer);
     const registry = builtInConnectors();
-    const http = new OutboundHttp({ allowPrivateNetworks: config.allowPrivateNetworks, allowAmbientCredentials: config.allowAmbientAwsCredentials });
+    const http = new OutboundHttp({
+      allowPrivateNetworks: config.allowPrivateNetworks, allowAmbientCredentials: config.allowAmbientAwsCredentials,
+      limits: config.outbound, connectionTest: { timeoutMs: config.outbound.connectionTestTimeoutMs, maxResponseBytes: config.outbound.connectionTestMaxResponseBytes },
+    });
     cleanups.push(() => http.close());
 
     let devServer: DevServer | null = null;
@@ -136,7 +139,7 @@ export async function startHub(config: Config, role: Role, options: StartOptions
         address: temporalAddress,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
-        deps: { ...stores, db, blobs, http, registry, logger, webhookSender, webhookGate: new EndpointGate(config.webhooks.maxInFlightPerEndpoint), webhookConfig: config.webhooks },
+        deps: { ...stores, db, blobs, http, registry, logger, collectionLimits: config.collection, webhookSender, webhookGate: new EndpointGate(config.webhooks.maxInFlightPerEndpoint), webhookConfig: config.webhooks },
         logger,
         workflowBundle: options.workflowBundle,
       });

@@ -12,7 +12,7 @@ import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { OutboundHttp } from '../connectors/http-client.js';
 import { ConnectorError } from '../connectors/errors.js';
 import { secretsForConfig } from '../connectors/bound-secrets.js';
-import { datasetsOf, type JsonValue } from '../connectors/types.js';
+import { datasetsOf, type JsonValue, type Page } from '../connectors/types.js';
 import type { Logger } from '../lib/logger.js';
 import { newId } from '../lib/ids.js';
 
@@ -60,6 +60,97 @@ export interface CollectDeps {
   http: OutboundHttp;
   registry: ConnectorRegistry;
   logger: Logger;
+  /** Where a collection stops for good (HUB_COLLECTION_MAX_RECORDS, HUB_COLLECTION_DEADLINE). */
+  collectionLimits?: CollectionLimits;
+}
+
+export interface CollectionLimits {
+  maxRecords: number;
+  deadlineMs: number;
+}
+
+export const DEFAULT_COLLECTION_LIMITS: CollectionLimits = { maxRecords: 5_000_000, deadlineMs: 4 * 3_600_000 };
+
+/** 128 bits of SHA-256: a page's or cursor's identity, small enough to keep many of. */
+const digest = (text: string) => createHash('sha256').update(text).digest().subarray(0, 16).toString('base64');
+
+/** Digests remembered exactly (~50 bytes each); past this, long cycles are still caught by Brent's checkpoints. */
+const MAX_REMEMBERED = 200_000;
+
+/** Whether a value (a page's or a cursor's digest) came before: exactly for the first MAX_REMEMBERED, in constant memory after. */
+class RepeatDetector {
+  private readonly seen = new Map<string, number>();
+  private checkpoint: string | null = null;
+  private checkpointAt = 0;
+  private power = 1;
+
+  /** The page where `key` was seen first, if it was. */
+  check(key: string, at: number): number | undefined {
+    const earlier = this.seen.get(key);
+    if (earlier !== undefined) return earlier;
+    if (key === this.checkpoint) return this.checkpointAt;
+    if (this.seen.size < MAX_REMEMBERED) this.seen.set(key, at);
+    else if (at - this.checkpointAt >= this.power) {
+      this.checkpoint = key;
+      this.checkpointAt = at;
+      this.power *= 2;
+    }
+    return undefined;
+  }
+}
+
+function hours(ms: number): string {
+  return ms >= 3_600_000 ? `${Math.round(ms / 360_000) / 10} h` : ms >= 60_000 ? `${Math.round(ms / 6_000) / 10} min` : `${Math.round(ms / 100) / 10} s`;
+}
+
+/**
+ * Stops, for good, a collection a source would keep going forever: past the record cap, a
+ * `next` cursor or a page (its records, byte for byte) seen before in this attempt, or past
+ * the deadline counted from the collection's start (kept across retries). Retrying would
+ * only do the same again, so each is a non-retryable failure saying what to change.
+ */
+function collectionGuard(system: string, dataset: string, limits: CollectionLimits, startedAt: Date, from: JsonValue | null) {
+  const cursors = new RepeatDetector();
+  const pages = new RepeatDetector();
+  if (from !== null) cursors.check(digest(JSON.stringify(from)), 0);
+  let pageNumber = 0;
+  return {
+    deadline(records: number): void {
+      const elapsed = Date.now() - startedAt.getTime();
+      if (elapsed > limits.deadlineMs) {
+        throw ApplicationFailure.nonRetryable(
+          `The collection of ${dataset} ran past its deadline of ${hours(limits.deadlineMs)} (HUB_COLLECTION_DEADLINE) with ${records} records read, and was stopped: ${system} is slow or keeps sending pages. Collect fewer records (a narrower dataset or window) or raise HUB_COLLECTION_DEADLINE.`,
+          'collection.deadline');
+      }
+    },
+    page(page: Page, lines: string[], records: number): void {
+      pageNumber++;
+      if (records > limits.maxRecords) {
+        throw ApplicationFailure.nonRetryable(
+          `The collection of ${dataset} passed the cap of ${limits.maxRecords} records (HUB_COLLECTION_MAX_RECORDS) at page ${pageNumber} and was stopped. If ${system} really holds this many, raise HUB_COLLECTION_MAX_RECORDS; otherwise it keeps sending pages: check the dataset's pagination.`,
+          'collection.record_cap');
+      }
+      if (lines.length > 0) {
+        const hash = createHash('sha256');
+        for (const line of lines) hash.update(line).update('\n');
+        const earlier = pages.check(hash.digest().subarray(0, 16).toString('base64'), pageNumber);
+        if (earlier !== undefined) {
+          throw ApplicationFailure.nonRetryable(
+            `${system} sent the same page again while collecting ${dataset} (page ${pageNumber} repeats page ${earlier} byte for byte), and the collection was stopped: the source ignores the paging parameter or goes round in circles. Check the dataset's pagination settings.`,
+            'collection.repeated_page');
+        }
+      }
+      if (page.next !== null) {
+        const cursor = JSON.stringify(page.next);
+        if (cursors.check(digest(cursor), pageNumber) !== undefined) {
+          throw ApplicationFailure.nonRetryable(
+            `${system} sent a next cursor it had already sent while collecting ${dataset} (${cursor.length > 120 ? `${cursor.slice(0, 120)}…` : cursor} at page ${pageNumber}), and the collection was stopped: its pagination goes round in circles. Check the dataset's pagination settings.`,
+            'collection.repeated_cursor');
+        }
+      }
+      this.deadline(records);
+    },
+  };
 }
 
 function toFailure(err: unknown): never {
@@ -90,8 +181,9 @@ export function collectActivities(deps: CollectDeps) {
       }
     }
     return {
-      async writePart(records: JsonValue[]): Promise<string> {
-        const ndjson = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+      /** One part blob from records already serialised as NDJSON lines. */
+      async writePart(lines: string[]): Promise<string> {
+        const ndjson = lines.join('\n') + '\n';
         hash.update(ndjson);
         bytes += Buffer.byteLength(ndjson);
         return (await deps.blobs.put(ndjson)).sha256;
@@ -124,6 +216,8 @@ export function collectActivities(deps: CollectDeps) {
       };
       const log = deps.logger.child({ connection_id: connection.id, dataset: input.dataset, attempt: ctx.info.attempt });
       if (resumed) log.info({ records: progress.count, parts: progress.parts.length }, 'collection resumes after the last stored page');
+      // At once, so that a retry keeps the collection's start (and its deadline) even when this attempt fails before any page.
+      else ctx.heartbeat(progress);
 
       // Every request in flight listens for cancellation.
       setMaxListeners(256, ctx.cancellationSignal);
@@ -143,11 +237,16 @@ export function collectActivities(deps: CollectDeps) {
       // A connector waiting out a long rate-limit window is alive: keep saying so, with the
       // progress as it stands (always a consistent set of stored parts and the cursor after them).
       const alive = setInterval(() => ctx.heartbeat({ ...progress, parts: [...progress.parts] }), 2_000);
+      const limits = deps.collectionLimits ?? DEFAULT_COLLECTION_LIMITS;
+      const guard = collectionGuard(connector.name, input.dataset, limits, new Date(progress.startedAt), progress.cursor);
       try {
-        let buffer: JsonValue[] = [];
+        let buffer: string[] = [];
         if (!progress.done) {
+          guard.deadline(progress.count);
           for await (const page of dataset.pages(session, progress.cursor, { since: progress.since, now: new Date(progress.startedAt) })) {
-            buffer.push(...page.records);
+            const lines = page.records.map((r) => JSON.stringify(r));
+            guard.page(page, lines, progress.count + buffer.length + lines.length);
+            for (const line of lines) buffer.push(line);
             if (buffer.length >= PART_RECORDS || page.next === null) {
               if (buffer.length) progress.parts.push(await hasher.writePart(buffer));
               progress.count += buffer.length;

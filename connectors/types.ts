@@ -158,3 +158,20 @@ export interface DestinationConnector<Session = unknown> {
    */
   exportRunTrace?(session: Session, trace: RunTrace, target: Record<string, unknown>): Promise<void>;
 }
+
+/**
+ * The optional config field every HTTP connector accepts: the largest response, in MB, the hub
+ * reads from this system (default HUB_MAX_RESPONSE_BYTES, 64 MB; at most the operator's
+ * HUB_MAX_RESPONSE_BYTES_LIMIT). Applied by `OutboundHttp.forConnection` / `connectionContext`.
+ */
+export const maxResponseMbProperty: Record<string, JsonSchema> = {
+  max_response_mb: {
+    type: 'number', exclusiveMinimum: 0, maximum: 1_048_576,
+    description: 'Largest response read from this system, in MB (default 64, HUB_MAX_RESPONSE_BYTES); capped by the operator\'s HUB_MAX_RESPONSE_BYTES_LIMIT. A larger answer fails the call with a clear error instead of filling the worker\'s memory.',
+  },
+};
+
+/** A connector's context with the connection's own response cap (`max_response_mb`) applied. */
+export function connectionContext(ctx: ConnectorContext): ConnectorContext {
+  return { ...ctx, http: ctx.http.forConnection(ctx.config) };
+}

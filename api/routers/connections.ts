@@ -295,26 +295,32 @@ function resourceRoutes(deps: ConnectionDeps, kind: ResourceKind): RouteSpec[] {
         const connection = await mustGet(workspaceId, String(req.params.id));
         const connector = validators.connector(connection.type);
         const started = Date.now();
+        // One deadline for the whole test (every request, token exchanges included) and a small
+        // cap on every answer: a test answers a person, it never waits on a trickle or reads a flood.
+        const timeoutMs = deps.http.connectionTestTimeoutMs;
+        const seconds = Math.round(timeoutMs / 100) / 10;
         const controller = new AbortController();
-        const timer = setTimeout(() => controller.abort(), 20_000);
+        const deadline = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(new Error('deadline')), { once: true }));
+        deadline.catch(() => undefined);
+        const timer = setTimeout(() => controller.abort(), timeoutMs);
         try {
           const session = connector.open({
             config: connection.config,
             secrets: await secretsForConfig(deps.secrets, owner(workspaceId, connection.id), connector, connection.config),
-            http: deps.http, log: deps.logger.child({ [`${noun}_id`]: connection.id }), signal: controller.signal,
+            http: deps.http.forConnectionTest(), log: deps.logger.child({ [`${noun}_id`]: connection.id }), signal: controller.signal,
             heartbeat: () => undefined,
             // A connection test answers a person: it does not wait out a long rate-limit window.
             sleep: (ms) => (ms > 5_000 ? Promise.reject(new ConnectorError('rate_limited', `${connector.name} is rate limiting this connection; try again in ${Math.ceil(ms / 1000)} s.`)) : new Promise((r) => setTimeout(r, ms))),
           });
-          await connector.test(session);
+          await Promise.race([connector.test(session), deadline]);
           res.json({ ok: true, latency_ms: Date.now() - started });
         } catch (err) {
           // Whatever went wrong is the answer to "does this connection work?", never a 500.
           if (!(err instanceof ConnectorError) && !controller.signal.aborted) deps.logger.warn({ err, [`${noun}_id`]: connection.id }, 'connection test failed unexpectedly');
-          const error = err instanceof ConnectorError
-            ? { kind: err.kind, message: err.message, status: err.details.status ?? null }
-            : controller.signal.aborted
-              ? { kind: 'unavailable', message: `${connector.name} did not answer within 20 s.`, status: null }
+          const error = controller.signal.aborted
+            ? { kind: 'unavailable', message: `${connector.name} did not finish answering within ${seconds} s, the limit of a connection test: the system is slow, unreachable, or sends its answer a trickle at a time.`, status: null }
+            : err instanceof ConnectorError
+              ? { kind: err.kind, message: err.message, status: err.details.status ?? null }
               : { kind: 'bad_config', message: `${connector.name}: ${(err as Error).message}`, status: null };
           res.json({ ok: false, latency_ms: Date.now() - started, error });
         } finally {

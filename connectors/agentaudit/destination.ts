@@ -1,5 +1,5 @@
 import { asJson, bodyJson, classifyDeliveryResponse } from '../destination-http.js';
-import type { DeliveryItem, DeliveryOutcome, DestinationConnector, JsonValue } from '../types.js';
+import { connectionContext, maxResponseMbProperty, type DeliveryItem, type DeliveryOutcome, type DestinationConnector, type JsonValue } from '../types.js';
 import { AgentAuditClient, SYSTEM, type AgentAuditConfig } from './client.js';
 import type { AgentAuditEntry } from './run-trace.js';
 import { sendRunTrace } from './send-trace.js';
@@ -52,6 +52,7 @@ export const agentauditDestination: DestinationConnector<AgentAuditClient> = {
     properties: {
       base_url: { type: 'string', format: 'uri', description: 'e.g. https://your-domain.com/api/v1 (/api/v1 is added when missing).' },
       agent_id: { type: 'string', minLength: 1, maxLength: 200, description: 'A registered agent’s id, sent as agentId so the hub’s logs can be filtered and governed by policy.' },
+      ...maxResponseMbProperty,
     },
   },
   secretsSchema: { type: 'object', additionalProperties: false, required: ['api_key'], properties: { api_key: { type: 'string', minLength: 1, description: 'An AgentAudit API key (aa_…).' } } },
@@ -61,7 +62,7 @@ export const agentauditDestination: DestinationConnector<AgentAuditClient> = {
   },
   urlFields: ['base_url'],
   // Only the API key is used: a destination never signs in to the dashboard.
-  open: (ctx) => new AgentAuditClient(ctx, { ...(ctx.config as unknown as AgentAuditConfig), email: undefined }),
+  open: (ctx) => new AgentAuditClient(connectionContext(ctx), { ...(ctx.config as unknown as AgentAuditConfig), email: undefined }),
 
   async test(client) {
     // "GET /api/v1/audit-logs Auth: JWT or API Key": a read that proves the key without logging anything.

@@ -1,4 +1,4 @@
-import type { SourceConnector } from '../types.js';
+import { connectionContext, maxResponseMbProperty, type SourceConnector } from '../types.js';
 import { AgentAuditClient, listIn, type AgentAuditConfig } from './client.js';
 import { agentauditDatasets, alertRecord, auditLogRecord } from './records.js';
 
@@ -40,6 +40,7 @@ export const agentauditConnector: SourceConnector<AgentAuditClient> = {
       agent_id_filter: { type: 'string', minLength: 1, description: 'Only this agent’s audit logs (agentId).' },
       action_filter: { type: 'string', minLength: 1, description: 'Only audit logs with this action, e.g. guardrail_block.' },
       include_content: { type: 'boolean', default: false, description: 'Copy prompts and responses into the snapshot (they may hold the personal data AgentAudit screens for).' },
+      ...maxResponseMbProperty,
     },
   },
   secretsSchema: {
@@ -47,7 +48,7 @@ export const agentauditConnector: SourceConnector<AgentAuditClient> = {
     properties: { api_key: { type: 'string', minLength: 1, description: 'An AgentAudit API key (aa_…).' }, password: { type: 'string', minLength: 1, description: 'The dashboard account’s password, when email is set.' } },
   },
   urlFields: ['base_url'],
-  open: (ctx) => new AgentAuditClient(ctx, ctx.config as unknown as AgentAuditConfig),
+  open: (ctx) => new AgentAuditClient(connectionContext(ctx), ctx.config as unknown as AgentAuditConfig),
   async test(client) {
     await client.get('/alerts?resolved=false', 'listing unresolved alerts');
   },

@@ -2,7 +2,7 @@ import { canonicalJson } from '../../lib/canonical-json.js';
 import { ConnectorError, errorForStatus } from '../errors.js';
 import { FormData, type HttpResponse } from '../http-client.js';
 import { asJson, bodyJson, classifyDeliveryResponse, destinationMessage } from '../destination-http.js';
-import type { ConnectorContext, DeliveryOutcome, DestinationConnector } from '../types.js';
+import { connectionContext, maxResponseMbProperty, type ConnectorContext, type DeliveryOutcome, type DestinationConnector } from '../types.js';
 
 const SYSTEM = 'AUDIGYD';
 /** AUDIGYD's limit for a structured JSON payload: "a structured JSON payload (up to 1MB)". */
@@ -64,7 +64,7 @@ export const audigydConnector: DestinationConnector<AudigydClient> = {
   description: 'Evidence push/match by control_ref + question_match (or direct write to a question) into an AUDIGYD assessment.',
   configSchema: {
     type: 'object', additionalProperties: false, required: ['base_url'],
-    properties: { base_url: { type: 'string', format: 'uri', description: 'e.g. https://audigyd.com (the API is under /api/v1).' } },
+    properties: { base_url: { type: 'string', format: 'uri', description: 'e.g. https://audigyd.com (the API is under /api/v1).' }, ...maxResponseMbProperty },
   },
   secretsSchema: { type: 'object', additionalProperties: false, required: ['api_key'], properties: { api_key: { type: 'string', minLength: 1, description: 'An API key with the assessments:write scope.' } } },
   targetSchema: {
@@ -72,7 +72,7 @@ export const audigydConnector: DestinationConnector<AudigydClient> = {
     properties: { assessment_id: { type: 'string', minLength: 1, maxLength: 200 } },
   },
   urlFields: ['base_url'],
-  open: (ctx) => new AudigydClient(ctx, ctx.config as unknown as AudigydConfig),
+  open: (ctx) => new AudigydClient(connectionContext(ctx), ctx.config as unknown as AudigydConfig),
 
   async test(client) {
     const response = await client.send('GET', '/api/v1/overview', 'reading the overview');

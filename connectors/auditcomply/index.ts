@@ -3,7 +3,7 @@ import type { HttpResponse } from '../http-client.js';
 import { pacedRequest } from '../paced-request.js';
 import { RateLimitPacer } from '../pacer.js';
 import { projectToSchema } from '../project.js';
-import type { ConnectorContext, SourceConnector } from '../types.js';
+import { connectionContext, maxResponseMbProperty, type ConnectorContext, type SourceConnector } from '../types.js';
 import { auditcomplyDatasets } from './records.js';
 
 const SYSTEM = 'AuditComply';
@@ -119,11 +119,12 @@ export const auditcomplyConnector: SourceConnector<AuditComplyClient> = {
       base_url: { type: 'string', format: 'uri', description: 'The API base URL (where /api-token-auth/ lives).' },
       username: { type: 'string', minLength: 1, description: 'A user enabled for API access by AuditComply support.' },
       page_size: { type: 'integer', minimum: 1, maximum: 100, default: 100 },
+      ...maxResponseMbProperty,
     },
   },
   secretsSchema: { type: 'object', additionalProperties: false, required: ['password'], properties: { password: { type: 'string', minLength: 1 } } },
   urlFields: ['base_url'],
-  open: (ctx) => new AuditComplyClient(ctx, ctx.config as unknown as AuditComplyConfig),
+  open: (ctx) => new AuditComplyClient(connectionContext(ctx), ctx.config as unknown as AuditComplyConfig),
   async test(client) {
     await client.get('/audits/?page_size=1', 'reading one audit');
   },

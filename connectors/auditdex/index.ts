@@ -4,7 +4,7 @@ import { ConnectorError, errorForStatus } from '../errors.js';
 import { FormData, type HttpResponse } from '../http-client.js';
 import { asJson, bodyJson, classifyDeliveryResponse, destinationMessage } from '../destination-http.js';
 import { TokenCache } from '../token-cache.js';
-import type { ConnectorContext, DeliveryItem, DeliveryOutcome, DestinationConnector } from '../types.js';
+import { connectionContext, maxResponseMbProperty, type ConnectorContext, type DeliveryItem, type DeliveryOutcome, type DestinationConnector } from '../types.js';
 
 const SYSTEM = 'AUDITDEX';
 const DEFAULT_SCOPE = 'evidence:write controls:read';
@@ -75,6 +75,7 @@ export const auditdexConnector: DestinationConnector<AuditdexClient> = {
       token_url: { type: 'string', format: 'uri', description: 'Default: <origin>/oauth/token' },
       client_id: { type: 'string', minLength: 1 },
       scope: { type: 'string', default: DEFAULT_SCOPE },
+      ...maxResponseMbProperty,
     },
   },
   secretsSchema: { type: 'object', additionalProperties: false, required: ['client_secret'], properties: { client_secret: { type: 'string', minLength: 1 } } },
@@ -86,7 +87,7 @@ export const auditdexConnector: DestinationConnector<AuditdexClient> = {
     },
   },
   urlFields: ['base_url', 'token_url'],
-  open: (ctx) => new AuditdexClient(ctx, ctx.config as unknown as AuditdexConfig),
+  open: (ctx) => new AuditdexClient(connectionContext(ctx), ctx.config as unknown as AuditdexConfig),
 
   async test(client) {
     const response = await client.send('/engagements', 'listing engagements', () => undefined);

@@ -2,7 +2,7 @@ import { ConnectorError } from '../errors.js';
 import type { HttpResponse } from '../http-client.js';
 import { pacedRequest } from '../paced-request.js';
 import { RateLimitPacer } from '../pacer.js';
-import type { ConnectorContext, SourceConnector } from '../types.js';
+import { connectionContext, maxResponseMbProperty, type ConnectorContext, type SourceConnector } from '../types.js';
 import { auditLogRecord, complianceagentDatasets, integrityRecord, type ComplianceAgentLogEntry, type VerifyData } from './records.js';
 
 const SYSTEM = 'ComplianceAgent';
@@ -88,11 +88,12 @@ export const complianceagentConnector: SourceConnector<ComplianceAgentClient> = 
       repository_id: { type: 'string', minLength: 1, description: 'Only this repository’s entries, and verify only those.' },
       initial_days: { type: 'integer', minimum: 1, maximum: 3650, default: DEFAULT_INITIAL_DAYS, description: 'How far back the first collection of audit logs reaches; later ones continue from the previous one.' },
       integrity_days: { type: 'integer', minimum: 1, maximum: 3650, description: 'Verify only the last N days of the chain. Default: the whole log.' },
+      ...maxResponseMbProperty,
     },
   },
   secretsSchema: { type: 'object', additionalProperties: false, required: ['api_key'], properties: { api_key: { type: 'string', minLength: 1 } } },
   urlFields: ['base_url'],
-  open: (ctx) => new ComplianceAgentClient(ctx, ctx.config as unknown as ComplianceAgentConfig),
+  open: (ctx) => new ComplianceAgentClient(connectionContext(ctx), ctx.config as unknown as ComplianceAgentConfig),
   async test(client) {
     envelopeData(await client.request('GET', '/api/v1/audit/logs?page=1&limit=1', 'reading one audit log entry'), 'reading one audit log entry');
   },

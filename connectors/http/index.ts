@@ -1,10 +1,10 @@
 import { JSONPath } from 'jsonpath-plus';
 import { ConnectorError } from '../errors.js';
-import type { HttpResponse } from '../http-client.js';
+import { linkedUrl, type HttpResponse } from '../http-client.js';
 import { pacedRequest } from '../paced-request.js';
 import { linkUrl } from '../link-header.js';
 import { RateLimitPacer } from '../pacer.js';
-import type { ConnectorContext, DatasetDefinition, JsonValue, SourceConnector } from '../types.js';
+import { connectionContext, maxResponseMbProperty, type ConnectorContext, type DatasetDefinition, type JsonValue, type SourceConnector } from '../types.js';
 
 const SYSTEM = 'HTTP source';
 
@@ -88,7 +88,7 @@ class GenericHttpClient {
 
   /** The URL of a path or link, refused when it leaves the configured host. */
   url(pathOrUrl: string, query: Record<string, string> = {}): string {
-    const url = new URL(pathOrUrl.startsWith('http') ? pathOrUrl : this.base + (pathOrUrl.startsWith('/') ? '' : '/') + pathOrUrl);
+    const url = linkedUrl(SYSTEM, pathOrUrl.startsWith('http') ? pathOrUrl : this.base + (pathOrUrl.startsWith('/') ? '' : '/') + pathOrUrl, 'following a link');
     if (url.origin !== new URL(this.base).origin) throw new ConnectorError('bad_response', `${SYSTEM}: refused to follow a link to another host (${url.host}).`);
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
     return url.toString();
@@ -150,6 +150,7 @@ export const httpConnector: SourceConnector<GenericHttpClient> = {
     type: 'object', additionalProperties: false, required: ['base_url', 'auth', 'datasets'],
     properties: {
       base_url: { type: 'string', format: 'uri' },
+      ...maxResponseMbProperty,
       auth: {
         type: 'object', additionalProperties: false, required: ['type'],
         properties: {
@@ -199,7 +200,7 @@ export const httpConnector: SourceConnector<GenericHttpClient> = {
     patternProperties: { [HEADER_SECRET_PATTERN]: { type: 'string', minLength: 1, maxLength: 1000, pattern: '^[^\\r\\n\\u0000]*$', description: 'A custom header sent with every request, e.g. `header:X-Tenant-Token`.' } },
   },
   urlFields: ['base_url'],
-  open: (ctx) => new GenericHttpClient(ctx, ctx.config as unknown as HttpConfig),
+  open: (ctx) => new GenericHttpClient(connectionContext(ctx), ctx.config as unknown as HttpConfig),
   async test(client) {
     const first = client.config.datasets[0]!;
     await client.get(client.url(first.path, first.query), `reading ${first.path}`);

@@ -3,7 +3,7 @@ import type { HttpResponse } from '../http-client.js';
 import { pacedRequest } from '../paced-request.js';
 import { RateLimitPacer } from '../pacer.js';
 import { TokenCache } from '../token-cache.js';
-import type { ConnectorContext, JsonValue, SourceConnector } from '../types.js';
+import { connectionContext, maxResponseMbProperty, type ConnectorContext, type JsonValue, type SourceConnector } from '../types.js';
 import { jamfDatasets } from './records.js';
 
 const SYSTEM = 'Jamf Pro';
@@ -107,11 +107,12 @@ export const jamfConnector: SourceConnector<JamfClient> = {
       base_url: { type: 'string', format: 'uri', description: 'e.g. https://acme.jamfcloud.com' },
       client_id: { type: 'string', minLength: 1, description: 'API client id (Settings → API roles and clients).' },
       page_size: { type: 'integer', minimum: 1, maximum: 2000, default: 100 },
+      ...maxResponseMbProperty,
     },
   },
   secretsSchema: { type: 'object', additionalProperties: false, required: ['client_secret'], properties: { client_secret: { type: 'string', minLength: 1 } } },
   urlFields: ['base_url'],
-  open: (ctx) => new JamfClient(ctx, ctx.config as unknown as JamfConfig),
+  open: (ctx) => new JamfClient(connectionContext(ctx), ctx.config as unknown as JamfConfig),
   async test(jamf) {
     await jamf.get('/api/v1/jamf-pro-version', 'reading the Jamf Pro version');
   },

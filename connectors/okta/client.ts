@@ -1,5 +1,5 @@
 import { ConnectorError, errorForStatus } from '../errors.js';
-import { header, type HttpResponse } from '../http-client.js';
+import { header, linkedUrl, type HttpResponse } from '../http-client.js';
 import { pacedRequest } from '../paced-request.js';
 import { linkUrl } from '../link-header.js';
 import { RateLimitPacer } from '../pacer.js';
@@ -81,11 +81,12 @@ export class OktaClient {
   /** GET a URL on the Okta org (absolute, or a path), paced and retried through 429s. */
   async get(pathOrUrl: string, what: string): Promise<HttpResponse> {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : this.origin + pathOrUrl;
-    if (new URL(url).origin !== this.origin) {
-      throw new ConnectorError('bad_response', `Okta: refused to follow a link to another host (${new URL(url).host}); the configured org is ${new URL(this.origin).host}.`);
+    const parsed = linkedUrl(SYSTEM, url, what);
+    if (parsed.origin !== this.origin) {
+      throw new ConnectorError('bad_response', `Okta: refused to follow a link to another host (${parsed.host}); the configured org is ${new URL(this.origin).host}.`);
     }
     return pacedRequest(this.ctx, {
-      system: SYSTEM, what, pacer: this.pacer, bucket: bucketOf(new URL(url).pathname),
+      system: SYSTEM, what, pacer: this.pacer, bucket: bucketOf(parsed.pathname),
       send: async () => this.ctx.http.request(url, {
         system: SYSTEM, what, signal: this.ctx.signal,
         headers: { authorization: await this.authorization(), accept: 'application/json' },

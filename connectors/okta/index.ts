@@ -1,5 +1,5 @@
 import { mapConcurrent } from '../pacer.js';
-import type { JsonValue, SourceConnector } from '../types.js';
+import { connectionContext, maxResponseMbProperty, type JsonValue, type SourceConnector } from '../types.js';
 import { OktaClient, DEFAULT_SCOPES, type OktaConfig } from './client.js';
 import { logEventRecord, passwordPolicyRecord, userRecord, type OktaFactor, type OktaRole } from './normalise.js';
 import { oktaDatasets } from './records.js';
@@ -25,6 +25,7 @@ export const oktaConnector: SourceConnector<OktaClient> = {
     additionalProperties: false,
     required: ['base_url', 'auth_method'],
     properties: {
+      ...maxResponseMbProperty,
       base_url: { type: 'string', format: 'uri', description: 'The org URL, e.g. https://acme.okta.com.' },
       auth_method: { enum: ['api_token', 'oauth'], description: '`api_token` (SSWS) or `oauth` (service app with a private-key JWT).' },
       client_id: { type: 'string', description: 'OAuth service app client id (auth_method oauth).' },
@@ -47,7 +48,7 @@ export const oktaConnector: SourceConnector<OktaClient> = {
   },
   urlFields: ['base_url'],
 
-  open: (context) => new OktaClient(context, context.config as unknown as OktaConfig),
+  open: (context) => new OktaClient(connectionContext(context), context.config as unknown as OktaConfig),
 
   async test(okta) {
     await okta.get('/api/v1/users?limit=1', 'reading one user');
