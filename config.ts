@@ -135,6 +135,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowPrivateNetworks: bool(env, 'HUB_ALLOW_PRIVATE_NETWORKS', false),
     allowAmbientAwsCredentials: bool(env, 'HUB_ALLOW_AMBIENT_AWS_CREDENTIALS', false),
     jsonBodyLimitBytes: int(env, 'HUB_JSON_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    jsonMaxDepth: int(env, 'HUB_JSON_MAX_DEPTH', 64, 2, 10_000),
     logLevel: env.LOG_LEVEL || 'info',
     deliveryRetry: {
       initialIntervalMs: int(env, 'HUB_DELIVERY_RETRY_INITIAL_MS', 1_000, 10, 3_600_000),
@@ -147,7 +148,6 @@ export function loadConfig(env: Env = process.env): Config {
       disableAfterMs: duration(env, 'HUB_WEBHOOK_DISABLE_AFTER', '5d', 1_000, 365 * 86_400_000),
       requestTimeoutMs: duration(env, 'HUB_WEBHOOK_TIMEOUT', '15s', 100, 120_000),
       maxInFlightPerEndpoint: int(env, 'HUB_WEBHOOK_MAX_IN_FLIGHT', 8, 1, 1000),
-    jsonMaxDepth: int(env, 'HUB_JSON_MAX_DEPTH', 64, 2, 10_000),
       secretGraceMs: duration(env, 'HUB_WEBHOOK_SECRET_GRACE', '24h', 0, 30 * 86_400_000),
       httpsOnly: bool(env, 'HUB_WEBHOOK_HTTPS_ONLY', false),
       dispatchIntervalMs: duration(env, 'HUB_WEBHOOK_DISPATCH_INTERVAL', '100ms', 10, 60_000),

@@ -201,10 +201,10 @@ export async function startHub(config: Config, role: Role, options: StartOptions
         webhookConfig: config.webhooks,
         rateLimitPerMinute: config.rateLimitPerMinute,
         jsonBodyLimitBytes: config.jsonBodyLimitBytes,
+        jsonMaxDepth: config.jsonMaxDepth,
         version: await packageVersion(),
       });
       const { app } = created;
-        jsonMaxDepth: config.jsonMaxDepth,
       routes = created.routes;
       const server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(config.port, config.host, () => resolve(s));
