@@ -1,6 +1,6 @@
 /**
  * `npm run bench [name…]`: every benchmark prints its figures and a ratio against a baseline
- * measured in the same run. Names: api, collection, mapping, e2e, webhooks, evidence-package, bounded-sources (default: all).
+ * measured in the same run. Names: api, collection, mapping, e2e, webhooks, evidence-package, bounded-sources, audit-verify (default: all).
  */
 const benches: Record<string, () => Promise<void>> = {
   api: async () => (await import('./api.js')).runApiBench(),
@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<void>> = {
   e2e: async () => (await import('./e2e.js')).runEndToEndBench(),
   'evidence-package': async () => (await import('./evidence-package.js')).runEvidencePackageBench(),
   webhooks: async () => (await import('./webhooks.js')).runWebhookBench(),
+  'audit-verify': async () => (await import('./audit-verify.js')).runAuditVerifyBench(),
   'bounded-sources': async () => (await import('./bounded-sources.js')).runBoundedSourcesBench(),
 };
 

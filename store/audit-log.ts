@@ -47,6 +47,8 @@ export interface VerifyOptions {
   to?: Date;
   /** `live` (default): the live log, anchored on the last archive checkpoint; `all`: archive and live log from genesis. */
   scope?: VerifyScope;
+  /** Called after each page, outside any transaction (a progress report; tests archive in the middle of a walk). */
+  afterPage?: (progress: { pages: number; logs_checked: number; last_seq: number }) => Promise<void> | void;
 }
 
 export type BreakReason = 'gap' | 'previous_hash_mismatch' | 'hash_mismatch' | 'checkpoint_mismatch';
@@ -111,13 +113,20 @@ export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: 'evidence-hub', na
 const COLUMNS = 'id, workspace_id, seq, occurred_at, actor, action, resource_type, resource_id, changes, ip, user_agent, request_id, previous_hash, hash';
 // Advisory locks with two int keys live apart from the single-bigint ones (migrations, bootstrap).
 const CHAIN_LOCK_CLASS = 727_003;
-const VERIFY_PAGE = 500;
-const ARCHIVE_BATCH = 5_000;
+// Rows per verify page and per archive batch: each is one short transaction, and on PGlite
+// one stretch of the event loop (roughly 0.2 ms a row), so both stay small.
+const VERIFY_PAGE = 250;
+const ARCHIVE_BATCH = 1_000;
 const DAY_MS = 86_400_000;
 const TOP_ACTORS = 100;
 
 interface EntryRow extends Omit<AuditLogEntry, 'seq'> {
   seq: number | string;
+}
+
+/** Lets timers and I/O run before the next page (PGlite queries otherwise chain as microtasks). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function toEntry(row: EntryRow): AuditLogEntry {
@@ -295,20 +304,18 @@ export class AuditLogStore {
    * link and seq step. `from`/`to` pick the entries by occurred_at and are turned into a seq
    * range first, so the walk itself is contiguous; the first entry of the range is checked
    * against its predecessor (live, archived or checkpoint), whose own hash is not recomputed.
+   *
+   * Each page is one statement, a short snapshot of its own, never one snapshot for the walk:
+   * on PGlite a transaction holds the only connection (every other tenant's query would wait
+   * for the walk), on PostgreSQL a long snapshot holds a pooled connection and holds back
+   * vacuum. Retention may therefore archive entries while the walk is under way; each page
+   * reads the archive checkpoint afresh in its snapshot and takes the entries the walk has not
+   * reached yet from wherever they are by then (the live log, or the archive up to that
+   * checkpoint), so archiving mid-walk is never a gap and the report covers exactly the entries
+   * of the range as it was when the walk began. Between pages the walk lets the event loop turn.
    */
   async verify(workspaceId: string, options: VerifyOptions = {}): Promise<VerifyReport> {
-    // One snapshot for the whole walk: retention archiving entries half-way through must not
-    // look like a gap. Only reads run on `tx`, so a store over it serves the walk.
-    return this.db.transaction(async (tx) => {
-      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      return new AuditLogStore(tx as Db).walk(workspaceId, options);
-    });
-  }
-
-  private async walk(workspaceId: string, options: VerifyOptions): Promise<VerifyReport> {
     const scope = options.scope ?? 'live';
-    const firstSeq = await this.boundary(workspaceId, scope, 'first', options.from ?? null);
-    const lastSeq = await this.boundary(workspaceId, scope, 'last', options.to ?? null);
     const hasher = new VerificationHasher();
     const report: VerifyReport = {
       verified: true, logs_checked: 0, chain_valid: true, hash_mismatches: 0, gaps_detected: 0, links_broken: 0,
@@ -318,18 +325,43 @@ export class AuditLogStore {
       report.first_broken ??= { id: entry.id, seq: entry.seq, reason, detail };
     };
 
-    if (firstSeq !== null && lastSeq !== null && firstSeq <= lastSeq) {
-      const anchor = await this.predecessor(workspaceId, firstSeq);
-      let expectedSeq = anchor.seq + 1;
-      let expectedPrevious = anchor.hash;
-      let cursor = firstSeq - 1;
+    // Where the walk starts and ends, what its first entry links to and how far the archive
+    // reaches, all as of one moment.
+    const start = await this.snapshot(async (q) => {
+      const firstSeq = await this.boundary(q, workspaceId, scope, 'first', options.from ?? null);
+      const lastSeq = await this.boundary(q, workspaceId, scope, 'last', options.to ?? null);
+      const anchor = firstSeq !== null && lastSeq !== null && firstSeq <= lastSeq ? await this.predecessor(q, workspaceId, firstSeq) : null;
+      const latest = scope === 'all' && !options.to ? await this.latestCheckpoint(q, workspaceId) : null;
+      return { firstSeq, lastSeq, anchor, latest };
+    });
+
+    if (start.anchor && start.firstSeq !== null && start.lastSeq !== null) {
+      const lastSeq = start.lastSeq;
+      let expectedSeq = start.anchor.seq + 1;
+      let expectedPrevious = start.anchor.hash;
+      let cursor = start.firstSeq - 1;
+      let pages = 0;
       for (;;) {
-        const rows = (await this.db.query<EntryRow>(
-          `SELECT * FROM (${source(scope, 'workspace_id = $1 AND seq > $2 AND seq <= $3', 'ORDER BY seq LIMIT $4')}) AS e ORDER BY seq LIMIT $4`,
-          [workspaceId, cursor, lastSeq, VERIFY_PAGE],
-        )).map(toEntry);
+        // One statement, so one snapshot: the checkpoint it reads, the rows it returns and the
+        // checkpoint hashes of those rows all agree. The live scope reads the archive only up to
+        // that checkpoint: what retention moved since the walk began, nothing archived before.
+        const rows = (await this.db.query<EntryRow & { checkpoint_hash: string | null }>(
+          `WITH page AS (
+             SELECT * FROM (
+               (SELECT ${COLUMNS}, false AS archived FROM audit_log WHERE workspace_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4)
+               UNION ALL
+               (SELECT ${COLUMNS}, true AS archived FROM audit_log_archive
+                 WHERE workspace_id = $1 AND seq > $2
+                   AND seq <= CASE WHEN $5::boolean THEN $3 ELSE least($3, (SELECT coalesce(max(seq), 0) FROM audit_log_checkpoints WHERE workspace_id = $1)) END
+                 ORDER BY seq LIMIT $4)
+             ) AS e ORDER BY seq LIMIT $4
+           )
+           SELECT page.*, c.hash AS checkpoint_hash FROM page
+             LEFT JOIN audit_log_checkpoints c ON c.workspace_id = $1 AND c.seq = page.seq
+           ORDER BY page.seq`,
+          [workspaceId, cursor, lastSeq, VERIFY_PAGE, scope === 'all'],
+        )).map((row) => ({ ...toEntry(row), checkpoint_hash: row.checkpoint_hash }));
         if (rows.length === 0) break;
-        const checkpoints = await this.checkpointsBetween(workspaceId, rows[0]!.seq, rows[rows.length - 1]!.seq);
         for (const row of rows) {
           if (row.seq !== expectedSeq) {
             report.gaps_detected++;
@@ -345,8 +377,7 @@ export class AuditLogStore {
             report.hash_mismatches++;
             broken(row, 'hash_mismatch', 'the stored hash does not match the entry’s content: the entry was changed after it was written');
           }
-          const checkpoint = checkpoints.get(row.seq);
-          if (checkpoint !== undefined && checkpoint !== row.hash) {
+          if (row.checkpoint_hash !== null && row.checkpoint_hash !== row.hash) {
             report.hash_mismatches++;
             broken(row, 'checkpoint_mismatch', 'the hash differs from the one recorded when this entry was archived');
           }
@@ -359,22 +390,30 @@ export class AuditLogStore {
           expectedPrevious = row.hash;
         }
         cursor = rows[rows.length - 1]!.seq;
+        pages++;
+        await options.afterPage?.({ pages, logs_checked: report.logs_checked, last_seq: cursor });
+        await nextTurn();
       }
     }
     // Archived entries deleted from the end of the archive leave no row to trip over: the
-    // latest checkpoint says how far the archive must reach.
-    if (scope === 'all' && !options.to) {
-      const latest = await this.latestCheckpoint(workspaceId);
-      if (latest && latest.seq > (report.last_seq ?? 0)) {
-        report.gaps_detected++;
-        broken({ id: null, seq: latest.seq }, 'gap', `the archive checkpoint reaches seq ${latest.seq} but the log ends at ${report.last_seq ?? 0}`);
-      }
+    // checkpoint (as the walk began) says how far the archive must reach.
+    if (start.latest && start.latest.seq > (report.last_seq ?? 0)) {
+      report.gaps_detected++;
+      broken({ id: null, seq: start.latest.seq }, 'gap', `the archive checkpoint reaches seq ${start.latest.seq} but the log ends at ${report.last_seq ?? 0}`);
     }
     report.chain_valid = report.gaps_detected === 0 && report.links_broken === 0 && report.hash_mismatches === 0;
     report.verified = report.chain_valid;
     report.verification_hash = hasher.digest();
     report.verified_at = new Date().toISOString();
     return report;
+  }
+
+  /** A short read-only transaction whose statements all see one snapshot. */
+  private snapshot<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      return fn(tx);
+    });
   }
 
   /** Counts over a period (live and archived entries alike; retention does not change history). */
@@ -416,9 +455,10 @@ export class AuditLogStore {
 
   /**
    * Moves live entries older than `olderThanDays` into audit_log_archive, a prefix of the chain
-   * at a time (in batches, so appends wait on the lock briefly), recording after each batch a
-   * checkpoint with the last archived seq and hash: the live log's first entry links to it, so
-   * both parts stay verifiable. Nothing is ever dropped. The run itself is an audit entry.
+   * at a time (in short batches, so appends wait on the lock briefly and, on PGlite, other requests
+   * run between batches), recording after each batch a checkpoint with the last archived seq and
+   * hash: the live log's first entry links to it, so both parts stay verifiable. Nothing is ever
+   * dropped. The run itself is an audit entry.
    */
   async archive(workspaceId: string, olderThanDays: number, options: { now?: Date; actor?: AuditActor } = {}): Promise<ArchiveResult> {
     if (!Number.isInteger(olderThanDays) || olderThanDays < 0) throw new Error('audit log: olderThanDays must be a whole number ≥ 0');
@@ -430,6 +470,7 @@ export class AuditLogStore {
       if (!batch) break;
       archived += batch.count;
       checkpoint = { seq: batch.seq, hash: batch.hash };
+      await nextTurn();
     }
     if (archived > 0) {
       await this.appendOwnTx({
@@ -474,7 +515,7 @@ export class AuditLogStore {
       'SELECT retention_days, updated_at FROM audit_log_settings WHERE workspace_id = $1',
       [workspaceId],
     );
-    const latest = await this.latestCheckpoint(workspaceId);
+    const latest = await this.latestCheckpoint(this.db, workspaceId);
     return {
       days: settings?.retention_days ?? null,
       updated_at: settings?.updated_at ?? null,
@@ -520,7 +561,7 @@ export class AuditLogStore {
   }
 
   /** The first or last seq of the range (by occurred_at, when a bound is given). Index scans only. */
-  private async boundary(workspaceId: string, scope: VerifyScope, end: 'first' | 'last', at: Date | null): Promise<number | null> {
+  private async boundary(q: Queryable, workspaceId: string, scope: VerifyScope, end: 'first' | 'last', at: Date | null): Promise<number | null> {
     const direction = end === 'first' ? 'ASC' : 'DESC';
     const sql = at === null
       ? (table: string) => `SELECT seq FROM ${table} WHERE workspace_id = $1 ORDER BY seq ${direction} LIMIT 1`
@@ -529,7 +570,7 @@ export class AuditLogStore {
     const tables = scope === 'all' ? ['audit_log', 'audit_log_archive'] : ['audit_log'];
     const found: number[] = [];
     for (const table of tables) {
-      const [row] = await this.db.query<{ seq: number | string }>(sql(table), at === null ? [workspaceId] : [workspaceId, at.toISOString()]);
+      const [row] = await q.query<{ seq: number | string }>(sql(table), at === null ? [workspaceId] : [workspaceId, at.toISOString()]);
       if (row) found.push(Number(row.seq));
     }
     if (found.length === 0) return null;
@@ -540,8 +581,8 @@ export class AuditLogStore {
    * What the entry with `seq` must link to: the closest earlier entry, live or archived, or an
    * archive checkpoint (preferred on a tie: it was recorded independently), else genesis.
    */
-  private async predecessor(workspaceId: string, seq: number): Promise<{ seq: number; hash: string }> {
-    const [row] = await this.db.query<{ seq: number | string; hash: string }>(
+  private async predecessor(q: Queryable, workspaceId: string, seq: number): Promise<{ seq: number; hash: string }> {
+    const [row] = await q.query<{ seq: number | string; hash: string }>(
       `SELECT seq, hash FROM (
          (SELECT seq, hash, 0 AS preference FROM audit_log WHERE workspace_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT 1)
          UNION ALL
@@ -554,16 +595,8 @@ export class AuditLogStore {
     return row ? { seq: Number(row.seq), hash: row.hash } : { seq: 0, hash: GENESIS_HASH };
   }
 
-  private async checkpointsBetween(workspaceId: string, fromSeq: number, toSeq: number): Promise<Map<number, string>> {
-    const rows = await this.db.query<{ seq: number | string; hash: string }>(
-      'SELECT seq, hash FROM audit_log_checkpoints WHERE workspace_id = $1 AND seq BETWEEN $2 AND $3',
-      [workspaceId, fromSeq, toSeq],
-    );
-    return new Map(rows.map((r) => [Number(r.seq), r.hash]));
-  }
-
-  private async latestCheckpoint(workspaceId: string): Promise<{ seq: number; hash: string; created_at: Date } | null> {
-    const [row] = await this.db.query<{ seq: number | string; hash: string; created_at: Date }>(
+  private async latestCheckpoint(q: Queryable, workspaceId: string): Promise<{ seq: number; hash: string; created_at: Date } | null> {
+    const [row] = await q.query<{ seq: number | string; hash: string; created_at: Date }>(
       'SELECT seq, hash, created_at FROM audit_log_checkpoints WHERE workspace_id = $1 ORDER BY seq DESC LIMIT 1',
       [workspaceId],
     );
