@@ -35,10 +35,22 @@ export interface Config {
   preview: { deadlineMs: number; maxResponseBytes: number; perWorkspace: number; threads: number; threadHeapMb: number };
   /** A run still queued this long after it was accepted has its workflow started by a worker (or found running). */
   queuedRunGraceMs: number;
+  /** Evidence packages: how long a ready one is kept, and what one workspace may hold. */
+  evidencePackages: EvidencePackageConfig;
   /** Outbound answers are bounded: a size cap per response, read while it streams, and a total deadline per request. */
   outbound: { maxResponseBytes: number; maxResponseBytesLimit: number; requestTimeoutMs: number; connectionTestTimeoutMs: number; connectionTestMaxResponseBytes: number };
   /** A collection of one dataset stops for good (not retried) past this many records, or this long after it started. */
   collection: { maxRecords: number; deadlineMs: number };
+}
+
+/** The lifecycle of evidence packages. */
+export interface EvidencePackageConfig {
+  /** A ready package expires this long after it became ready: its file is deleted. */
+  ttlMs: number;
+  /** Packages a workspace may hold at once (queued, building or ready). */
+  quotaCount: number;
+  /** Bytes of ready packages a workspace may hold; a new package is refused at or over it. */
+  quotaBytes: number;
 }
 
 /** Outbound webhooks (DESIGN.md §5). */
@@ -153,6 +165,11 @@ export function loadConfig(env: Env = process.env): Config {
       dispatchIntervalMs: duration(env, 'HUB_WEBHOOK_DISPATCH_INTERVAL', '100ms', 10, 60_000),
     },
     queuedRunGraceMs: duration(env, 'HUB_QUEUED_RUN_GRACE', '30s', 1_000, 3_600_000),
+    evidencePackages: {
+      ttlMs: duration(env, 'HUB_EVIDENCE_PACKAGE_TTL', '7d', 60_000, 3_650 * 86_400_000),
+      quotaCount: int(env, 'HUB_EVIDENCE_PACKAGE_QUOTA_COUNT', 50, 1, 1_000_000),
+      quotaBytes: int(env, 'HUB_EVIDENCE_PACKAGE_QUOTA_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    },
     preview: {
       deadlineMs: duration(env, 'HUB_PREVIEW_DEADLINE', '10s', 100, 600_000),
       maxResponseBytes: int(env, 'HUB_PREVIEW_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),

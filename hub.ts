@@ -105,6 +105,7 @@ export async function startHub(config: Config, role: Role, options: StartOptions
     const sealer = new SecretSealer(masterKey);
     const blobs = await BlobStore.open(path.join(config.dataDir, 'blobs'));
     const stores = createStores(db, sealer);
+    stores.evidencePackages.configure(config.evidencePackages);
     const registry = builtInConnectors();
     const http = new OutboundHttp({
       allowPrivateNetworks: config.allowPrivateNetworks, allowAmbientCredentials: config.allowAmbientAwsCredentials,
@@ -177,6 +178,18 @@ export async function startHub(config: Config, role: Role, options: StartOptions
       const retentionTimer = setInterval(runRetention, 3_600_000);
       retentionTimer.unref();
       cleanups.push(async () => { clearInterval(retentionTimer); await retentionPass; });
+      // Evidence package expiry: ready packages past their time to live lose their file, now and
+      // then every 10 minutes (or the time to live, if shorter), the same way.
+      let expiryPass: Promise<void> | null = null;
+      const runExpiry = () => {
+        expiryPass ??= stores.evidencePackages.expireDue(blobs)
+          .then(() => undefined, (err: unknown) => logger.error({ err }, 'evidence package expiry failed'))
+          .finally(() => { expiryPass = null; });
+      };
+      runExpiry();
+      const expiryTimer = setInterval(runExpiry, Math.min(600_000, config.evidencePackages.ttlMs));
+      expiryTimer.unref();
+      cleanups.push(async () => { clearInterval(expiryTimer); await expiryPass; });
       logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
     }
 

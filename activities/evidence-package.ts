@@ -1,7 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Logger } from '../lib/logger.js';
 import type { PackageStatus } from '../store/evidence-packages.js';
@@ -9,8 +6,6 @@ import { writeEvidencePackage, type PackageProgress, type PackageSources } from 
 
 export interface EvidencePackageDeps extends PackageSources {
   logger: Logger;
-  /** Where the ZIP is written before it goes to the blob store (default: the OS temp dir). */
-  packageTmpDir?: string;
 }
 
 export interface EvidencePackageOutcome {
@@ -25,10 +20,11 @@ const HEARTBEAT_MS = 2_000;
 export function evidencePackageActivities(deps: EvidencePackageDeps) {
   return {
     /**
-     * Builds the package into a temporary file, stores it in the blob store (named by its
-     * SHA-256) and marks it ready. Idempotent: a settled package is left as it is, and a
-     * retried attempt starts over with a new file. Heartbeats every 2 s and after every page,
-     * with the progress as details; stops when the workflow is cancelled.
+     * Builds the package into a temporary file of the blob store, which then adopts it (a
+     * rename: the ZIP is written once, hashed as it is written, and named by its SHA-256), and
+     * marks it ready, to expire after the configured time. Idempotent: a settled package is
+     * left as it is, and a retried attempt starts over with a new file. Heartbeats every 2 s
+     * and after every page, with the progress as details; stops when the workflow is cancelled.
      */
     async buildEvidencePackage(input: { packageId: string }): Promise<EvidencePackageOutcome> {
       const ctx = Context.current();
@@ -45,18 +41,17 @@ export function evidencePackageActivities(deps: EvidencePackageDeps) {
         ctx.heartbeat(p);
       };
       const alive = setInterval(() => ctx.heartbeat(latest ?? undefined), HEARTBEAT_MS);
-      const dir = await mkdtemp(path.join(deps.packageTmpDir ?? os.tmpdir(), 'evidence-package-'));
+      const zipPath = deps.blobs.tempPath('.zip');
       try {
-        const zipPath = path.join(dir, `${pkg.id}.zip`);
         const written = await writeEvidencePackage(deps, pkg, zipPath, progress);
-        const stored = await deps.blobs.putStream(createReadStream(zipPath));
-        if (stored.sha256 !== written.sha256 || stored.bytes !== written.bytes) throw new Error('the stored package differs from the file written');
+        await deps.blobs.adopt(zipPath, { sha256: written.sha256, bytes: written.bytes });
         await deps.evidencePackages.markReady(pkg.id, written);
         deps.logger.info({ package_id: pkg.id, items: written.itemCount, files: written.fileCount, bytes: written.bytes }, 'evidence package ready');
         return { packageId: pkg.id, status: 'ready', itemCount: written.itemCount, bytes: written.bytes };
       } finally {
         clearInterval(alive);
-        await rm(dir, { recursive: true, force: true });
+        // Gone already once adopted; a failed attempt leaves no partial ZIP behind.
+        await rm(zipPath, { force: true });
       }
     },
 

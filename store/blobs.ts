@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -19,6 +19,9 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
  * Content-addressed blob store: each blob is stored once, gzip-compressed, under its
  * SHA-256. Writes stream through a temporary file and an atomic rename, so a crash never
  * leaves a half-written blob under a valid name, and a large snapshot is never held in memory.
+ * Content that is compressed already (an evidence package's ZIP) is written by its producer
+ * into a temporary file of the store and adopted as it is, by the same rename: written once,
+ * not compressed again. Readers see the uncompressed content either way.
  */
 export class BlobStore {
   constructor(private readonly root: string) {}
@@ -29,8 +32,41 @@ export class BlobStore {
   }
 
   private pathOf(sha256: string): string {
+    return `${this.rawPathOf(sha256)}.gz`;
+  }
+
+  /** Where a blob stored as it is (adopted, not compressed) lives. */
+  private rawPathOf(sha256: string): string {
     if (!SHA256_HEX.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
-    return path.join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), `${sha256}.gz`);
+    return path.join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+
+  /**
+   * A fresh path in the store's own temporary directory (the same file system as the blobs),
+   * for a file that `adopt` will turn into a blob. The caller removes it if it never does.
+   */
+  tempPath(suffix = ''): string {
+    return path.join(this.root, 'tmp', `${Date.now()}-${randomBytes(6).toString('hex')}${suffix}`);
+  }
+
+  /**
+   * Makes `file` (written under `tempPath()`, its SHA-256 and size measured by the writer)
+   * the blob `ref`, stored as it is, by an atomic rename: no byte is copied. The size is
+   * checked; the hash is the writer's word, as it measured every byte it wrote.
+   */
+  async adopt(file: string, ref: BlobRef): Promise<BlobRef> {
+    const target = this.rawPathOf(ref.sha256);
+    const { size } = await stat(file);
+    if (size !== ref.bytes) throw new Error(`blob ${ref.sha256}: the file has ${size} bytes, not ${ref.bytes}`);
+    await mkdir(path.dirname(target), { recursive: true });
+    await rename(file, target);
+    return { sha256: ref.sha256, bytes: ref.bytes };
+  }
+
+  /** Removes a blob (in whichever form it is stored); removing one that is not there is no error. */
+  async delete(sha256: string): Promise<void> {
+    await rm(this.rawPathOf(sha256), { force: true });
+    await rm(this.pathOf(sha256), { force: true });
   }
 
   async put(content: Buffer | string): Promise<BlobRef> {
@@ -96,16 +132,21 @@ export class BlobStore {
   }
 
   async has(sha256: string): Promise<boolean> {
-    try {
-      await stat(this.pathOf(sha256));
-      return true;
-    } catch {
-      return false;
+    for (const file of [this.pathOf(sha256), this.rawPathOf(sha256)]) {
+      try {
+        await stat(file);
+        return true;
+      } catch {
+        // not in this form
+      }
     }
+    return false;
   }
 
   /** The uncompressed content as a stream. */
   stream(sha256: string): Readable {
+    const raw = this.rawPathOf(sha256);
+    if (existsSync(raw)) return createReadStream(raw);
     return createReadStream(this.pathOf(sha256)).pipe(createGunzip());
   }
 

@@ -1,8 +1,12 @@
-import type { Queryable } from './db.js';
+import type { EvidencePackageConfig } from '../config.js';
+import { HubError } from '../lib/errors.js';
+import { SYSTEM_ACTOR, appendAuditEntries } from './audit-log.js';
+import type { BlobStore } from './blobs.js';
+import { atomically, type Queryable } from './db.js';
 import type { Evidence } from './evidence.js';
 import { toPage, type Page, type PageRequest } from './pagination.js';
 
-export const PACKAGE_STATUSES = ['queued', 'building', 'ready', 'failed'] as const;
+export const PACKAGE_STATUSES = ['queued', 'building', 'ready', 'failed', 'expired'] as const;
 export type PackageStatus = (typeof PACKAGE_STATUSES)[number];
 
 /** Which evidence of the period goes in; absent: all of it. */
@@ -30,6 +34,23 @@ export interface EvidencePackage {
   created_at: Date;
   started_at: Date | null;
   completed_at: Date | null;
+  /** When a ready package expires (set when it becomes ready). */
+  expires_at: Date | null;
+  /** When the expiry pass deleted its file. */
+  expired_at: Date | null;
+}
+
+/** The defaults of HUB_EVIDENCE_PACKAGE_TTL, …_QUOTA_COUNT and …_QUOTA_BYTES (config.ts). */
+export const DEFAULT_PACKAGE_LIFECYCLE: EvidencePackageConfig = { ttlMs: 7 * 86_400_000, quotaCount: 50, quotaBytes: 10 * 1024 ** 3 };
+
+/** What a workspace's packages hold now: those queued, building or ready, and the bytes of the ready ones. */
+export interface PackageUsage {
+  count: number;
+  bytes: number;
+}
+
+export interface ExpiryResult {
+  expired: { id: string; workspace_id: string; sha256: string | null; bytes: number | null; file_deleted: boolean }[];
 }
 
 export interface BuiltPackage {
@@ -66,8 +87,50 @@ function normalise(row: EvidencePackage): EvidencePackage {
 /** Payload bytes read per evidence page (the first row always comes, whatever its size). */
 export const PAGE_PAYLOAD_BUDGET = 8 * 1024 * 1024;
 
+// Advisory locks with two int keys live apart from the single-bigint ones (migrations, bootstrap).
+const QUOTA_LOCK_CLASS = 727_004;
+const EXPIRY_BATCH = 200;
+
 export class EvidencePackageStore {
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly db: Queryable, private lifecycleConfig: EvidencePackageConfig = DEFAULT_PACKAGE_LIFECYCLE) {}
+
+  /** The time to live and quotas from the configuration (the composition root sets them once). */
+  configure(lifecycle: EvidencePackageConfig): void {
+    this.lifecycleConfig = lifecycle;
+  }
+
+  get lifecycle(): EvidencePackageConfig {
+    return this.lifecycleConfig;
+  }
+
+  async usage(workspaceId: string): Promise<PackageUsage> {
+    const [row] = await this.db.query<{ count: number | string; bytes: number | string }>(
+      `SELECT count(*) AS count, coalesce(sum(bytes) FILTER (WHERE status = 'ready'), 0) AS bytes
+       FROM evidence_packages WHERE workspace_id = $1 AND status IN ('queued', 'building', 'ready')`,
+      [workspaceId],
+    );
+    return { count: Number(row?.count ?? 0), bytes: Number(row?.bytes ?? 0) };
+  }
+
+  /**
+   * Refuses a new package (409, type quota-exceeded) while the workspace holds its quota of
+   * packages or of bytes. Call it in the transaction that creates the package: it holds a
+   * per-workspace lock until that transaction ends, so concurrent requests cannot both take
+   * the last place.
+   */
+  async checkQuota(tx: Queryable, workspaceId: string): Promise<PackageUsage> {
+    const quota = this.lifecycleConfig;
+    await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [QUOTA_LOCK_CLASS, workspaceId]);
+    const usage = await new EvidencePackageStore(tx).usage(workspaceId);
+    const expiry = `Ready packages expire ${formatDuration(quota.ttlMs)} after they are built; a deleted or expired package frees its place.`;
+    if (usage.count >= quota.quotaCount) {
+      throw quotaExceeded(`This workspace holds ${usage.count} evidence packages (queued, building or ready); its quota is ${quota.quotaCount}. ${expiry}`);
+    }
+    if (usage.bytes >= quota.quotaBytes) {
+      throw quotaExceeded(`This workspace's ready evidence packages take ${usage.bytes} bytes; its quota is ${quota.quotaBytes} bytes. ${expiry}`);
+    }
+    return usage;
+  }
 
   async create(p: { id: string; workspaceId: string; from: Date; to: Date; filters: PackageFilters; workflowId: string; requestedBy: string | null }): Promise<EvidencePackage> {
     const [row] = await this.db.query<EvidencePackage>(
@@ -106,13 +169,85 @@ export class EvidencePackageStore {
     return row ? normalise(row) : null;
   }
 
-  /** Records the finished package once; a retried activity changes nothing. */
+  /** Records the finished package once, to expire after the time to live; a retried activity changes nothing. */
   async markReady(id: string, built: BuiltPackage): Promise<void> {
     await this.db.query(
       `UPDATE evidence_packages SET status = 'ready', item_count = $2, file_count = $3, bytes = $4, sha256 = $5, manifest_sha256 = $6,
-       verification_hash = $7, error = NULL, completed_at = now() WHERE id = $1 AND status = 'building'`,
-      [id, built.itemCount, built.fileCount, built.bytes, built.sha256, built.manifestSha256, built.verificationHash],
+       verification_hash = $7, error = NULL, completed_at = now(), expires_at = now() + $8 * interval '1 millisecond' WHERE id = $1 AND status = 'building'`,
+      [id, built.itemCount, built.fileCount, built.bytes, built.sha256, built.manifestSha256, built.verificationHash, this.lifecycleConfig.ttlMs],
     );
+  }
+
+  /**
+   * The expiry pass: every ready package whose expires_at has come has its file deleted from
+   * `blobs` (unless another package that is still kept has the same content) and becomes
+   * 'expired', recorded in its workspace's audit log. The file goes first: a pass stopped in
+   * between leaves a ready package without a file (downloads answer 410 already), which the
+   * next pass finishes. Packages ready before expiry existed get completed_at + the time to
+   * live. One package that fails does not hold up the others; the failures are thrown together.
+   */
+  async expireDue(blobs: BlobStore, now = new Date()): Promise<ExpiryResult> {
+    await this.db.query(
+      `UPDATE evidence_packages SET expires_at = completed_at + $1 * interval '1 millisecond' WHERE status = 'ready' AND expires_at IS NULL`,
+      [this.lifecycleConfig.ttlMs],
+    );
+    const result: ExpiryResult = { expired: [] };
+    const failures: unknown[] = [];
+    let after: { expiresAt: string; id: string } | null = null;
+    for (;;) {
+      const due: { id: string; workspace_id: string; sha256: string | null; bytes: number | string | null; expires_at: Date; cursor_at: string }[] = await this.db.query(
+        `SELECT id, workspace_id, sha256, bytes, expires_at, expires_at::text AS cursor_at FROM evidence_packages
+         WHERE status = 'ready' AND expires_at <= $1 AND ($2::timestamptz IS NULL OR (expires_at, id) > ($2::timestamptz, $3::text))
+         ORDER BY expires_at, id LIMIT $4`,
+        [now.toISOString(), after?.expiresAt ?? null, after?.id ?? null, EXPIRY_BATCH],
+      );
+      for (const pkg of due) {
+        try {
+          result.expired.push(await this.expireOne(blobs, { ...pkg, bytes: pkg.bytes === null ? null : Number(pkg.bytes) }, now));
+        } catch (err) {
+          failures.push(err);
+        }
+      }
+      if (due.length < EXPIRY_BATCH) break;
+      const last = due[due.length - 1]!;
+      after = { expiresAt: last.cursor_at, id: last.id };
+    }
+    if (failures.length) throw new AggregateError(failures, `evidence package expiry failed for ${failures.length} packages`);
+    return result;
+  }
+
+  /**
+   * Deletes a package's file from `blobs` unless another ready package that is still kept has
+   * the same content (blobs are named by their SHA-256); true when it was deleted.
+   */
+  async deleteFile(blobs: BlobStore, pkg: { id: string; sha256: string | null }, now = new Date()): Promise<boolean> {
+    if (!pkg.sha256) return false;
+    const [shared] = await this.db.query(
+      `SELECT 1 FROM evidence_packages WHERE sha256 = $1 AND id <> $2 AND status = 'ready' AND expires_at > $3 LIMIT 1`,
+      [pkg.sha256, pkg.id, now.toISOString()],
+    );
+    if (shared) return false;
+    await blobs.delete(pkg.sha256);
+    return true;
+  }
+
+  /** Removes a package that is not being built (in the caller's transaction); false when there was none to remove. */
+  async deleteSettled(workspaceId: string, id: string): Promise<boolean> {
+    const rows = await this.db.query(`DELETE FROM evidence_packages WHERE workspace_id = $1 AND id = $2 AND status NOT IN ('queued', 'building') RETURNING id`, [workspaceId, id]);
+    return rows.length > 0;
+  }
+
+  private async expireOne(blobs: BlobStore, pkg: { id: string; workspace_id: string; sha256: string | null; bytes: number | null; expires_at: Date }, now: Date) {
+    const fileDeleted = await this.deleteFile(blobs, pkg, now);
+    await atomically(this.db, async (tx) => {
+      const [changed] = await tx.query(`UPDATE evidence_packages SET status = 'expired', expired_at = $2 WHERE id = $1 AND status = 'ready' RETURNING id`, [pkg.id, now.toISOString()]);
+      if (!changed) return;
+      await appendAuditEntries(tx, [{
+        workspaceId: pkg.workspace_id, actor: SYSTEM_ACTOR, action: 'evidence_package.expired', resourceType: 'evidence_package', resourceId: pkg.id,
+        changes: { sha256: pkg.sha256, bytes: pkg.bytes, expires_at: new Date(pkg.expires_at).toISOString(), file_deleted: fileDeleted },
+      }]);
+    });
+    return { id: pkg.id, workspace_id: pkg.workspace_id, sha256: pkg.sha256, bytes: pkg.bytes, file_deleted: fileDeleted };
   }
 
   async markFailed(id: string, error: string): Promise<void> {
@@ -153,4 +288,17 @@ export class EvidencePackageStore {
     const next = last && (available === limit || rows.length < available) ? { collectedAt: last.cursor_at, id: last.id } : null;
     return { rows: rows.map(({ cursor_at: _c, available: _a, ...row }) => row), next };
   }
+}
+
+function quotaExceeded(detail: string): HubError {
+  return new HubError(409, 'Quota Exceeded', detail, { type: 'quota-exceeded' });
+}
+
+/** 7 days, 12 hours, 90 minutes: the time to live as a person reads it. */
+export function formatDuration(ms: number): string {
+  const units: [number, string][] = [[86_400_000, 'day'], [3_600_000, 'hour'], [60_000, 'minute'], [1_000, 'second']];
+  for (const [size, name] of units) {
+    if (ms >= size && ms % size === 0) return `${ms / size} ${name}${ms / size === 1 ? '' : 's'}`;
+  }
+  return `${ms} ms`;
 }

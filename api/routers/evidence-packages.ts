@@ -7,7 +7,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { AuditLogStore } from '../../store/audit-log.js';
 import type { BlobStore } from '../../store/blobs.js';
 import type { Db } from '../../store/db.js';
-import { EvidencePackageStore, PACKAGE_STATUSES, type EvidencePackage, type PackageFilters } from '../../store/evidence-packages.js';
+import { EvidencePackageStore, PACKAGE_STATUSES, formatDuration, type EvidencePackage, type PackageFilters } from '../../store/evidence-packages.js';
 import type { TemporalGateway } from '../../temporal/gateway.js';
 import { hasScope, principalOf } from '../auth.js';
 import { listOf, pageQuery, pageRequest, timestamp } from '../schemas.js';
@@ -63,6 +63,8 @@ const packageView: JsonSchema = {
     created_at: timestamp,
     started_at: { type: ['string', 'null'] },
     completed_at: { type: ['string', 'null'] },
+    expires_at: { type: ['string', 'null'], description: 'When a ready package expires: its file is then deleted and the package reads as expired.' },
+    expired_at: { type: ['string', 'null'], description: 'When the package expired and its file was deleted.' },
   },
 };
 
@@ -71,7 +73,7 @@ function present(p: EvidencePackage) {
     id: p.id, status: p.status, from: p.period_from, to: p.period_to, filters: p.filters, item_count: p.item_count, file_count: p.file_count,
     bytes: p.bytes, sha256: p.sha256, manifest_sha256: p.manifest_sha256, verification_hash: p.verification_hash, error: p.error,
     download_url: p.status === 'ready' ? `/api/v1/evidence-packages/${p.id}/download` : null,
-    created_at: p.created_at, started_at: p.started_at, completed_at: p.completed_at,
+    created_at: p.created_at, started_at: p.started_at, completed_at: p.completed_at, expires_at: p.expires_at, expired_at: p.expired_at,
   };
 }
 
@@ -102,7 +104,10 @@ export function evidencePackageRoutes(deps: EvidencePackageRouteDeps): RouteSpec
         'Answers 202 at once with Location; the package is built in the background (status queued → building → ready or failed). ' +
         'The period applies to the evidence’s collected_at and the audit log’s occurred_at, both ends inclusive; a date alone (2026-03-31) means the whole day in UTC. ' +
         'job_ids and control_refs narrow the evidence to those jobs or controls. The ZIP holds evidence.ndjson (one item per line, with its payload), snapshots/<id>.ndjson, runs/<id>.json, ' +
-        'audit-log.ndjson, audit-log-verification.json and manifest.json, which lists every file with its size and SHA-256 and explains how to verify them.',
+        'audit-log.ndjson, audit-log-verification.json and manifest.json, which lists every file with its size and SHA-256 and explains how to verify them. ' +
+        'A ready package expires after the hub’s time to live (HUB_EVIDENCE_PACKAGE_TTL, 7 days by default): its file is deleted and the package reads as expired. ' +
+        'A workspace holds at most HUB_EVIDENCE_PACKAGE_QUOTA_COUNT packages (queued, building or ready) and HUB_EVIDENCE_PACKAGE_QUOTA_BYTES bytes of ready ones; ' +
+        'over either, a request is refused with a 409 problem of type quota-exceeded.',
       body: {
         type: 'object', additionalProperties: false, required: ['from', 'to'],
         properties: {
@@ -112,7 +117,10 @@ export function evidencePackageRoutes(deps: EvidencePackageRouteDeps): RouteSpec
           control_refs: idList(500, 'Only evidence for these controls.'),
         },
       },
-      responses: { 202: { description: 'Accepted; the package is being built. Poll Location.', schema: packageView, headers: { Location: 'The package.', 'Retry-After': 'Seconds before the first poll.' } } },
+      responses: {
+        202: { description: 'Accepted; the package is being built. Poll Location.', schema: packageView, headers: { Location: 'The package.', 'Retry-After': 'Seconds before the first poll.' } },
+        409: { description: 'The workspace is over its package quota (problem type quota-exceeded): delete a package or wait for one to expire.' },
+      },
       handler: async (req, res) => {
         requirePackageScopes(res);
         const { workspaceId, keyId } = principalOf(res);
@@ -126,8 +134,9 @@ export function evidencePackageRoutes(deps: EvidencePackageRouteDeps): RouteSpec
         };
         const id = newId('pkg');
         const workflowId = `evidence-package-${id}`;
-        // The request and its audit entry are written together.
+        // The quota check, the request and its audit entry are written together.
         const pkg = await deps.db.transaction(async (tx) => {
+          await deps.evidencePackages.checkQuota(tx, workspaceId);
           const created = await new EvidencePackageStore(tx).create({ id, workspaceId, from, to, filters, workflowId, requestedBy: keyId });
           await deps.auditLog.append(tx, {
             ...auditContextOf(req, res), workspaceId, action: 'evidence_package.requested', resourceType: 'evidence_package', resourceId: id,
@@ -167,8 +176,32 @@ export function evidencePackageRoutes(deps: EvidencePackageRouteDeps): RouteSpec
       },
     },
     {
+      method: 'delete', path: '/api/v1/evidence-packages/:id', operationId: 'deleteEvidencePackage', tag: 'evidence-packages', auth: READERS,
+      summary: 'Delete a package and its file, freeing its place in the workspace’s quota; 409 while it is being built.',
+      description: 'Needs evidence:read and audit:read, like requesting one. The deletion is recorded in the audit log.',
+      responses: { 204: { description: 'Deleted.' }, 409: { description: 'The package is queued or building; delete it once it is ready or failed.' } },
+      handler: async (req, res) => {
+        requirePackageScopes(res);
+        const { workspaceId } = principalOf(res);
+        const pkg = await mustGet(workspaceId, String(req.params.id));
+        if (pkg.status === 'queued' || pkg.status === 'building') {
+          throw new HubError(409, 'Conflict', `The package is ${pkg.status}; delete it once its status is ready or failed.`, { headers: { 'Retry-After': String(POLL_SECONDS) } });
+        }
+        // The file first: a deletion stopped half-way leaves a record without a file (a 410 on download), not a file without a record.
+        const fileDeleted = pkg.status === 'ready' ? await deps.evidencePackages.deleteFile(deps.blobs, pkg) : false;
+        await deps.db.transaction(async (tx) => {
+          if (!(await new EvidencePackageStore(tx).deleteSettled(workspaceId, pkg.id))) return;
+          await deps.auditLog.append(tx, {
+            ...auditContextOf(req, res), workspaceId, action: 'evidence_package.deleted', resourceType: 'evidence_package', resourceId: pkg.id,
+            changes: { status: pkg.status, sha256: pkg.sha256, bytes: pkg.bytes, file_deleted: fileDeleted },
+          });
+        });
+        res.status(204).end();
+      },
+    },
+    {
       method: 'get', path: '/api/v1/evidence-packages/:id/download', operationId: 'downloadEvidencePackage', tag: 'evidence-packages', auth: READERS,
-      summary: 'The package as a ZIP (application/zip), streamed; 409 while it is not ready.',
+      summary: 'The package as a ZIP (application/zip), streamed; 409 while it is not ready, 410 once it has expired.',
       description: 'ETag and Repr-Digest carry the ZIP’s SHA-256 (the package’s sha256). Every download is recorded in the audit log.',
       responses: {
         200: {
@@ -176,11 +209,16 @@ export function evidencePackageRoutes(deps: EvidencePackageRouteDeps): RouteSpec
           headers: { 'Content-Disposition': 'attachment; filename="evidence-package-<id>.zip"', 'Content-Length': 'Size of the ZIP.', ETag: 'The ZIP’s SHA-256.', 'Repr-Digest': 'sha-256 of the ZIP (RFC 9530).' },
         },
         409: { description: 'The package is not ready (queued, building or failed).' },
+        410: { description: 'The package has expired (problem type evidence-package-expired) and its file was deleted: request a new one.' },
       },
       handler: async (req, res) => {
         requirePackageScopes(res);
         const { workspaceId } = principalOf(res);
         const pkg = await mustGet(workspaceId, String(req.params.id));
+        if (pkg.status === 'expired') {
+          throw new HubError(410, 'Gone', `The package expired at ${new Date(pkg.expired_at ?? pkg.expires_at ?? Date.now()).toISOString()} `
+            + `(ready packages are kept ${formatDuration(deps.evidencePackages.lifecycle.ttlMs)}) and its file was deleted; request a new package for the same period.`, { type: 'evidence-package-expired' });
+        }
         if (pkg.status !== 'ready' || !pkg.sha256 || pkg.bytes === null) {
           const pending = pkg.status === 'queued' || pkg.status === 'building';
           throw new HubError(409, 'Conflict', pending

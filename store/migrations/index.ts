@@ -490,4 +490,18 @@ export const migrations: Migration[] = [
       ALTER TABLE evidence ALTER COLUMN payload TYPE json USING payload::json;
     `,
   },
+  {
+    version: 10,
+    name: 'evidence_package_lifecycle',
+    sql: `
+      -- A ready package expires (its file is deleted, the record stays as 'expired') at
+      -- expires_at, set when it becomes ready; packages ready before this get theirs from the
+      -- first expiry pass (completed_at + the configured time to live).
+      ALTER TABLE evidence_packages ADD COLUMN expires_at timestamptz;
+      ALTER TABLE evidence_packages ADD COLUMN expired_at timestamptz;
+      ALTER TABLE evidence_packages DROP CONSTRAINT evidence_packages_status_check;
+      ALTER TABLE evidence_packages ADD CONSTRAINT evidence_packages_status_check CHECK (status IN ('queued', 'building', 'ready', 'failed', 'expired'));
+      CREATE INDEX evidence_packages_expiry ON evidence_packages (expires_at, id) WHERE status = 'ready';
+    `,
+  },
 ];
