@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { HubError, type FieldError } from '../lib/errors.js';
+import { BlobUnreadable } from '../store/blobs.js';
 import type { Logger } from '../lib/logger.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -77,6 +78,11 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (err instanceof HubError) return sendProblem(res, err, instance);
+    // Stored data that is gone (a blob deleted or lost with a disk) fails this request only, and says so.
+    if (err instanceof BlobUnreadable) {
+      logger.error({ err, requestId: res.locals.requestId, path: instance }, 'stored data unreadable');
+      return sendProblem(res, new HubError(410, 'Gone', `The stored data this request reads is no longer available: ${err.message}.`), instance);
+    }
     const parsed = fromBodyParser(err as { type?: string }) ?? fromClientError(err as { status?: number; statusCode?: number; code?: string; message?: string });
     if (parsed) return sendProblem(res, parsed, instance);
     logger.error({ err, requestId: res.locals.requestId, method: req.method, path: instance }, 'unhandled error');

@@ -2,9 +2,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { PassThrough, Readable, Transform, pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip, gzipSync } from 'node:zlib';
+
+/** A blob that is not in the store (deleted, lost with a disk) or cannot be read (corrupt). */
+export class BlobUnreadable extends Error {
+  constructor(readonly sha256: string, cause: NodeJS.ErrnoException) {
+    super(cause.code === 'ENOENT' ? `blob ${sha256} is missing from the blob store` : `blob ${sha256} cannot be read: ${cause.message}`, { cause });
+    this.name = 'BlobUnreadable';
+  }
+}
 
 export interface BlobRef {
   /** SHA-256 (hex) of the uncompressed content: the blob's name. */
@@ -143,11 +151,22 @@ export class BlobStore {
     return false;
   }
 
-  /** The uncompressed content as a stream. */
+  /**
+   * The uncompressed content as a stream. A blob that is missing or unreadable errors this
+   * stream (BlobUnreadable), never the process: `.pipe()` would leave the file's error unhandled.
+   */
   stream(sha256: string): Readable {
     const raw = this.rawPathOf(sha256);
-    if (existsSync(raw)) return createReadStream(raw);
-    return createReadStream(this.pathOf(sha256)).pipe(createGunzip());
+    const stored = existsSync(raw);
+    if (!stored && !existsSync(this.pathOf(sha256))) {
+      const missing = new PassThrough();
+      process.nextTick(() => missing.destroy(new BlobUnreadable(sha256, Object.assign(new Error('no such file'), { code: 'ENOENT' }))));
+      return missing;
+    }
+    const out = stored ? new PassThrough() : createGunzip();
+    // pipeline, not pipe: a file error reaches the reader, and a reader that stops early closes the file.
+    streamPipeline(createReadStream(stored ? raw : this.pathOf(sha256)), out, () => undefined);
+    return out;
   }
 
   async get(sha256: string): Promise<Buffer> {
