@@ -482,15 +482,6 @@ export const migrations: Migration[] = [
     `,
   },
   {
-    version: 11,
-    name: 'evidence_payload_json',
-    sql: `
-      -- Payloads are what sources sent: jsonb cannot hold a NUL (\\u0000) or a lone surrogate,
-      -- and refused the whole item. json keeps the text as written; nothing queries into payloads.
-      ALTER TABLE evidence ALTER COLUMN payload TYPE json USING payload::json;
-    `,
-  },
-  {
     version: 10,
     name: 'evidence_package_lifecycle',
     sql: `
@@ -502,6 +493,15 @@ export const migrations: Migration[] = [
       ALTER TABLE evidence_packages DROP CONSTRAINT evidence_packages_status_check;
       ALTER TABLE evidence_packages ADD CONSTRAINT evidence_packages_status_check CHECK (status IN ('queued', 'building', 'ready', 'failed', 'expired'));
       CREATE INDEX evidence_packages_expiry ON evidence_packages (expires_at, id) WHERE status = 'ready';
+    `,
+  },
+  {
+    version: 11,
+    name: 'evidence_payload_json',
+    sql: `
+      -- Payloads are what sources sent: jsonb cannot hold a NUL (\\u0000) or a lone surrogate,
+      -- and refused the whole item. json keeps the text as written; nothing queries into payloads.
+      ALTER TABLE evidence ALTER COLUMN payload TYPE json USING payload::json;
     `,
   },
 ];
