@@ -29,7 +29,11 @@ export async function openDb(options: { databaseUrl: string | null; dataDir: str
 
 export async function openPglite(dataDir?: string): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
-  const db: PGlite = await PGlite.create(dataDir);
+  // Timestamps are read as node-postgres reads them: PGlite's own parser takes the years 0001
+  // to 0099 for 1901 to 1999 (or an invalid date), so such a timestamp would not read back as written.
+  const { default: pgModule } = await import('pg');
+  const TIMESTAMPTZ = pgModule.types.builtins.TIMESTAMPTZ;
+  const db: PGlite = await PGlite.create(dataDir, { parsers: { [TIMESTAMPTZ]: pgModule.types.getTypeParser(TIMESTAMPTZ) } });
   const wrap = (q: PGlite | Transaction): Queryable => ({
     async query<T>(sql: string, params?: unknown[]) {
       const result = await q.query<T>(sql, params as unknown[]);
