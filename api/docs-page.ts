@@ -12,12 +12,18 @@ interface Operation {
   tags?: string[];
   parameters?: { name: string; in: string; required?: boolean; description?: string }[];
   requestBody?: { content: Record<string, { schema: unknown }> };
-  responses: Record<string, { description: string }>;
+  responses: Record<string, { description?: string; $ref?: string }>;
   'x-required-scopes'?: string[];
 }
 
-export function renderDocsPage(doc: { info: { title: string; version: string; description?: string }; paths: Record<string, Record<string, Operation>> }): string {
+export function renderDocsPage(doc: {
+  info: { title: string; version: string; description?: string };
+  paths: Record<string, Record<string, Operation>>;
+  components?: { responses?: Record<string, { description: string }> };
+}): string {
   const byTag = new Map<string, string[]>();
+  // Responses shared by many operations are references to components/responses.
+  const described = (r: { description?: string; $ref?: string }) => r.description ?? doc.components?.responses?.[String(r.$ref).split('/').pop()!]?.description ?? '';
   for (const [path, methods] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(methods)) {
       const tag = op.tags?.[0] ?? 'other';
@@ -27,7 +33,7 @@ export function renderDocsPage(doc: { info: { title: string; version: string; de
         .join('');
       const body = op.requestBody ? `<details><summary>Request body</summary><pre>${escape(JSON.stringify(op.requestBody.content['application/json']?.schema, null, 2))}</pre></details>` : '';
       const responses = Object.entries(op.responses)
-        .map(([status, r]) => `<li><code>${status}</code> ${escape(r.description)}</li>`)
+        .map(([status, r]) => `<li><code>${status}</code> ${escape(described(r))}</li>`)
         .join('');
       const html = `<section class="op"><h3><span class="m ${method}">${method.toUpperCase()}</span> <code>${escape(path)}</code></h3>
         <p>${escape(op.summary ?? '')}</p>${op.description ? `<p>${escape(op.description)}</p>` : ''}

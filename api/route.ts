@@ -27,8 +27,40 @@ export interface RouteSpec {
   query?: JsonSchema;
   /** POSTs that create or trigger honour `Idempotency-Key`. */
   idempotent?: boolean;
-  responses: Record<number, { description: string; schema?: JsonSchema; headers?: Record<string, string> }>;
+  responses: Record<number, ResponseSpec>;
+  /**
+   * Problem statuses this operation answers with besides the ones every operation of its kind
+   * may (400, 401, 403, 404, 413, 415, 429: see api/openapi.ts), each with when it happens.
+   */
+  problems?: Record<number, string>;
   handler: (req: Request, res: Response) => Promise<void> | void;
+}
+
+/** An OpenAPI link: the operation a response leads to, and the values it takes from the response. */
+export interface LinkSpec {
+  operationId: string;
+  description?: string;
+  /** Parameter name → runtime expression, e.g. `{ id: '$response.body#/id' }`. */
+  parameters?: Record<string, string>;
+  /** A request body, or body fields, built from runtime expressions. */
+  requestBody?: unknown;
+}
+
+export interface HeaderSpec {
+  description: string;
+  schema?: JsonSchema;
+  /** Sent with every response of its status (default true). */
+  required?: boolean;
+}
+
+export interface ResponseSpec {
+  description: string;
+  schema?: JsonSchema;
+  /** The body's media type when it is not `application/json` (a 4xx or 5xx without one is a problem). */
+  contentType?: string;
+  /** Header name → description (a string header sent with every such response), or its full spec. */
+  headers?: Record<string, string | HeaderSpec>;
+  links?: Record<string, LinkSpec>;
 }
 
 export function openApiPath(expressPath: string): string {

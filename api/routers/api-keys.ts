@@ -4,7 +4,7 @@ import { HubError } from '../../lib/errors.js';
 import { ALL_SCOPES, ApiKeyStore, WORKSPACE_SCOPES, type ApiKey, type Scope } from '../../store/api-keys.js';
 import { audited, type AuditDeps } from '../audit.js';
 import { hasScope, principalOf, type Authenticator } from '../auth.js';
-import { listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
+import { exact, linksTo, listOf, name, nullableTimestamp, pageQuery, pageRequest, timestamp } from '../schemas.js';
 
 export const createKeyBody: JsonSchema = {
   type: 'object',
@@ -16,17 +16,12 @@ export const createKeyBody: JsonSchema = {
   },
 };
 
-const keyView: JsonSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, workspace_id: { type: 'string' }, name: { type: 'string' }, prefix: { type: 'string', description: 'The first characters of the key, to recognise it.' },
-    scopes: { type: 'array', items: { type: 'string' } }, created_at: timestamp, last_used_at: { type: ['string', 'null'] }, revoked_at: { type: ['string', 'null'] },
-  },
+const keyFields: Record<string, JsonSchema> = {
+  id: { type: 'string' }, workspace_id: { type: 'string' }, name: { type: 'string' }, prefix: { type: 'string', description: 'The first characters of the key, to recognise it.' },
+  scopes: { type: 'array', items: { enum: [...ALL_SCOPES] } }, created_at: timestamp, last_used_at: nullableTimestamp, revoked_at: nullableTimestamp,
 };
-export const createdKey: JsonSchema = {
-  ...keyView,
-  properties: { ...(keyView.properties as object), key: { type: 'string', description: 'The key itself. Shown once; only its hash is stored.' } },
-};
+const keyView: JsonSchema = exact(keyFields);
+export const createdKey: JsonSchema = exact({ ...keyFields, key: { type: 'string', pattern: '^ehk_', description: 'The key itself. Shown once; only its hash is stored.' } });
 
 export function viewKey(key: ApiKey) {
   const { is_bootstrap: _internal, ...view } = key;
@@ -57,7 +52,8 @@ export function apiKeyRoutes(deps: AuditDeps & { keys: ApiKeyStore; authenticato
       method: 'post', path: '/api/v1/api-keys', operationId: 'createApiKey', tag: 'api-keys', auth: 'admin', idempotent: true,
       summary: 'Create an API key in the caller’s workspace. The key is in the response once.',
       body: createKeyBody,
-      responses: { 201: { description: 'Created.', schema: createdKey } },
+      responses: { 201: { description: 'Created.', schema: createdKey, headers: { Location: 'The new key.' }, links: linksTo(['revokeApiKey']) } },
+      problems: { 403: 'A key cannot grant scopes its creator does not hold.' },
       handler: (req, res) => issueKey(req, res, deps, principalOf(res).workspaceId),
     },
     {

@@ -4,7 +4,7 @@ import { AUDIT_ACTOR_TYPES } from '../../lib/audit-chain.js';
 import { HubError } from '../../lib/errors.js';
 import type { AuditContext, AuditLogEntry, AuditLogStore, Retention } from '../../store/audit-log.js';
 import { principalOf } from '../auth.js';
-import { listOf, pageQuery, pageRequest, timestamp } from '../schemas.js';
+import { exact, listOf, nullableTimestamp, pageQuery, pageRequest, timestamp } from '../schemas.js';
 
 export interface AuditLogDeps {
   auditLog: AuditLogStore;
@@ -28,21 +28,18 @@ const HASH_RECIPE =
   'occurred_at (ISO 8601 with milliseconds), actor, action, resource_type, resource_id, changes, ip, user_agent, request_id, previous_hash. ' +
   '`previous_hash` is the hash of the entry with seq − 1 (64 zeros for seq 1).';
 
-const entryView: JsonSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, workspace_id: { type: 'string' }, seq: { type: 'integer', minimum: 1 }, occurred_at: timestamp,
-    actor: { type: 'object', properties: { type: { enum: [...AUDIT_ACTOR_TYPES] }, id: { type: 'string' }, name: { type: ['string', 'null'] } } },
-    action: { type: 'string' }, resource_type: { type: 'string' }, resource_id: { type: ['string', 'null'] },
-    changes: { description: 'What changed, with secret values replaced by "[REDACTED]".' },
-    ip: { type: ['string', 'null'] }, user_agent: { type: ['string', 'null'] }, request_id: { type: ['string', 'null'] },
-    previous_hash: hash, hash, archived: { type: 'boolean', description: 'Moved to the archive by retention; still part of the chain.' },
-  },
-};
+const entryView: JsonSchema = exact({
+  id: { type: 'string' }, workspace_id: { type: 'string' }, seq: { type: 'integer', minimum: 1 }, occurred_at: timestamp,
+  actor: { type: 'object', required: ['type', 'id'], properties: { type: { enum: [...AUDIT_ACTOR_TYPES] }, id: { type: 'string' }, name: { type: ['string', 'null'] } } },
+  action: { type: 'string' }, resource_type: { type: 'string' }, resource_id: { type: ['string', 'null'] },
+  changes: { description: 'What changed, with secret values replaced by "[REDACTED]".' },
+  ip: { type: ['string', 'null'] }, user_agent: { type: ['string', 'null'] }, request_id: { type: ['string', 'null'] },
+  previous_hash: hash, hash, archived: { type: 'boolean', description: 'Moved to the archive by retention; still part of the chain.' },
+});
 
 const verifyReport: JsonSchema = {
   type: 'object',
-  required: ['verified', 'logs_checked', 'chain_valid', 'hash_mismatches', 'gaps_detected', 'verification_hash', 'verified_at'],
+  required: ['verified', 'logs_checked', 'chain_valid', 'hash_mismatches', 'gaps_detected', 'links_broken', 'verification_hash', 'verified_at', 'scope', 'first_seq', 'last_seq', 'last_hash'],
   properties: {
     verified: { type: 'boolean', description: 'Every check passed.' },
     logs_checked: { type: 'integer' },
@@ -55,44 +52,35 @@ const verifyReport: JsonSchema = {
     scope: { enum: ['live', 'all'] },
     first_seq: { type: ['integer', 'null'] }, last_seq: { type: ['integer', 'null'] }, last_hash: { type: ['string', 'null'] },
     first_broken: {
-      type: 'object',
+      type: 'object', required: ['id', 'seq', 'reason', 'detail'], description: 'The first place the chain breaks, when it does.',
       properties: { id: { type: ['string', 'null'] }, seq: { type: 'integer' }, reason: { enum: ['gap', 'previous_hash_mismatch', 'hash_mismatch', 'checkpoint_mismatch'] }, detail: { type: 'string' } },
     },
   },
 };
 
 const counts: JsonSchema = { type: 'object', additionalProperties: { type: 'integer' } };
-const statisticsView: JsonSchema = {
-  type: 'object',
-  properties: {
-    period: { type: 'object', properties: { from: { type: ['string', 'null'] }, to: { type: ['string', 'null'] } } },
-    total_events: { type: 'integer' }, events_by_action: counts, events_by_resource_type: counts, events_by_actor_type: counts,
-    events_by_actor: {
-      type: 'array',
-      items: { type: 'object', properties: { type: { type: 'string' }, id: { type: 'string' }, name: { type: ['string', 'null'] }, event_count: { type: 'integer' } } },
-    },
+const statisticsView: JsonSchema = exact({
+  period: exact({ from: nullableTimestamp, to: nullableTimestamp }),
+  total_events: { type: 'integer', minimum: 0 }, events_by_action: counts, events_by_resource_type: counts, events_by_actor_type: counts,
+  events_by_actor: {
+    type: 'array',
+    items: exact({ type: { type: 'string' }, id: { type: 'string' }, name: { type: ['string', 'null'] }, event_count: { type: 'integer', minimum: 0 } }),
   },
-};
+});
 
-const retentionView: JsonSchema = {
-  type: 'object',
-  properties: {
-    days: { type: ['integer', 'null'], description: 'Entries older than this many days move to the archive; null keeps every entry live.' },
-    updated_at: { type: ['string', 'null'] },
-    archived_through: {
-      type: ['object', 'null'], description: 'The last archived entry: the first live entry links to this hash.',
-      properties: { seq: { type: 'integer' }, hash, archived_at: timestamp },
-    },
+const retentionView: JsonSchema = exact({
+  days: { type: ['integer', 'null'], description: 'Entries older than this many days move to the archive; null keeps every entry live.' },
+  updated_at: nullableTimestamp,
+  archived_through: {
+    type: ['object', 'null'], description: 'The last archived entry: the first live entry links to this hash.',
+    required: ['seq', 'hash', 'archived_at'], properties: { seq: { type: 'integer' }, hash, archived_at: timestamp },
   },
-};
+});
 
-const archiveView: JsonSchema = {
-  type: 'object',
-  properties: {
-    archived: { type: 'integer' }, cutoff: timestamp,
-    checkpoint: { type: ['object', 'null'], properties: { seq: { type: 'integer' }, hash } },
-  },
-};
+const archiveView: JsonSchema = exact({
+  archived: { type: 'integer', minimum: 0 }, cutoff: timestamp,
+  checkpoint: { type: ['object', 'null'], required: ['seq', 'hash'], properties: { seq: { type: 'integer' }, hash } },
+});
 
 const period = {
   from: { ...timestamp, description: 'Entries that occurred at or after this time.' },

@@ -12,7 +12,7 @@ import { datasetsOf } from '../../connectors/types.js';
 import type { TemporalGateway } from '../../temporal/gateway.js';
 import { audited, type AuditDeps } from '../audit.js';
 import { principalOf } from '../auth.js';
-import { timestamp } from '../schemas.js';
+import { exact, linksTo, nullableTimestamp, timestamp } from '../schemas.js';
 
 export interface CollectionDeps extends AuditDeps {
   connections: ConnectionStore;
@@ -25,21 +25,22 @@ export interface CollectionDeps extends AuditDeps {
   snapshotPager?: SnapshotPager;
 }
 
-const snapshotView: JsonSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, connection_id: { type: 'string' }, dataset: { type: 'string' }, record_count: { type: 'integer' },
-    sha256: { type: 'string' }, bytes: { type: 'integer' }, collected_at: timestamp, metadata: { type: 'object' },
-  },
+const snapshotFields: Record<string, JsonSchema> = {
+  id: { type: 'string' }, connection_id: { type: 'string' }, dataset: { type: 'string' }, record_count: { type: 'integer', minimum: 0 },
+  sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' }, bytes: { type: 'integer', minimum: 0 }, collected_at: timestamp, metadata: { type: 'object' },
 };
-const collectionView: JsonSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, connection_id: { type: 'string' }, datasets: { type: 'array', items: { type: 'string' } },
-    status: { enum: ['running', 'succeeded', 'failed'] }, error: { type: ['string', 'null'] },
-    snapshots: { type: 'array', items: snapshotView }, created_at: timestamp, completed_at: { type: ['string', 'null'] },
-  },
+const snapshotView: JsonSchema = exact(snapshotFields);
+const collectionView: JsonSchema = exact({
+  id: { type: 'string' }, connection_id: { type: 'string' }, datasets: { type: 'array', items: { type: 'string' } },
+  status: { enum: ['running', 'succeeded', 'failed'] }, error: { type: ['string', 'null'] },
+  snapshots: { type: 'array', items: snapshotView }, created_at: timestamp, completed_at: nullableTimestamp,
+});
+const collectionLinks = {
+  ...linksTo(['getCollection']),
+  getFirstSnapshot: { operationId: 'getSnapshot', parameters: { id: '$response.body#/snapshots/0/id' } },
+  previewOnCollection: { operationId: 'previewMapping', requestBody: { collection_id: '$response.body#/id' } },
 };
+const GONE = 'The stored snapshot data is no longer available (its blob was deleted or lost).';
 
 const MAX_SNAPSHOT_PAGE = 1000;
 
@@ -88,9 +89,13 @@ export function collectionRoutes(deps: CollectionDeps): RouteSpec[] {
       body: { type: 'object', additionalProperties: false, required: ['datasets'], properties: { datasets: { type: 'array', minItems: 1, maxItems: 20, uniqueItems: true, items: { type: 'string' } } } },
       query: { type: 'object', properties: { wait: { type: 'integer', minimum: 0, maximum: 60, default: 10, description: 'Seconds to wait for the result before answering 202.' } } },
       responses: {
-        200: { description: 'Finished (succeeded or failed).', schema: collectionView },
-        202: { description: 'Still collecting; poll Location.', schema: collectionView, headers: { Location: 'The collection.', 'Retry-After': 'Seconds to wait before polling.' } },
+        200: { description: 'Finished (succeeded or failed).', schema: collectionView, links: collectionLinks },
+        202: {
+          description: 'Still collecting; poll Location.', schema: collectionView, links: collectionLinks,
+          headers: { Location: 'The collection.', 'Retry-After': { description: 'Seconds to wait before polling.', schema: { type: 'integer', minimum: 0 } } },
+        },
       },
+      problems: { 503: 'Temporal is not reachable; the collection did not start and is recorded as failed (Retry-After).' },
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const connection = await deps.connections.get(workspaceId, String(req.params.id));
@@ -131,7 +136,12 @@ export function collectionRoutes(deps: CollectionDeps): RouteSpec[] {
     {
       method: 'get', path: '/api/v1/collections/:id', operationId: 'getCollection', tag: 'connections', auth: 'runs:read',
       summary: 'A collection’s status and snapshots.',
-      responses: { 200: { description: 'The collection.', schema: collectionView } },
+      responses: {
+        200: {
+          description: 'The collection.', schema: collectionView,
+          headers: { 'Retry-After': { description: 'While it is running: seconds to wait before polling again.', schema: { type: 'integer', minimum: 0 }, required: false } },
+        },
+      },
       handler: async (req, res) => {
         const collection = await deps.collections.get(principalOf(res).workspaceId, String(req.params.id));
         if (!collection) throw HubError.notFound('No collection with this id in this workspace.');
@@ -149,7 +159,13 @@ export function collectionRoutes(deps: CollectionDeps): RouteSpec[] {
           cursor: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,200}$', description: 'The next_cursor of the previous page (opaque).' },
         },
       },
-      responses: { 200: { description: 'Metadata and records.', schema: { ...snapshotView, properties: { ...(snapshotView.properties as object), records: { type: 'array' }, next_cursor: { type: ['string', 'null'] } } } } },
+      responses: {
+        200: {
+          description: 'Metadata and records.',
+          schema: exact({ ...snapshotFields, records: { type: 'array' }, next_cursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null after the last record.' } }),
+        },
+      },
+      problems: { 410: GONE },
       handler: async (req, res) => {
         const snapshot = await deps.snapshots.get(principalOf(res).workspaceId, String(req.params.id));
         if (!snapshot) throw HubError.notFound('No snapshot with this id in this workspace.');

@@ -7,14 +7,14 @@ import type { Queryable } from '../../store/db.js';
 import type { SecretStore } from '../../store/secrets.js';
 import type { ConnectorRegistry, AnySourceConnector } from '../../connectors/registry.js';
 import type { OutboundHttp } from '../../connectors/http-client.js';
-import { ConnectorError } from '../../connectors/errors.js';
+import { ConnectorError, type FailureKind } from '../../connectors/errors.js';
 import { secretsForConfig } from '../../connectors/bound-secrets.js';
 import { changedUrlFields, urlBinding } from '../../lib/url-binding.js';
 import { JobStore } from '../../store/jobs.js';
 import type { Logger } from '../../lib/logger.js';
 import { audited, secretNames, type AuditDeps } from '../audit.js';
 import { principalOf } from '../auth.js';
-import { listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
+import { bodyLink, exact, linksTo, listOf, name, outboundUrl, pageQuery, pageRequest, timestamp } from '../schemas.js';
 import { compileFieldValidator } from '../validation.js';
 
 export interface ConnectionDeps extends AuditDeps {
@@ -28,7 +28,7 @@ export interface ConnectionDeps extends AuditDeps {
 }
 
 /** What the routes need to know of a connector, source or destination alike. */
-type Configurable = Pick<AnySourceConnector, 'type' | 'name' | 'configSchema' | 'secretsSchema' | 'urlFields' | 'open' | 'test'>;
+type Configurable = Pick<AnySourceConnector, 'type' | 'name' | 'description' | 'configSchema' | 'secretsSchema' | 'urlFields' | 'open' | 'test'>;
 
 /** Sources (`/connections`) and destinations (`/destinations`) share their whole API shape. */
 interface ResourceKind {
@@ -44,24 +44,65 @@ interface ResourceKind {
   all: () => Configurable[];
 }
 
-const connectionView: JsonSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' }, config: { type: 'object' },
-    secret_fields: { type: 'array', items: { type: 'string' }, description: 'Names of the secrets set; values are never returned.' },
-    created_at: timestamp, updated_at: timestamp,
-  },
-};
+const connectionView: JsonSchema = exact({
+  id: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' }, config: { type: 'object', description: 'As set, checked against the type’s config_schema.' },
+  secret_fields: { type: 'array', items: { type: 'string' }, description: 'Names of the secrets set; values are never returned.' },
+  created_at: timestamp, updated_at: timestamp,
+});
 
+const FAILURE_KINDS: FailureKind[] = ['auth', 'permission', 'not_found', 'bad_config', 'rate_limited', 'unavailable', 'bad_response'];
 const testResult: JsonSchema = {
   type: 'object',
-  required: ['ok'],
+  required: ['ok', 'latency_ms'],
   properties: {
     ok: { type: 'boolean' },
-    latency_ms: { type: 'integer' },
-    error: { type: 'object', properties: { kind: { type: 'string' }, message: { type: 'string' }, status: { type: ['integer', 'null'] } } },
+    latency_ms: { type: 'integer', minimum: 0 },
+    error: exact({ kind: { enum: FAILURE_KINDS }, message: { type: 'string' }, status: { type: ['integer', 'null'], description: 'The HTTP status the system answered, if it answered.' } }),
   },
+  if: { properties: { ok: { const: false } } },
+  then: { required: ['error'] },
+  else: { not: { required: ['error'] } },
 };
+
+/** A connector's config schema with its URL fields held to what outbound calls may use. */
+function configSchemaOf(connector: Configurable): JsonSchema {
+  const properties = { ...(connector.configSchema.properties as Record<string, JsonSchema> | undefined) };
+  for (const field of connector.urlFields) {
+    const property = properties[field];
+    if (!property) continue;
+    properties[field] = {
+      ...property, ...outboundUrl(),
+      description: `${typeof property.description === 'string' ? `${property.description} ` : ''}http(s), without credentials; refused when it names a loopback, private or link-local address unless the hub allows private networks (HUB_ALLOW_PRIVATE_NETWORKS).`,
+    };
+  }
+  return { ...connector.configSchema, properties };
+}
+
+/**
+ * A create's body: one branch per connector type (`type` tells which), each with that type's
+ * config and secrets schemas, as GET /api/v1/connectors (or /destination-types) lists them.
+ * Secrets are required when the type requires some.
+ */
+function createBody(kind: ResourceKind): JsonSchema {
+  return {
+    type: 'object',
+    required: ['type'],
+    discriminator: { propertyName: 'type' },
+    oneOf: kind.all().map((connector) => {
+      const secretsRequired = ((connector.secretsSchema.required as unknown[] | undefined) ?? []).length > 0;
+      return {
+        type: 'object', title: connector.name, additionalProperties: false,
+        required: ['name', 'type', 'config', ...(secretsRequired ? ['secrets'] : [])],
+        properties: {
+          name,
+          type: { const: connector.type, description: connector.description },
+          config: configSchemaOf(connector),
+          secrets: { ...connector.secretsSchema, maxProperties: 20, description: 'Sealed at rest and never returned (GET shows their names in secret_fields).' },
+        },
+      };
+    }),
+  };
+}
 
 /** Validates a connector's config and secrets against its own schemas, pointers under /config and /secrets. */
 class ConnectorValidators {
@@ -84,7 +125,7 @@ class ConnectorValidators {
     if (!validators) {
       const { required: _required, ...anySubset } = connector.secretsSchema;
       validators = {
-        config: compileFieldValidator(connector.configSchema, '/config'),
+        config: compileFieldValidator(configSchemaOf(connector), '/config'),
         secrets: compileFieldValidator(connector.secretsSchema, '/secrets'),
         someSecrets: compileFieldValidator(anySubset, '/secrets'),
       };
@@ -104,7 +145,8 @@ class ConnectorValidators {
     if (secrets) collect(() => (partialSecrets ? validators.someSecrets : validators.secrets)(secrets));
     for (const field of connector.urlFields) {
       const value = config[field];
-      if (typeof value === 'string') collect(() => assertOutboundUrl(value, { allowPrivateNetworks: this.allowPrivateNetworks, pointer: `/config/${field}` }));
+      // A URL the schema already refused is reported once.
+      if (typeof value === 'string' && !errors.some((e) => e.pointer === `/config/${field}`)) collect(() => assertOutboundUrl(value, { allowPrivateNetworks: this.allowPrivateNetworks, pointer: `/config/${field}` }));
     }
     if (errors.length) throw HubError.validation(errors, `The ${connector.name} connection is not valid.`);
   }
@@ -135,7 +177,20 @@ export function connectionRoutes(deps: ConnectionDeps): RouteSpec[] {
     {
       method: 'get', path: '/api/v1/connectors', operationId: 'listConnectors', tag: 'connections', auth: 'config:read',
       summary: 'The source connector types: config and secret schemas, and datasets with their record schemas.',
-      responses: { 200: { description: 'All source types.', schema: { type: 'object', properties: { data: { type: 'array' } } } } },
+      responses: {
+        200: {
+          description: 'All source types.',
+          schema: exact({
+            data: {
+              type: 'array',
+              items: exact({
+                type: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, config_schema: { type: 'object' }, secrets_schema: { type: 'object' },
+                datasets: { type: 'array', items: exact({ name: { type: 'string' }, description: { type: 'string' }, record_schema: { type: 'object' } }) },
+              }),
+            },
+          }),
+        },
+      },
       handler: (_req, res) => {
         res.json({
           data: deps.registry.listSources().map((c) => ({
@@ -148,7 +203,20 @@ export function connectionRoutes(deps: ConnectionDeps): RouteSpec[] {
     {
       method: 'get', path: '/api/v1/destination-types', operationId: 'listDestinationTypes', tag: 'destinations', auth: 'config:read',
       summary: 'The destination types: config, secret and job target schemas.',
-      responses: { 200: { description: 'All destination types.', schema: { type: 'object', properties: { data: { type: 'array' } } } } },
+      responses: {
+        200: {
+          description: 'All destination types.',
+          schema: exact({
+            data: {
+              type: 'array',
+              items: exact({
+                type: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' },
+                config_schema: { type: 'object' }, secrets_schema: { type: 'object' }, target_schema: { type: 'object' },
+              }),
+            },
+          }),
+        },
+      },
       handler: (_req, res) => {
         res.json({
           data: deps.registry.listDestinations().map((c) => ({
@@ -180,11 +248,19 @@ function resourceRoutes(deps: ConnectionDeps, kind: ResourceKind): RouteSpec[] {
     {
       method: 'post', path: path, operationId: `create${operation}`, tag, auth: 'config:write', idempotent: true,
       summary: `Create a ${noun}. Secrets are sealed at rest and never returned.`,
-      body: {
-        type: 'object', additionalProperties: false, required: ['name', 'type', 'config'],
-        properties: { name, type: { type: 'string', maxLength: 64 }, config: { type: 'object' }, secrets: { type: 'object', maxProperties: 20, description: 'Checked against the connector type’s secrets_schema.' } },
+      description: `\`type\` chooses the ${noun} type; \`config\` and \`secrets\` follow that type's config_schema and secrets_schema (${kind.ownerType === 'connection' ? 'GET /api/v1/connectors' : 'GET /api/v1/destination-types'}).`,
+      body: createBody(kind),
+      responses: {
+        201: {
+          description: 'Created.', schema: connectionView, headers: { Location: `The new ${noun}.` },
+          links: {
+            ...linksTo([`get${operation}`, `update${operation}`, `delete${operation}`, `test${operation}`, ...(kind.ownerType === 'connection' ? ['collectConnection'] : [])]),
+            ...(kind.ownerType === 'connection'
+              ? { createJobFromConnection: bodyLink('createJob', 'connection_id') }
+              : { createJobToDestination: bodyLink('createJob', 'destination_id'), pushEvidenceToDestination: bodyLink('pushEvidence', 'destination_id') }),
+          },
+        },
       },
-      responses: { 201: { description: 'Created.', schema: connectionView } },
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const body = req.body as { name: string; type: string; config: Record<string, unknown>; secrets?: Record<string, string> };
@@ -270,6 +346,7 @@ function resourceRoutes(deps: ConnectionDeps, kind: ResourceKind): RouteSpec[] {
       method: 'delete', path: `${path}/:id`, operationId: `delete${operation}`, tag, auth: 'config:write',
       summary: `Delete a ${noun} and its secrets; 409 while jobs use it.`,
       responses: { 204: { description: 'Deleted.' } },
+      problems: { 409: `Jobs use the ${noun}: change or delete them first.` },
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const existing = await mustGet(workspaceId, String(req.params.id));

@@ -5,15 +5,12 @@ import { DiagnosticStore } from '../../store/diagnostics.js';
 import type { TemporalGateway } from '../../temporal/gateway.js';
 import { audited, type AuditDeps } from '../audit.js';
 import { principalOf } from '../auth.js';
-import { timestamp } from '../schemas.js';
+import { exact, linksTo, nullableTimestamp, timestamp } from '../schemas.js';
 
-const diagnosticView: JsonSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, status: { type: 'string', enum: ['running', 'completed', 'failed'] }, workflow_id: { type: 'string' },
-    message: { type: ['string', 'null'] }, worker_identity: { type: ['string', 'null'] }, created_at: timestamp, completed_at: { type: ['string', 'null'] },
-  },
-};
+const diagnosticView: JsonSchema = exact({
+  id: { type: 'string' }, status: { type: 'string', enum: ['running', 'completed', 'failed'] }, workflow_id: { type: 'string' },
+  message: { type: ['string', 'null'] }, worker_identity: { type: ['string', 'null'] }, created_at: timestamp, completed_at: nullableTimestamp,
+});
 
 function view(d: Awaited<ReturnType<DiagnosticStore['create']>>) {
   const { workspace_id: _ws, ...rest } = d;
@@ -26,7 +23,13 @@ export function diagnosticsRoutes(deps: AuditDeps & { diagnostics: DiagnosticSto
       method: 'post', path: '/api/v1/diagnostics', operationId: 'startDiagnostic', tag: 'diagnostics', auth: 'runs:write', idempotent: true,
       summary: 'Start a diagnostic round trip: API → Temporal → worker → database.',
       description: 'Poll the returned Location until `status` is `completed`; a diagnostic that stays `running` means no worker is polling the task queue.',
-      responses: { 202: { description: 'Started.', schema: diagnosticView, headers: { Location: 'The diagnostic’s URL.' } } },
+      responses: {
+        202: {
+          description: 'Started.', schema: diagnosticView, links: linksTo(['getDiagnostic']),
+          headers: { Location: 'The diagnostic’s URL.', 'Retry-After': { description: 'Seconds before the first poll.', schema: { type: 'integer', minimum: 0 } } },
+        },
+      },
+      problems: { 503: 'Temporal is not reachable; the diagnostic could not start and is recorded as failed (Retry-After).' },
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const id = newId('diag');

@@ -9,8 +9,8 @@ import type { TemporalGateway } from '../../temporal/gateway.js';
 import type { DeliveryRetry } from '../../workflows/run.js';
 import { audited, type AuditDeps } from '../audit.js';
 import { principalOf } from '../auth.js';
-import { listOf, pageQuery, pageRequest, timestamp } from '../schemas.js';
-import { compileFieldValidator } from '../validation.js';
+import { exact, linksTo, listOf, nullableTimestamp, pageQuery, pageRequest, timestamp } from '../schemas.js';
+import { CHECKED_BY_HANDLER, compileFieldValidator } from '../validation.js';
 
 export interface EvidenceDeps extends AuditDeps {
   evidence: EvidenceStore;
@@ -21,17 +21,18 @@ export interface EvidenceDeps extends AuditDeps {
 }
 
 const STATUSES = ['pending', 'delivered', 'rejected', 'ambiguous', 'failed'];
-const evidenceView: JsonSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, run_id: { type: ['string', 'null'] }, job_id: { type: ['string', 'null'] }, rule_id: { type: ['string', 'null'] },
-    control_ref: { type: 'string' }, question_match: { type: ['string', 'null'] }, question_id: { type: ['string', 'null'] }, title: { type: 'string' },
-    source: { type: 'string' }, result: { enum: ['pass', 'fail', 'info', 'error'] }, payload: { type: 'object' }, payload_sha256: { type: 'string' },
-    collected_at: timestamp, destination_id: { type: ['string', 'null'] }, target: { type: ['object', 'null'] }, status: { enum: STATUSES },
-    destination_evidence_ids: { type: ['array', 'null'] }, candidates: { type: ['array', 'null'] }, error: { type: ['string', 'null'] },
-    attempts: { type: 'integer' }, delivered_at: { type: ['string', 'null'] }, created_at: timestamp,
-  },
+const summaryFields: Record<string, JsonSchema> = {
+  id: { type: 'string' }, run_id: { type: ['string', 'null'] }, job_id: { type: ['string', 'null'] }, rule_id: { type: ['string', 'null'] },
+  control_ref: { type: 'string' }, question_match: { type: ['string', 'null'] }, question_id: { type: ['string', 'null'] }, title: { type: 'string' },
+  source: { type: 'string' }, result: { enum: ['pass', 'fail', 'info', 'error'] }, payload_sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+  collected_at: timestamp, destination_id: { type: ['string', 'null'] }, target: { type: ['object', 'null'] }, status: { enum: STATUSES },
+  destination_evidence_ids: { type: ['array', 'null'], items: { type: 'string' } }, candidates: { type: ['array', 'null'] }, error: { type: ['string', 'null'] },
+  attempts: { type: 'integer', minimum: 0 }, delivered_at: nullableTimestamp, created_at: timestamp,
 };
+/** An item in a listing: everything but the payload. */
+const evidenceSummary: JsonSchema = exact(summaryFields);
+/** One item, with its payload. */
+const evidenceView: JsonSchema = exact({ ...summaryFields, payload: { type: 'object' } });
 
 /** Why an item is `failed` when its delivery workflow could not be started. */
 const NOT_STARTED = 'The delivery did not start: Temporal was not reachable. Push the same item again to retry.';
@@ -73,7 +74,7 @@ export function evidenceRoutes(deps: EvidenceDeps): RouteSpec[] {
           result: { enum: ['pass', 'fail', 'info', 'error'] }, status: { enum: STATUSES },
         },
       },
-      responses: { 200: { description: 'A page of items (without payloads).', schema: listOf(evidenceView) } },
+      responses: { 200: { description: 'A page of items (without payloads).', schema: listOf(evidenceSummary) } },
       handler: async (_req, res) => {
         const q = res.locals.query as { run_id?: string; job_id?: string; control_ref?: string; result?: string; status?: string };
         const page = await deps.evidence.list(principalOf(res).workspaceId, pageRequest(res), { runId: q.run_id, jobId: q.job_id, controlRef: q.control_ref, result: q.result, status: q.status });
@@ -97,13 +98,35 @@ export function evidenceRoutes(deps: EvidenceDeps): RouteSpec[] {
       body: {
         type: 'object', additionalProperties: false, required: ['destination_id', 'target', 'control_ref', 'title', 'source', 'result', 'payload', 'collected_at'],
         properties: {
-          destination_id: { type: 'string' }, target: { type: 'object' }, control_ref: { type: 'string', minLength: 1, maxLength: 500 },
+          destination_id: { type: 'string', description: 'A destination of this workspace.' },
+          target: {
+            type: 'object', description: 'Where in the destination: the target_schema of its type (GET /api/v1/destination-types).',
+            anyOf: deps.registry.listDestinations().map((d) => ({ title: d.name, ...d.targetSchema })),
+            // Checked against the destination's own type.
+            [CHECKED_BY_HANDLER]: true,
+          },
+          control_ref: { type: 'string', minLength: 1, maxLength: 500 },
           question_match: { type: 'string', maxLength: 500 }, question_id: { type: 'string', maxLength: 200 }, title: { type: 'string', minLength: 1, maxLength: 500 },
           source: { type: 'string', minLength: 1, maxLength: 200 }, result: { enum: ['pass', 'fail', 'info'] }, payload: { type: 'object' },
-          collected_at: { type: 'string', format: 'date-time' }, allow_multiple: { type: 'boolean', default: false },
+          collected_at: { type: 'string', format: 'date-time', description: 'When the evidence was collected (its UTC instant in the years 0001 to 9999).' },
+          allow_multiple: { type: 'boolean', default: false },
+        },
+        // Where the item goes in the control: a question by its text or by its id (a non-empty one).
+        anyOf: [
+          { required: ['question_match'], properties: { question_match: { minLength: 1 } } },
+          { required: ['question_id'], properties: { question_id: { minLength: 1 } } },
+        ],
+      },
+      responses: {
+        202: {
+          description: 'Accepted; delivery follows. Poll Location. A repeated push answers with the item it already made.', schema: evidenceView,
+          headers: { Location: 'The ledger item.' }, links: linksTo(['getEvidence']),
         },
       },
-      responses: { 202: { description: 'Accepted; delivery follows. Poll Location.', schema: evidenceView, headers: { Location: 'The ledger item.' } } },
+      problems: {
+        409: 'An item with this title, source and collected_at was already pushed with other content.',
+        503: 'Temporal is not reachable, so the delivery could not start; the item is recorded as failed (Retry-After).',
+      },
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const b = req.body as { destination_id: string; target: Record<string, unknown>; control_ref: string; question_match?: string; question_id?: string; title: string; source: string; result: 'pass' | 'fail' | 'info'; payload: Record<string, unknown>; collected_at: string; allow_multiple?: boolean };
@@ -116,6 +139,9 @@ export function evidenceRoutes(deps: EvidenceDeps): RouteSpec[] {
         check(b.target);
         const collectedAt = new Date(b.collected_at);
         if (Number.isNaN(collectedAt.getTime())) throw HubError.validation([{ pointer: '/collected_at', message: 'is not a date-time this hub can use' }]);
+        // What the ledger can store: the years PostgreSQL's timestamps hold.
+        const year = collectedAt.getUTCFullYear();
+        if (year < 1 || year > 9999) throw HubError.validation([{ pointer: '/collected_at', message: 'must fall in the years 0001 to 9999 (UTC)' }]);
         const identity = `push:${workspaceId}:${destination.id}:${canonicalSha256({ target: b.target, title: b.title, source: b.source, collected_at: collectedAt.toISOString() })}`;
         const id = newId('ev');
         const payloadSha256 = canonicalSha256(b.payload);

@@ -19,7 +19,13 @@ async function withTimeout(check: () => Promise<unknown>): Promise<'ok' | string
   }
 }
 
-const status = { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object' } } };
+const status = {
+  type: 'object', required: ['status'],
+  properties: {
+    status: { enum: ['ok', 'unavailable'] },
+    checks: { type: 'object', required: ['database', 'temporal'], properties: { database: { type: 'string' }, temporal: { type: 'string' } }, description: '`ok`, or what went wrong.' },
+  },
+};
 
 export function healthRoutes(deps: { db: Db; temporal: TemporalGateway }): RouteSpec[] {
   return [
@@ -32,7 +38,7 @@ export function healthRoutes(deps: { db: Db; temporal: TemporalGateway }): Route
     {
       method: 'get', path: '/readyz', operationId: 'readyz', tag: 'health', auth: 'public',
       summary: 'Readiness: the database and Temporal answer.',
-      responses: { 200: { description: 'Ready.', schema: status }, 503: { description: 'A dependency does not answer.', schema: status } },
+      responses: { 200: { description: 'Ready.', schema: { ...status, required: ['status', 'checks'] } }, 503: { description: 'A dependency does not answer.', schema: { ...status, required: ['status', 'checks'] } } },
       handler: async (_req, res) => {
         const [database, temporal] = await Promise.all([
           withTimeout(() => deps.db.query('SELECT 1')),

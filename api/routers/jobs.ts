@@ -17,8 +17,8 @@ import type { JobSchedules } from '../../temporal/schedules.js';
 import type { DeliveryRetry } from '../../workflows/run.js';
 import { audited, type AuditDeps } from '../audit.js';
 import { hasScope, principalOf, type Principal } from '../auth.js';
-import { listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
-import { compileFieldValidator } from '../validation.js';
+import { exact, linksTo, listOf, name, nullableTimestamp, pageQuery, pageRequest, timestamp } from '../schemas.js';
+import { CHECKED_BY_HANDLER, compileFieldValidator } from '../validation.js';
 
 export interface JobDeps extends AuditDeps {
   jobs: JobStore;
@@ -43,36 +43,53 @@ const MAX_ITEMS_IN_RUN = 500;
 
 const scheduleSchema: JsonSchema = {
   type: ['object', 'null'], additionalProperties: false, required: ['cron', 'timezone'],
+  description: 'When the job runs by itself; null: only when triggered. Temporal checks the cron and the time zone (400 with a pointer when it refuses them).',
   properties: {
-    cron: { type: 'string', minLength: 1, maxLength: 200, description: 'Five-field cron, e.g. "0 2 * * *" (or @daily, @hourly).' },
-    timezone: { type: 'string', minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Europe/Paris.' },
+    cron: { type: 'string', minLength: 1, maxLength: 200, description: 'Five-field cron, e.g. "0 2 * * *" (or @daily, @hourly, @every 2h).', examples: ['0 2 * * *', '@daily'] },
+    timezone: { type: 'string', minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Europe/Paris.', examples: ['UTC', 'Europe/Paris'] },
   },
 };
-const jobProperties = {
-  name,
-  connection_id: { type: 'string' },
-  datasets: { type: 'array', minItems: 1, maxItems: 20, uniqueItems: true, items: { type: 'string' } },
-  mapping_id: { type: 'string' },
-  mapping_version: { type: ['integer', 'null'], minimum: 1, maximum: 2_147_483_647, description: 'Pin a mapping version; null or absent: the latest at each run.' },
-  destination_id: { type: 'string' },
-  target: { type: 'object', description: 'Where in the destination: see target_schema in GET /api/v1/destination-types.' },
-  schedule: scheduleSchema,
-  enabled: { type: 'boolean', default: true },
-};
-const jobView: JsonSchema = {
-  type: 'object',
-  properties: { id: { type: 'string' }, ...jobProperties, next_run_at: { type: ['string', 'null'], format: 'date-time' }, created_at: timestamp, updated_at: timestamp },
-};
-const runView: JsonSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, job_id: { type: ['string', 'null'] }, status: { enum: [...RUN_STATUSES] }, trigger: { type: 'string' },
-    mapping_id: { type: ['string', 'null'] }, mapping_version: { type: ['integer', 'null'] },
-    counts: { type: 'object', properties: Object.fromEntries(['collected', 'evidence', 'delivered', 'rejected', 'ambiguous', 'failed'].map((k) => [k, { type: 'integer' }])) },
-    items: { type: 'array', items: { type: 'object' } }, error: { type: ['string', 'null'] },
-    created_at: timestamp, started_at: { type: ['string', 'null'] }, ended_at: { type: ['string', 'null'] },
-  },
-};
+/** A job's fields as a request sets them; `target` follows the target_schema of the destination's type. */
+function jobProperties(registry: ConnectorRegistry): Record<string, JsonSchema> {
+  return {
+    name,
+    connection_id: { type: 'string', description: 'A connection of this workspace.' },
+    datasets: { type: 'array', minItems: 1, maxItems: 20, uniqueItems: true, items: { type: 'string' }, description: 'Datasets of the connection (GET /api/v1/connectors lists each type’s).' },
+    mapping_id: { type: 'string', description: 'A mapping set of this workspace.' },
+    mapping_version: { type: ['integer', 'null'], minimum: 1, maximum: 2_147_483_647, description: 'Pin a mapping version (1 to the latest); null or absent: the latest at each run.' },
+    destination_id: { type: 'string', description: 'A destination of this workspace.' },
+    target: {
+      type: 'object', description: 'Where in the destination: the target_schema of its type (GET /api/v1/destination-types).',
+      anyOf: registry.listDestinations().map((d) => ({ title: d.name, ...d.targetSchema })),
+      // Checked against the destination's own type, with the references.
+      [CHECKED_BY_HANDLER]: true,
+    },
+    schedule: scheduleSchema,
+    enabled: { type: 'boolean', default: true },
+  };
+}
+const jobView: JsonSchema = exact({
+  id: { type: 'string' }, name: { type: 'string' }, connection_id: { type: 'string' }, datasets: { type: 'array', items: { type: 'string' } },
+  mapping_id: { type: 'string' }, mapping_version: { type: ['integer', 'null'] }, destination_id: { type: 'string' }, target: { type: 'object' },
+  schedule: { ...scheduleSchema, additionalProperties: true }, enabled: { type: 'boolean' },
+  next_run_at: { ...nullableTimestamp, description: 'When the schedule fires next; null when unscheduled or disabled.' }, created_at: timestamp, updated_at: timestamp,
+});
+const DELIVERY_STATUSES = ['pending', 'delivered', 'rejected', 'ambiguous', 'failed'];
+const itemView: JsonSchema = exact({
+  id: { type: 'string' }, rule_id: { type: ['string', 'null'] }, control_ref: { type: 'string' }, question_match: { type: ['string', 'null'] },
+  result: { enum: ['pass', 'fail', 'info', 'error'] }, status: { enum: DELIVERY_STATUSES },
+  destination_evidence_ids: { type: ['array', 'null'], items: { type: 'string' } }, candidates: { type: ['array', 'null'] }, error: { type: ['string', 'null'] },
+  attempts: { type: 'integer', minimum: 0 },
+});
+const runView: JsonSchema = exact({
+  id: { type: 'string' }, job_id: { type: ['string', 'null'] }, status: { enum: [...RUN_STATUSES] }, trigger: { type: 'string', description: 'api, schedule, …' },
+  mapping_id: { type: ['string', 'null'] }, mapping_version: { type: ['integer', 'null'] },
+  counts: exact(Object.fromEntries(['collected', 'evidence', 'delivered', 'rejected', 'ambiguous', 'failed'].map((k) => [k, { type: 'integer', minimum: 0 }]))),
+  items: { type: 'array', items: itemView, description: `The run's evidence items (the first ${MAX_ITEMS_IN_RUN}; GET /api/v1/evidence?run_id= lists them all).` },
+  error: { type: ['string', 'null'] },
+  created_at: timestamp, started_at: nullableTimestamp, ended_at: nullableTimestamp,
+});
+const TEMPORAL_DOWN = 'Temporal is not reachable; nothing was changed (Retry-After).';
 
 function validTimezone(timezone: string): boolean {
   try {
@@ -102,6 +119,7 @@ function checkInput(job: Job, input: Record<string, unknown> | undefined): void 
 }
 
 export function jobRoutes(deps: JobDeps): RouteSpec[] {
+  const fields = jobProperties(deps.registry);
   const targetValidators = new Map<string, (value: unknown) => void>();
 
   /** Every reference and field checked at once; all faults reported with pointers. */
@@ -234,8 +252,14 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
     {
       method: 'post', path: '/api/v1/jobs', operationId: 'createJob', tag: 'jobs', auth: 'config:write', idempotent: true,
       summary: 'Create a job: connection + datasets + mapping (optionally a pinned version) + destination + target, optionally on a schedule.',
-      body: { type: 'object', additionalProperties: false, required: ['name', 'connection_id', 'datasets', 'mapping_id', 'destination_id', 'target'], properties: jobProperties },
-      responses: { 201: { description: 'Created (next_run_at when scheduled).', schema: jobView } },
+      body: { type: 'object', additionalProperties: false, required: ['name', 'connection_id', 'datasets', 'mapping_id', 'destination_id', 'target'], properties: fields },
+      responses: {
+        201: {
+          description: 'Created (next_run_at when scheduled).', schema: jobView, headers: { Location: 'The new job.' },
+          links: { ...linksTo(['getJob', 'updateJob', 'deleteJob', 'triggerRun']), ...linksTo(['listRuns'], 'job_id'), listEvidenceOfJob: { operationId: 'listEvidence', parameters: { job_id: '$response.body#/id' } } },
+        },
+      },
+      problems: { 503: TEMPORAL_DOWN },
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const b = req.body as Partial<JobFields> & Pick<JobFields, 'name' | 'connection_id' | 'datasets' | 'mapping_id' | 'destination_id' | 'target'>;
@@ -261,8 +285,9 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
     {
       method: 'patch', path: '/api/v1/jobs/:id', operationId: 'updateJob', tag: 'jobs', auth: 'config:write',
       summary: 'Change a job; `enabled: false` pauses its schedule, `schedule: null` removes it.',
-      body: { type: 'object', additionalProperties: false, minProperties: 1, properties: jobProperties },
+      body: { type: 'object', additionalProperties: false, minProperties: 1, properties: fields },
       responses: { 200: { description: 'Updated.', schema: jobView } },
+      problems: { 503: TEMPORAL_DOWN },
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const existing = await mustGet(workspaceId, String(req.params.id));
@@ -275,6 +300,7 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
     {
       method: 'delete', path: '/api/v1/jobs/:id', operationId: 'deleteJob', tag: 'jobs', auth: 'config:write', summary: 'Delete a job and its schedule (its runs and evidence stay in the ledger).',
       responses: { 204: { description: 'Deleted.' } },
+      problems: { 503: 'Temporal is not reachable, so the schedule could not be removed; the job was kept (Retry-After).' },
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const job = await mustGet(workspaceId, String(req.params.id));
@@ -297,8 +323,23 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
       method: 'post', path: '/api/v1/jobs/:id/runs', operationId: 'triggerRun', tag: 'runs', auth: 'runs:write', idempotent: true, bodyOptional: true,
       summary: 'Start a run now (the asynchronous pattern Power Automate and Logic Apps follow): 202 + Location of the status URL + Retry-After.',
       description: 'Poll Location (it carries a valet key, so no credentials are needed) until it answers 200 with the finished run. Send Idempotency-Key so that a retried trigger starts one run.',
-      body: { type: 'object', additionalProperties: false, properties: { input: { type: 'object', additionalProperties: { type: 'array' }, description: 'For a job whose connection is a `push` source: its datasets’ records, e.g. {"push.users": [...]}.' } } },
-      responses: { 202: { description: 'Queued.', schema: runView, headers: { Location: 'Absolute status URL with a valet key.', 'Retry-After': 'Seconds before the first poll.' } } },
+      body: {
+        type: 'object', additionalProperties: false,
+        properties: {
+          input: {
+            type: 'object', maxProperties: 20, propertyNames: { pattern: '^push\\.[a-z0-9_]{1,64}$' }, additionalProperties: { type: 'array' },
+            description: 'Required for a job whose connection is a `push` source, and refused for any other: every dataset of the job and no other, each an array of records, e.g. {"push.users": [...]}.',
+          },
+        },
+      },
+      responses: {
+        202: {
+          description: 'Queued.', schema: runView,
+          headers: { Location: 'Absolute status URL with a valet key.', 'Retry-After': { description: 'Seconds before the first poll.', schema: { type: 'integer', minimum: 0 } } },
+          links: { ...linksTo(['getRun', 'getRunStatus', 'cancelRun']), ...linksTo(['listEvidence'], 'run_id') },
+        },
+      },
+      problems: { 503: 'Temporal is not reachable; the run did not start and is recorded as failed (Retry-After).' },
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const job = await mustGet(workspaceId, String(req.params.id));
@@ -350,7 +391,14 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
       summary: 'Polling URL: 202 + Location + Retry-After while the run is queued or running, 200 with the run once it has ended.',
       description: 'Authorised by the `token` valet key of this URL (for this run only, 24 h) or by an API key with runs:read.',
       query: { type: 'object', properties: { token: { type: 'string', maxLength: 512 } } },
-      responses: { 200: { description: 'The finished run.', schema: runView }, 202: { description: 'Still going; poll Location again after Retry-After.', schema: runView } },
+      responses: {
+        200: { description: 'The finished run.', schema: runView },
+        202: {
+          description: 'Still going; poll Location again after Retry-After.', schema: runView,
+          headers: { Location: 'This status URL again (with the same valet key when one was used).', 'Retry-After': { description: 'Seconds before the next poll.', schema: { type: 'integer', minimum: 0 } } },
+        },
+      },
+      problems: { 401: 'Neither a valid valet key (token) for this run nor an API key with runs:read.' },
       handler: async (req, res) => {
         const runId = String(req.params.id);
         const token = (res.locals.query as { token?: string }).token;
@@ -390,12 +438,15 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
     },
     {
       method: 'post', path: '/api/v1/runs/:id/cancel', operationId: 'cancelRun', tag: 'runs', auth: 'runs:write', summary: 'Cancel a run: it stops cleanly and ends as cancelled.',
-      responses: { 202: { description: 'Cancellation requested.', schema: runView } },
+      responses: { 202: { description: 'Cancellation requested (or the run had already ended: it is left as it is).', schema: runView, links: linksTo(['getRun', 'getRunStatus']) } },
+      problems: { 503: 'Temporal is not reachable; the cancellation was not requested (Retry-After).' },
       handler: async (req, res) => {
         const run = await deps.runs.get(principalOf(res).workspaceId, String(req.params.id));
         if (!run) throw HubError.notFound('No run with this id in this workspace.');
         if (!FINAL_RUN_STATUSES.includes(run.status)) {
-          const client = await deps.temporal.client();
+          const client = await deps.temporal.client().catch(() => {
+            throw new HubError(503, 'Service Unavailable', 'Temporal is not reachable; the cancellation was not requested. See /readyz.', { headers: { 'Retry-After': '5' } });
+          });
           await client.workflow.getHandle(run.workflow_id).cancel().catch(() => undefined);
           // The request lives in Temporal, not in a row: the entry is the only write. A run that
           // had already ended is left alone, and nothing is recorded for it.

@@ -13,7 +13,7 @@ import { audited, type AuditDeps, type AuditRecord } from '../audit.js';
 import { hasScope, principalOf } from '../auth.js';
 import type { PreviewPool } from '../preview/pool.js';
 import type { PreviewTask } from '../preview/task.js';
-import { listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
+import { exact, linksTo, listOf, name, pageQuery, pageRequest, ruleProperties, ruleRef, timestamp } from '../schemas.js';
 
 export interface MappingDeps extends AuditDeps {
   mappings: MappingStore;
@@ -23,20 +23,51 @@ export interface MappingDeps extends AuditDeps {
 }
 
 const rulesField: JsonSchema = {
-  type: 'array', maxItems: 500, items: { type: 'object' },
-  description: 'Mapping rules; their grammar is the JSON Schema at GET /api/v1/mappings/rule-schema.',
+  type: 'array', maxItems: 500, items: ruleRef,
+  description: 'Mapping rules (the JSON Schema of GET /api/v1/mappings/rule-schema). Beyond the schema, rules must compile: JSONPaths and filters parse, referenced params are declared, title variables exist, rule ids are unique.',
 };
-const mappingView: JsonSchema = {
+const mappingFields = {
+  id: { type: 'string' }, name: { type: 'string' }, description: { type: ['string', 'null'] }, version: { type: 'integer', minimum: 1 },
+};
+const mappingView: JsonSchema = exact({
+  ...mappingFields,
+  pack: { type: ['string', 'null'], description: 'The built-in pack the version started from.' },
+  restored_from: { type: ['integer', 'null'], description: 'The version this one restored.' },
+  rules: { type: 'array', items: { type: 'object' } }, created_at: timestamp, updated_at: timestamp,
+});
+const mappingSummary: JsonSchema = exact({ ...mappingFields, version: { ...mappingFields.version, description: 'The latest version.' }, created_at: timestamp, updated_at: timestamp });
+const versionView: JsonSchema = exact({
+  version: { type: 'integer', minimum: 1 }, pack: { type: ['string', 'null'] }, restored_from: { type: ['integer', 'null'] }, created_by: { type: ['string', 'null'], description: 'The API key that published it.' }, created_at: timestamp,
+});
+/** A rule's fields to replace in a pack, by rule id: any of a rule's fields (an id not in the pack adds a whole rule). */
+const ruleOverride: JsonSchema = { type: 'object', additionalProperties: false, required: ['id'], properties: ruleProperties };
+const evidenceDraft: JsonSchema = {
   type: 'object',
+  required: ['rule_id', 'dataset', 'control_ref', 'title', 'source', 'result', 'payload', 'payload_sha256', 'references'],
   properties: {
-    id: { type: 'string' }, name: { type: 'string' }, description: { type: ['string', 'null'] }, version: { type: 'integer' },
-    pack: { type: ['string', 'null'] }, restored_from: { type: ['integer', 'null'] }, rules: { type: 'array' }, created_at: timestamp, updated_at: timestamp,
+    rule_id: { type: 'string' }, dataset: { type: 'string' }, control_ref: { type: 'string' }, question_match: { type: 'string' }, question_id: { type: 'string' },
+    title: { type: 'string' }, source: { type: 'string' }, result: { enum: ['pass', 'fail', 'info', 'error'] }, payload: { type: 'object' },
+    payload_sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' }, references: { type: 'object' },
   },
 };
-const versionView: JsonSchema = {
-  type: 'object',
-  properties: { version: { type: 'integer' }, pack: { type: ['string', 'null'] }, restored_from: { type: ['integer', 'null'] }, created_by: { type: ['string', 'null'] }, created_at: timestamp },
-};
+const previewResult: JsonSchema = exact({
+  evidence: { type: 'array', items: evidenceDraft, description: 'One item per enabled rule, as a run would deliver it.' },
+  errors: {
+    type: 'array', description: 'Rules that could not be evaluated on this data (their items have result error).',
+    items: { type: 'object', required: ['rule_id', 'dataset', 'message'], properties: { rule_id: { type: 'string' }, dataset: { type: 'string' }, pointer: { type: 'string' }, message: { type: 'string' } } },
+  },
+  stats: {
+    type: 'array',
+    items: exact({ rule_id: { type: 'string' }, selected: { type: 'integer', minimum: 0 }, matched: { type: 'integer', minimum: 0 }, excluded: { type: 'integer', minimum: 0 } }),
+  },
+});
+const mappingLinks = () => ({
+  ...linksTo(['getMapping', 'updateMapping', 'deleteMapping', 'listMappingVersions']),
+  getThisVersion: { operationId: 'getMappingVersion', parameters: { id: '$response.body#/id', version: '$response.body#/version' } },
+  restoreThisVersion: { operationId: 'restoreMappingVersion', parameters: { id: '$response.body#/id', version: '$response.body#/version' } },
+  createJobWithMapping: { operationId: 'createJob', requestBody: { mapping_id: '$response.body#/id' } },
+  previewMapping: { operationId: 'previewMapping', requestBody: { mapping_id: '$response.body#/id' } },
+});
 
 /** Rules as the engine sees them: 400 with pointers into the request when they do not compile. */
 function checkRules(rules: unknown[], pointerPrefix = ''): CompiledMapping {
@@ -97,13 +128,13 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
     {
       method: 'get', path: '/api/v1/mappings/rule-schema', operationId: 'getMappingRuleSchema', tag: 'mappings', auth: 'config:read',
       summary: 'The JSON Schema (2020-12) of a mapping’s rules, for editors and GitOps validation.',
-      responses: { 200: { description: 'The schema.', schema: { type: 'object' } } },
+      responses: { 200: { description: 'The schema.', schema: { type: 'object', required: ['$schema', '$defs'] } } },
       handler: (_req, res) => { res.json(mappingRulesSchema); },
     },
     {
       method: 'get', path: '/api/v1/mapping-packs', operationId: 'listMappingPacks', tag: 'mappings', auth: 'config:read',
       summary: 'The built-in rule packs (Okta, AWS CIS, Jamf, AuditComply), each rule citing the control it evidences.',
-      responses: { 200: { description: 'All packs.', schema: { type: 'object', properties: { data: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, rules: { type: 'array' } } } } } } } },
+      responses: { 200: { description: 'All packs.', schema: exact({ data: { type: 'array', items: exact({ id: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, rules: { type: 'array', items: { type: 'object' } } }) } }) } },
       handler: (_req, res) => { res.json({ data: listPacks() }); },
     },
     {
@@ -113,11 +144,13 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
         type: 'object', additionalProperties: false, required: ['name'],
         properties: {
           name, description: { type: 'string', maxLength: 2000 }, rules: rulesField,
-          pack: { type: 'string', description: 'Start from this built-in pack (GET /api/v1/mapping-packs).' },
-          overrides: { type: 'array', maxItems: 500, items: { type: 'object', required: ['id'] }, description: 'With `pack`: rule fields to replace by rule id; `enabled: false` drops a rule; unknown ids add rules.' },
+          pack: { enum: listPacks().map((p) => p.id), description: 'Start from this built-in pack (GET /api/v1/mapping-packs).' },
+          overrides: { type: 'array', maxItems: 500, items: ruleOverride, description: 'With `pack`: rule fields to replace by rule id; `enabled: false` drops a rule; unknown ids add rules. The merged rules must compile like `rules`.' },
         },
+        oneOf: [{ required: ['rules'] }, { required: ['pack'] }],
+        dependentRequired: { overrides: ['pack'] },
       },
-      responses: { 201: { description: 'Created.', schema: mappingView } },
+      responses: { 201: { description: 'Created.', schema: mappingView, headers: { Location: 'The new mapping set.' }, links: mappingLinks() } },
       handler: async (req, res) => {
         const { workspaceId, keyId } = principalOf(res);
         const body = req.body as { name: string; description?: string; rules?: unknown[]; pack?: string; overrides?: RuleOverride[] };
@@ -141,7 +174,7 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
     {
       method: 'get', path: '/api/v1/mappings', operationId: 'listMappings', tag: 'mappings', auth: 'config:read',
       summary: 'List mapping sets (latest versions, without rules).', query: pageQuery,
-      responses: { 200: { description: 'A page of mapping sets.', schema: listOf(mappingView) } },
+      responses: { 200: { description: 'A page of mapping sets.', schema: listOf(mappingSummary) } },
       handler: async (_req, res) => {
         const page = await deps.mappings.list(principalOf(res).workspaceId, pageRequest(res));
         res.json({ data: page.data.map((s) => ({ id: s.id, name: s.name, description: s.description, version: s.latest_version, created_at: s.created_at, updated_at: s.updated_at })), next_cursor: page.next_cursor });
@@ -180,6 +213,7 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
       method: 'delete', path: '/api/v1/mappings/:id', operationId: 'deleteMapping', tag: 'mappings', auth: 'config:write',
       summary: 'Delete a mapping set no job uses (its versions are kept for the evidence that cites them); 409 while jobs use it.',
       responses: { 204: { description: 'Deleted.' } },
+      problems: { 409: 'Jobs use the mapping set: change or delete them first.' },
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const id = String(req.params.id);
@@ -196,7 +230,7 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
     {
       method: 'get', path: '/api/v1/mappings/:id/versions', operationId: 'listMappingVersions', tag: 'mappings', auth: 'config:read',
       summary: 'Every version of a mapping set, newest first.',
-      responses: { 200: { description: 'The versions.', schema: { type: 'object', properties: { data: { type: 'array', items: versionView } } } } },
+      responses: { 200: { description: 'The versions.', schema: exact({ data: { type: 'array', items: versionView } }) } },
       handler: async (req, res) => {
         const set = await mustGet(principalOf(res).workspaceId, String(req.params.id));
         res.json({ data: (await deps.mappings.versions(set.id)).map(({ mapping_id: _id, ...v }) => v) });
@@ -214,7 +248,12 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
     {
       method: 'post', path: '/api/v1/mappings/:id/versions/:version/restore', operationId: 'restoreMappingVersion', tag: 'mappings', auth: 'config:write',
       summary: 'Make an old version’s rules the newest version again (as version n + 1; history is kept).',
-      responses: { 201: { description: 'The new version.', schema: mappingView } },
+      responses: {
+        201: {
+          description: 'The new version.', schema: mappingView, headers: { Location: 'The new version.' },
+          links: { getThisVersion: { operationId: 'getMappingVersion', parameters: { id: '$response.body#/id', version: '$response.body#/version' } }, getMapping: { operationId: 'getMapping', parameters: { id: '$response.body#/id' } } },
+        },
+      },
       handler: async (req, res) => {
         const { workspaceId, keyId } = principalOf(res);
         const set = await mustGet(workspaceId, String(req.params.id));
@@ -237,15 +276,26 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
         type: 'object', additionalProperties: false,
         properties: {
           rules: rulesField,
-          mapping_id: { type: 'string' },
-          version: { type: 'integer', minimum: 1, maximum: 2_147_483_647 },
+          mapping_id: { type: 'string', description: 'A mapping set of this workspace.' },
+          version: { type: 'integer', minimum: 1, maximum: 2_147_483_647, description: 'With mapping_id: the version to preview (1 to the latest; default the latest).' },
           data: { type: 'object', additionalProperties: { type: 'array' }, description: 'Records by dataset name, e.g. {"okta.users": [...]}.' },
-          snapshot_ids: { type: 'array', maxItems: 50, items: { type: 'string' } },
-          collection_id: { type: 'string' },
+          snapshot_ids: { type: 'array', maxItems: 50, items: { type: 'string' }, description: 'Snapshots of this workspace (needs runs:read).' },
+          collection_id: { type: 'string', description: 'A collection of this workspace: its snapshots (needs runs:read).' },
           now: { type: 'string', format: 'date-time', description: 'The evaluation time (default: now), for age thresholds.' },
         },
+        // The rules: inline or stored; the data: inline, snapshots or a collection's snapshots.
+        allOf: [
+          { oneOf: [{ required: ['rules'] }, { required: ['mapping_id'] }] },
+          { oneOf: [{ required: ['data'] }, { required: ['snapshot_ids'] }, { required: ['collection_id'] }] },
+        ],
       },
-      responses: { 200: { description: 'Evidence items, rule errors and per-rule counts.', schema: { type: 'object', properties: { evidence: { type: 'array' }, errors: { type: 'array' }, stats: { type: 'array' } } } } },
+      responses: { 200: { description: 'Evidence items, rule errors and per-rule counts.', schema: previewResult } },
+      problems: {
+        403: 'Previewing stored snapshots or collections needs the runs:read scope (inline data needs config:read only).',
+        413: 'The preview would answer more than HUB_PREVIEW_MAX_RESPONSE_BYTES, or needed more memory than a preview may use.',
+        422: 'The preview was stopped past its deadline (HUB_PREVIEW_DEADLINE; the rule that ran long is named), or its snapshots could not be read.',
+        429: 'The workspace already has HUB_PREVIEW_CONCURRENCY previews running (Retry-After).',
+      },
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const body = req.body as { rules?: unknown[]; mapping_id?: string; version?: number; data?: Record<string, unknown>; snapshot_ids?: string[]; collection_id?: string; now?: string };

@@ -14,7 +14,7 @@ import { EVENT_TYPES, EVENT_TYPE_NAMES } from '../../webhooks/catalog.js';
 import { issueSecret, rotateSecret } from '../../webhooks/secrets.js';
 import { audited, auditUrl, type AuditDeps } from '../audit.js';
 import { hasScope, principalOf } from '../auth.js';
-import { listOf, pageQuery, pageRequest, timestamp } from '../schemas.js';
+import { exact, linksTo, listOf, outboundUrl, pageQuery, pageRequest, timestamp } from '../schemas.js';
 
 export interface WebhookRouteDeps extends AuditDeps {
   webhooks: WebhookStore;
@@ -32,39 +32,30 @@ const events: JsonSchema = {
 const description: JsonSchema = { type: ['string', 'null'], maxLength: 1000 };
 const nullableTime: JsonSchema = { type: ['string', 'null'], format: 'date-time' };
 
-const webhookView: JsonSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    url: { type: 'string', description: 'The endpoint URL; only its origin (scheme, host, port) for keys without config:write, see url_redacted.' },
-    url_redacted: { type: 'boolean', description: 'True when `url` is only the origin: the path and query (often the receiver’s credential) are shown to keys with config:write alone.' },
-    events: { type: 'array', items: { type: 'string' } }, description,
-    enabled: { type: 'boolean' }, disabled_reason: { type: ['string', 'null'], enum: ['gone', 'failing', null] }, disabled_at: nullableTime,
-    failing_since: nullableTime, last_success_at: nullableTime,
-    previous_secret_expires_at: { ...nullableTime, description: 'Until then deliveries are also signed with the secret before the last rotation.' },
-    created_at: timestamp, updated_at: timestamp,
-  },
+const webhookFields: Record<string, JsonSchema> = {
+  id: { type: 'string' },
+  url: { type: 'string', description: 'The endpoint URL; only its origin (scheme, host, port) for keys without config:write, see url_redacted.' },
+  url_redacted: { type: 'boolean', description: 'True when `url` is only the origin: the path and query (often the receiver’s credential) are shown to keys with config:write alone.' },
+  events: { type: 'array', items: { type: 'string' } }, description,
+  enabled: { type: 'boolean' }, disabled_reason: { type: ['string', 'null'], enum: ['gone', 'failing', null] }, disabled_at: nullableTime,
+  failing_since: nullableTime, last_success_at: nullableTime,
+  previous_secret_expires_at: { ...nullableTime, description: 'Until then deliveries are also signed with the secret before the last rotation.' },
+  created_at: timestamp, updated_at: timestamp,
 };
-const withSecret: JsonSchema = {
-  ...webhookView,
-  properties: { ...(webhookView.properties as object), secret: { type: 'string', description: 'whsec_… — shown once; verify deliveries with it.' } },
-};
-const attemptView: JsonSchema = {
-  type: 'object',
-  properties: {
-    attempted_at: timestamp, status_code: { type: ['integer', 'null'] }, latency_ms: { type: 'integer' },
-    response_body: { type: ['string', 'null'], description: 'The first 4 KB of the response.' }, error: { type: ['string', 'null'] },
-  },
-};
-const deliveryView: JsonSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, webhook_id: { type: 'string' }, event_id: { type: 'string', description: 'Also the webhook-id header: the same on every attempt.' },
-    event_type: { type: 'string' }, status: { enum: ['pending', 'retrying', 'delivered', 'failed'] }, attempt_count: { type: 'integer' },
-    next_attempt_at: nullableTime, last_status_code: { type: ['integer', 'null'] }, last_error: { type: ['string', 'null'] },
-    redelivery_of: { type: ['string', 'null'] }, created_at: timestamp, delivered_at: nullableTime, attempts: { type: 'array', items: attemptView },
-  },
-};
+const webhookView: JsonSchema = exact(webhookFields);
+const withSecret: JsonSchema = exact({ ...webhookFields, secret: { type: 'string', pattern: '^whsec_', description: 'whsec_… — shown once; verify deliveries with it.' } });
+const attemptView: JsonSchema = exact({
+  attempted_at: timestamp, status_code: { type: ['integer', 'null'] }, latency_ms: { type: 'integer', minimum: 0 },
+  response_body: { type: ['string', 'null'], description: 'The first 4 KB of the response.' }, error: { type: ['string', 'null'] },
+});
+const deliveryView: JsonSchema = exact({
+  id: { type: 'string' }, webhook_id: { type: 'string' }, event_id: { type: 'string', description: 'Also the webhook-id header: the same on every attempt.' },
+  event_type: { type: 'string' }, status: { enum: ['pending', 'retrying', 'delivered', 'failed'] }, attempt_count: { type: 'integer', minimum: 0 },
+  next_attempt_at: nullableTime, last_status_code: { type: ['integer', 'null'] }, last_error: { type: ['string', 'null'] },
+  redelivery_of: { type: ['string', 'null'] }, created_at: timestamp, delivered_at: nullableTime, attempts: { type: 'array', items: attemptView },
+});
+const deliveryLinks = (expression = '$response.body#/id') => linksTo(['getWebhookDelivery', 'redeliverWebhook'], 'id', expression);
+const DISABLED = 'The endpoint is disabled: enable it (PATCH enabled: true) first.';
 
 /**
  * An endpoint as the API shows it. The full URL only to keys that may change the endpoint
@@ -97,6 +88,7 @@ function presentDelivery(d: WebhookDelivery & { event_type?: string; attempt_log
 }
 
 export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
+  const endpointUrl: JsonSchema = { ...url, ...outboundUrl(deps.webhookConfig.httpsOnly) };
   /**
    * Refuses URLs a receiver must not have: not http(s), credentials, private literals and —
    * unless private networks are allowed — hosts that resolve to a private address now. The
@@ -124,7 +116,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
     {
       method: 'get', path: '/api/v1/event-types', operationId: 'listEventTypes', tag: 'webhooks', auth: 'authenticated',
       summary: 'The events webhooks can receive, each with the JSON Schema of its `data` and an example.',
-      responses: { 200: { description: 'The catalog.', schema: { type: 'object', properties: { data: { type: 'array', items: { type: 'object', properties: { type: { type: 'string' }, description: { type: 'string' }, schema: { type: 'object' }, example: { type: 'object' } } } } } } } },
+      responses: { 200: { description: 'The catalog.', schema: exact({ data: { type: 'array', items: exact({ type: { type: 'string' }, description: { type: 'string' }, schema: { type: 'object' }, example: { type: 'object' } }) } }) } },
       handler: (_req, res) => {
         res.json({ data: EVENT_TYPES });
       },
@@ -133,8 +125,13 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
       method: 'post', path: '/api/v1/webhooks', operationId: 'createWebhook', tag: 'webhooks', auth: 'config:write', idempotent: true,
       summary: 'Subscribe an endpoint to events. The signing secret is in the response once.',
       description: 'Deliveries follow the Standard Webhooks specification: headers webhook-id, webhook-timestamp and webhook-signature (v1,<base64 HMAC-SHA256 of "id.timestamp.body">).',
-      body: { type: 'object', additionalProperties: false, required: ['url'], properties: { url, events, description, enabled: { type: 'boolean', default: true } } },
-      responses: { 201: { description: 'Created.', schema: withSecret } },
+      body: { type: 'object', additionalProperties: false, required: ['url'], properties: { url: endpointUrl, events, description, enabled: { type: 'boolean', default: true } } },
+      responses: {
+        201: {
+          description: 'Created.', schema: withSecret, headers: { Location: 'The new endpoint.' },
+          links: linksTo(['getWebhook', 'updateWebhook', 'deleteWebhook', 'rotateWebhookSecret', 'testWebhook', 'listWebhookDeliveries', 'recoverWebhook']),
+        },
+      },
       handler: async (req, res) => {
         const body = req.body as { url: string; events?: string[]; description?: string | null; enabled?: boolean };
         await checkUrl(body.url);
@@ -174,7 +171,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
     {
       method: 'patch', path: '/api/v1/webhooks/:id', operationId: 'updateWebhook', tag: 'webhooks', auth: 'config:write',
       summary: 'Change the URL, the event filter or the description; `enabled: true` re-enables a disabled endpoint.',
-      body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { url, events, description, enabled: { type: 'boolean' } } },
+      body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { url: endpointUrl, events, description, enabled: { type: 'boolean' } } },
       responses: { 200: { description: 'The endpoint.', schema: webhookView } },
       handler: async (req, res) => {
         const patch = req.body as WebhookPatch;
@@ -245,7 +242,13 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
     {
       method: 'post', path: '/api/v1/webhooks/:id/test', operationId: 'testWebhook', tag: 'webhooks', auth: 'config:write',
       summary: 'Send a `webhook.test` event to this endpoint only; follow it in the deliveries.',
-      responses: { 202: { description: 'Queued.', schema: { type: 'object', properties: { event_id: { type: 'string' }, delivery_id: { type: 'string' } } } } },
+      responses: {
+        202: {
+          description: 'Queued.', schema: exact({ event_id: { type: 'string' }, delivery_id: { type: ['string', 'null'] } }),
+          links: deliveryLinks('$response.body#/delivery_id'),
+        },
+      },
+      problems: { 409: DISABLED },
       handler: async (req, res) => {
         const workspaceId = principalOf(res).workspaceId;
         const endpoint = await endpointOr404(workspaceId, idParam(req));
@@ -276,7 +279,8 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
       method: 'post', path: '/api/v1/webhooks/:id/recover', operationId: 'recoverWebhook', tag: 'webhooks', auth: 'config:write',
       summary: 'Send again every event since `since` whose delivery to this endpoint failed (for example after an outage or while disabled).',
       body: { type: 'object', additionalProperties: false, required: ['since'], properties: { since: timestamp } },
-      responses: { 202: { description: 'Queued.', schema: { type: 'object', properties: { recovered: { type: 'integer' } } } } },
+      responses: { 202: { description: 'Queued.', schema: exact({ recovered: { type: 'integer', minimum: 0, description: 'Failed deliveries queued again.' } }) } },
+      problems: { 409: DISABLED },
       handler: async (req, res) => {
         const workspaceId = principalOf(res).workspaceId;
         const endpoint = await endpointOr404(workspaceId, idParam(req));
@@ -310,7 +314,8 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
     {
       method: 'post', path: '/api/v1/webhook-deliveries/:id/redeliver', operationId: 'redeliverWebhook', tag: 'webhooks', auth: 'config:write',
       summary: 'Send this delivery’s event to its endpoint again now, as a new delivery with the same webhook-id.',
-      responses: { 202: { description: 'Queued.', schema: deliveryView } },
+      responses: { 202: { description: 'Queued.', schema: deliveryView, headers: { Location: 'The new delivery.' }, links: deliveryLinks() } },
+      problems: { 409: DISABLED },
       handler: async (req, res) => {
         const workspaceId = principalOf(res).workspaceId;
         const original = await deps.webhookDeliveries.get(workspaceId, idParam(req));

@@ -2,10 +2,10 @@ import type { RouteSpec, JsonSchema } from '../route.js';
 import { HubError } from '../../lib/errors.js';
 import { WorkspaceStore } from '../../store/workspaces.js';
 import { audited, type AuditDeps } from '../audit.js';
-import { listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
+import { exact, linksTo, listOf, name, pageQuery, pageRequest, timestamp } from '../schemas.js';
 import { createKeyBody, createdKey, issueKey } from './api-keys.js';
 
-const workspaceView: JsonSchema = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, created_at: timestamp } };
+const workspaceView: JsonSchema = exact({ id: { type: 'string' }, name: { type: 'string' }, created_at: timestamp });
 
 export function workspaceRoutes(deps: AuditDeps & { workspaces: WorkspaceStore }): RouteSpec[] {
   const mustExist = async (id: string) => {
@@ -18,7 +18,7 @@ export function workspaceRoutes(deps: AuditDeps & { workspaces: WorkspaceStore }
       method: 'post', path: '/api/v1/workspaces', operationId: 'createWorkspace', tag: 'workspaces', auth: 'workspaces:admin', idempotent: true,
       summary: 'Create a workspace (a tenant: its resources are invisible to other workspaces).',
       body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name } },
-      responses: { 201: { description: 'Created.', schema: workspaceView } },
+      responses: { 201: { description: 'Created.', schema: workspaceView, headers: { Location: 'The new workspace.' }, links: linksTo(['getWorkspace', 'createWorkspaceApiKey']) } },
       handler: async (req, res) => {
         // The first entry of the new workspace's own chain: its admins can see who created it.
         const workspace = await audited(deps, req, res,
@@ -43,7 +43,8 @@ export function workspaceRoutes(deps: AuditDeps & { workspaces: WorkspaceStore }
       method: 'post', path: '/api/v1/workspaces/:id/api-keys', operationId: 'createWorkspaceApiKey', tag: 'workspaces', auth: 'workspaces:admin', idempotent: true,
       summary: 'Issue an API key in another workspace (for example its first admin key).',
       body: createKeyBody,
-      responses: { 201: { description: 'Created; the key is shown once.', schema: createdKey } },
+      responses: { 201: { description: 'Created; the key is shown once.', schema: createdKey, headers: { Location: 'The new key.' } } },
+      problems: { 403: 'A key cannot grant scopes its creator does not hold.' },
       handler: async (req, res) => {
         const workspace = await mustExist(String(req.params.id));
         await issueKey(req, res, deps, workspace.id);
