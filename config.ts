@@ -1,6 +1,10 @@
 import path from 'node:path';
 import { parseDuration, parseDurationList } from './lib/duration.js';
 import { ConfigError } from './lib/errors.js';
+import type { EvidencePackageConfig } from './store/evidence-packages.js';
+import type { WebhookConfig } from './webhooks/config.js';
+
+export type { EvidencePackageConfig, WebhookConfig };
 
 /** Everything the hub reads from its environment, read and validated once at start-up. */
 export interface Config {
@@ -41,34 +45,6 @@ export interface Config {
   outbound: { maxResponseBytes: number; maxResponseBytesLimit: number; requestTimeoutMs: number; connectionTestTimeoutMs: number; connectionTestMaxResponseBytes: number };
   /** A collection of one dataset stops for good (not retried) past this many records, or this long after it started. */
   collection: { maxRecords: number; deadlineMs: number };
-}
-
-/** The lifecycle of evidence packages. */
-export interface EvidencePackageConfig {
-  /** A ready package expires this long after it became ready: its file is deleted. */
-  ttlMs: number;
-  /** Packages a workspace may hold at once (queued, building or ready). */
-  quotaCount: number;
-  /** Bytes of ready packages a workspace may hold; a new package is refused at or over it. */
-  quotaBytes: number;
-}
-
-/** Outbound webhooks (DESIGN.md §5). */
-export interface WebhookConfig {
-  /** Waits before each retry; the first attempt is immediate. */
-  retryScheduleMs: number[];
-  /** Each wait is spread by up to ± this fraction, so retries to one receiver do not arrive in step. */
-  retryJitter: number;
-  /** An endpoint with no success for this long while failing is disabled. */
-  disableAfterMs: number;
-  requestTimeoutMs: number;
-  /** Requests in flight to one endpoint, per worker process. */
-  maxInFlightPerEndpoint: number;
-  /** How long the secret before a rotation still signs deliveries. */
-  secretGraceMs: number;
-  httpsOnly: boolean;
-  /** How often the dispatcher looks for new deliveries when idle. */
-  dispatchIntervalMs: number;
 }
 
 type Env = Record<string, string | undefined>;

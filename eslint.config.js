@@ -2,6 +2,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Folders above store/, connectors/ and mappings/ (and the composition root). */
+const UPPER_LAYERS = ['**/api/**', '**/temporal/**', '**/worker/**', '**/workflows/**', '**/activities/**', '**/webhooks/**', '**/cli/**', '**/config.js', '**/hub.js', '**/bootstrap.js'];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**'] },
   js.configs.recommended,
@@ -21,6 +24,26 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'http', 'https', 'crypto', 'undici', 'pg', '@electric-sql/*', 'ajv', 'jsonpath-plus', '../activities/*', '../store/*'], message: 'Workflows are deterministic: no I/O or heavy libraries (import activity types with `import type`).', allowTypeImports: true }] }],
       'no-restricted-globals': ['error', 'setInterval', 'fetch'],
+    },
+  },
+  {
+    // One-way layers (docs/architecture.md): the lower layers never reach up. Type imports count
+    // too, since they tie a lower module to an upper one's shape. test/structure checks cycles.
+    files: ['store/**/*.ts', 'connectors/**/*.ts', 'mappings/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: UPPER_LAYERS, message: 'store/, connectors/ and mappings/ sit below api/, temporal/, worker/, workflows/, activities/ and webhooks/: pass what they need in instead.' }] }],
+    },
+  },
+  {
+    files: ['webhooks/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/api/**', '**/temporal/**', '**/worker/**', '**/workflows/**', '**/activities/**', '**/config.js', '**/hub.js'], message: 'webhooks/ sits below the API, Temporal and the activities: inject what it starts or reads.' }] }],
+    },
+  },
+  {
+    files: ['lib/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../*', '../**'], message: 'lib/ imports nothing of the project: it is the bottom layer.' }] }],
     },
   },
 );

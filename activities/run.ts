@@ -13,7 +13,7 @@ import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { OutboundHttp } from '../connectors/http-client.js';
 import { ConnectorError } from '../connectors/errors.js';
 import { secretsForConfig } from '../connectors/bound-secrets.js';
-import { mapConcurrent } from '../connectors/pacer.js';
+import { mapConcurrent } from '../lib/map-concurrent.js';
 import type { DeliveryItem, DeliveryOutcome, DestinationConnector, RunTrace } from '../connectors/types.js';
 import { compileRules, evaluate } from '../mappings/engine.js';
 import type { Logger } from '../lib/logger.js';

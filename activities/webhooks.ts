@@ -1,4 +1,4 @@
-import type { WebhookConfig } from '../config.js';
+import type { WebhookConfig } from '../webhooks/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Db } from '../store/db.js';
 import { EventStore } from '../store/events.js';
@@ -6,7 +6,7 @@ import { appendAuditEntries, SYSTEM_ACTOR } from '../store/audit-log.js';
 import type { SecretStore } from '../store/secrets.js';
 import { WebhookDeliveryStore, type DeliveryToSend } from '../store/webhook-deliveries.js';
 import { WebhookStore, type Webhook } from '../store/webhooks.js';
-import { mapConcurrent } from '../connectors/pacer.js';
+import { mapConcurrent } from '../lib/map-concurrent.js';
 import type { EndpointGate } from '../webhooks/endpoint-gate.js';
 import type { AttemptResult, WebhookSender } from '../webhooks/sender.js';
 import { webhookHeaders } from '../webhooks/signature.js';

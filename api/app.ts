@@ -34,7 +34,7 @@ import { healthRoutes } from './routers/health.js';
 import { metaRoutes } from './routers/meta.js';
 import { workspaceRoutes } from './routers/workspaces.js';
 import { webhookRoutes } from './routers/webhooks.js';
-import type { WebhookConfig } from '../config.js';
+import type { WebhookConfig } from '../webhooks/config.js';
 
 export interface ApiDeps {
   db: Db;

@@ -1,10 +1,20 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { REDACTED, redactUrl } from '../lib/redact.js';
-import type { AuditLogStore } from '../store/audit-log.js';
+import type { AuditContext, AuditLogStore } from '../store/audit-log.js';
 import type { Db, Queryable } from '../store/db.js';
 import { principalOf } from './auth.js';
-import { auditContextOf } from './routers/audit-log.js';
+
+/** Who is calling and from where, ready to spread into `AuditLogStore.append`. */
+export function auditContextOf(req: Request, res: Response): AuditContext {
+  const principal = principalOf(res);
+  return {
+    actor: { type: 'api_key', id: principal.keyId, name: principal.keyName },
+    ip: req.ip ?? null,
+    userAgent: req.get('user-agent') ?? null,
+    requestId: (res.locals.requestId as string | undefined) ?? null,
+  };
+}
 
 /** What a route needs to record its changes in the audit log. */
 export interface AuditDeps {

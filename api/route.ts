@@ -1,7 +1,9 @@
 import type { Request, Response } from 'express';
+import type { JsonSchema } from '../lib/json-schema.js';
 import type { Scope } from '../store/api-keys.js';
 
-export type JsonSchema = Record<string, unknown>;
+export type { JsonSchema };
+
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /**

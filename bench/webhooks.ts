@@ -15,7 +15,7 @@ import { createLogger } from '../lib/logger.js';
 import { EventStore } from '../store/events.js';
 import { findOrBuildTemporalCli } from '../temporal/cli-binary.js';
 import { freePort, startDevServer } from '../temporal/dev-server.js';
-import { mapConcurrent } from '../connectors/pacer.js';
+import { mapConcurrent } from '../lib/map-concurrent.js';
 import { webhookHeaders } from '../webhooks/signature.js';
 import { startChildService, table } from './util.js';
 

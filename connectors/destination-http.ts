@@ -1,5 +1,6 @@
 import { ConnectorError, errorForStatus } from './errors.js';
-import { retryAfterMs, header, type HttpResponse } from './http-client.js';
+import { header, retryAfterMs } from '../lib/http-headers.js';
+import type { HttpResponse } from './http-client.js';
 import type { DeliveryOutcome, JsonValue } from './types.js';
 
 /** The body of a response as JSON, or null. */

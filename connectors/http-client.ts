@@ -1,12 +1,13 @@
 import { Agent, FormData, request, type Dispatcher } from 'undici';
 
 export { FormData };
+import type { ResponseHeaders } from '../lib/http-headers.js';
 import { assertOutboundUrl, guardedLookup } from '../lib/net-guard.js';
 import { ConnectorError } from './errors.js';
 
 export interface HttpResponse {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: ResponseHeaders;
   body: Buffer;
   json<T = unknown>(): T;
 }
@@ -260,17 +261,3 @@ function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-export function header(headers: HttpResponse['headers'], name: string): string | undefined {
-  const value = headers[name.toLowerCase()];
-  return Array.isArray(value) ? value.join(', ') : value;
-}
-
-/** Retry-After as milliseconds (seconds or an HTTP date), if present and sane. */
-export function retryAfterMs(headers: HttpResponse['headers'], now = Date.now()): number | undefined {
-  const raw = header(headers, 'retry-after');
-  if (!raw) return undefined;
-  const seconds = Number(raw);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(raw);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}

@@ -1,5 +1,6 @@
 import { errorForStatus } from './errors.js';
-import { retryAfterMs, type HttpResponse } from './http-client.js';
+import { retryAfterMs } from '../lib/http-headers.js';
+import type { HttpResponse } from './http-client.js';
 import type { RateLimitPacer, WindowInfo } from './pacer.js';
 import type { ConnectorContext } from './types.js';
 

@@ -1,4 +1,4 @@
-import type { JsonSchema } from '../api/route.js';
+import type { JsonSchema } from '../lib/json-schema.js';
 import type { JsonValue } from './types.js';
 
 /**

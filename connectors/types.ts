@@ -1,4 +1,4 @@
-import type { JsonSchema } from '../api/route.js';
+import type { JsonSchema } from '../lib/json-schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { OutboundHttp } from './http-client.js';
 

@@ -1,5 +1,5 @@
 import { newId } from '../lib/ids.js';
-import type { EventTypeName } from '../webhooks/catalog.js';
+import type { EventTypeName } from './event-catalog.js';
 import { atomically, type Queryable } from './db.js';
 import { toPage, type Page, type PageRequest } from './pagination.js';
 

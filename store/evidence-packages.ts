@@ -1,10 +1,19 @@
-import type { EvidencePackageConfig } from '../config.js';
 import { HubError } from '../lib/errors.js';
 import { SYSTEM_ACTOR, appendAuditEntries } from './audit-log.js';
 import type { BlobStore } from './blobs.js';
 import { atomically, type Queryable } from './db.js';
 import type { Evidence } from './evidence.js';
 import { toPage, type Page, type PageRequest } from './pagination.js';
+
+/** The lifecycle of evidence packages. */
+export interface EvidencePackageConfig {
+  /** A ready package expires this long after it became ready: its file is deleted. */
+  ttlMs: number;
+  /** Packages a workspace may hold at once (queued, building or ready). */
+  quotaCount: number;
+  /** Bytes of ready packages a workspace may hold; a new package is refused at or over it. */
+  quotaBytes: number;
+}
 
 export const PACKAGE_STATUSES = ['queued', 'building', 'ready', 'failed', 'expired'] as const;
 export type PackageStatus = (typeof PACKAGE_STATUSES)[number];

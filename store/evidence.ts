@@ -1,7 +1,6 @@
 import { atomically, type Queryable } from './db.js';
 import { EventStore } from './events.js';
 import { appendAuditEntries, SYSTEM_ACTOR } from './audit-log.js';
-import { evidenceEventData, settledEvidenceEvent } from '../webhooks/event-data.js';
 import { toPage, type Page, type PageRequest } from './pagination.js';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'rejected' | 'ambiguous' | 'failed';
@@ -172,4 +171,23 @@ export class EvidenceStore {
     const rows = await this.db.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM evidence WHERE run_id = $1 GROUP BY status', [runId]);
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
+}
+
+/** The `data` of an evidence item's events (schemas in event-catalog.ts). */
+const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
+
+export function evidenceEventData(e: Evidence): Record<string, unknown> {
+  return {
+    evidence_id: e.id, run_id: e.run_id, job_id: e.job_id, rule_id: e.rule_id, destination_id: e.destination_id,
+    control_ref: e.control_ref, question_match: e.question_match, title: e.title, source: e.source, result: e.result,
+    collected_at: iso(e.collected_at), payload_sha256: e.payload_sha256, status: e.status,
+  };
+}
+
+/** The event a settled ledger item emits, if any. */
+export function settledEvidenceEvent(e: Evidence): { type: 'evidence.added' | 'evidence.rejected' | 'evidence.ambiguous'; data: Record<string, unknown> } | null {
+  if (e.status === 'delivered') return { type: 'evidence.added', data: { ...evidenceEventData(e), destination_evidence_ids: e.destination_evidence_ids ?? [] } };
+  if (e.status === 'rejected' || e.status === 'failed') return { type: 'evidence.rejected', data: { ...evidenceEventData(e), error: e.error ?? 'rejected' } };
+  if (e.status === 'ambiguous') return { type: 'evidence.ambiguous', data: { ...evidenceEventData(e), candidates: e.candidates ?? [], error: e.error } };
+  return null;
 }

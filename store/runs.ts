@@ -1,23 +1,9 @@
 import { atomically, type Queryable } from './db.js';
 import { EventStore } from './events.js';
-import { runEventData, runEventType } from '../webhooks/event-data.js';
 import { toPage, type Page, type PageRequest } from './pagination.js';
+import { NO_COUNTS, type RunCounts, type RunStatus } from './run-status.js';
 
-export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'partial', 'failed', 'cancelled'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-export const FINAL_RUN_STATUSES: RunStatus[] = ['succeeded', 'partial', 'failed', 'cancelled'];
-
-export interface RunCounts {
-  collected: number;
-  evidence: number;
-  delivered: number;
-  rejected: number;
-  ambiguous: number;
-  failed: number;
-}
-
-/** The counts of a run that delivered nothing (yet). */
-export const NO_COUNTS: RunCounts = { collected: 0, evidence: 0, delivered: 0, rejected: 0, ambiguous: 0, failed: 0 };
+export { FINAL_RUN_STATUSES, NO_COUNTS, RUN_STATUSES, type RunCounts, type RunStatus } from './run-status.js';
 
 export interface Run {
   id: string;
@@ -105,4 +91,18 @@ export class RunStore {
       if (ended) await new EventStore(tx).record({ workspaceId: ended.workspace_id, type: runEventType(ended), data: runEventData(ended) });
     });
   }
+}
+
+/** The `data` of a run's events (schemas in event-catalog.ts). */
+const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
+
+export function runEventData(run: Run): Record<string, unknown> {
+  return {
+    run_id: run.id, job_id: run.job_id, trigger: run.trigger, status: run.status, mapping_id: run.mapping_id, mapping_version: run.mapping_version,
+    counts: { ...NO_COUNTS, ...run.counts }, error: run.error, started_at: iso(run.started_at), ended_at: iso(run.ended_at),
+  };
+}
+
+export function runEventType(run: Run): 'run.completed' | 'run.failed' {
+  return run.status === 'succeeded' || run.status === 'partial' ? 'run.completed' : 'run.failed';
 }

@@ -1,6 +1,6 @@
 import { Agent, request } from 'undici';
 import { assertOutboundUrl, guardedLookup } from '../lib/net-guard.js';
-import { retryAfterMs } from '../connectors/http-client.js';
+import { retryAfterMs } from '../lib/http-headers.js';
 
 /** What one attempt to POST a webhook gave: enough for the attempt log and the retry decision. */
 export interface AttemptResult {

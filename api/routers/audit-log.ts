@@ -1,24 +1,13 @@
-import type { Request, Response } from 'express';
 import type { RouteSpec, JsonSchema } from '../route.js';
 import { AUDIT_ACTOR_TYPES } from '../../lib/audit-chain.js';
 import { HubError } from '../../lib/errors.js';
-import type { AuditContext, AuditLogEntry, AuditLogStore, Retention } from '../../store/audit-log.js';
+import type { AuditLogEntry, AuditLogStore, Retention } from '../../store/audit-log.js';
 import { principalOf } from '../auth.js';
+import { auditContextOf } from '../audit.js';
 import { exact, listOf, nullableTimestamp, pageQuery, pageRequest, timestamp } from '../schemas.js';
 
 export interface AuditLogDeps {
   auditLog: AuditLogStore;
-}
-
-/** Who is calling and from where, ready to spread into `AuditLogStore.append`. */
-export function auditContextOf(req: Request, res: Response): AuditContext {
-  const principal = principalOf(res);
-  return {
-    actor: { type: 'api_key', id: principal.keyId, name: principal.keyName },
-    ip: req.ip ?? null,
-    userAgent: req.get('user-agent') ?? null,
-    requestId: (res.locals.requestId as string | undefined) ?? null,
-  };
 }
 
 const MAX_DAYS = 36_500;

@@ -11,7 +11,7 @@ import { EvidencePackageStore, PACKAGE_STATUSES, formatDuration, type EvidencePa
 import type { TemporalGateway } from '../../temporal/gateway.js';
 import { hasScope, principalOf } from '../auth.js';
 import { listOf, pageQuery, pageRequest, timestamp } from '../schemas.js';
-import { auditContextOf } from './audit-log.js';
+import { auditContextOf } from '../audit.js';
 
 export interface EvidencePackageRouteDeps {
   db: Db;

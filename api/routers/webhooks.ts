@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import type { Response } from 'express';
 import type { RouteSpec, JsonSchema } from '../route.js';
-import type { WebhookConfig } from '../../config.js';
+import type { WebhookConfig } from '../../webhooks/config.js';
 import { HubError } from '../../lib/errors.js';
 import { REDACTED } from '../../lib/redact.js';
 import { newId } from '../../lib/ids.js';
@@ -10,7 +10,7 @@ import { EventStore } from '../../store/events.js';
 import type { SecretStore } from '../../store/secrets.js';
 import { WebhookDeliveryStore, type WebhookAttempt, type WebhookDelivery } from '../../store/webhook-deliveries.js';
 import { WebhookStore, type Webhook, type WebhookPatch } from '../../store/webhooks.js';
-import { EVENT_TYPES, EVENT_TYPE_NAMES } from '../../webhooks/catalog.js';
+import { EVENT_TYPES, EVENT_TYPE_NAMES } from '../../store/event-catalog.js';
 import { issueSecret, rotateSecret } from '../../webhooks/secrets.js';
 import { audited, auditUrl, type AuditDeps } from '../audit.js';
 import { hasScope, principalOf } from '../auth.js';

@@ -1,5 +1,6 @@
 import { ConnectorError, errorForStatus } from '../errors.js';
-import { header, linkedUrl, type HttpResponse } from '../http-client.js';
+import { header } from '../../lib/http-headers.js';
+import { linkedUrl, type HttpResponse } from '../http-client.js';
 import { pacedRequest } from '../paced-request.js';
 import { linkUrl } from '../link-header.js';
 import { RateLimitPacer } from '../pacer.js';

@@ -1,4 +1,4 @@
-import { mapConcurrent } from '../pacer.js';
+import { mapConcurrent } from '../../lib/map-concurrent.js';
 import { connectionContext, maxResponseMbProperty, type JsonValue, type SourceConnector } from '../types.js';
 import { OktaClient, DEFAULT_SCOPES, type OktaConfig } from './client.js';
 import { logEventRecord, passwordPolicyRecord, userRecord, type OktaFactor, type OktaRole } from './normalise.js';

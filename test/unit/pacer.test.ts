@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimitPacer, mapConcurrent, type Permit } from '../../connectors/pacer.js';
+import { RateLimitPacer, type Permit } from '../../connectors/pacer.js';
+import { mapConcurrent } from '../../lib/map-concurrent.js';
 
 /**
  * A pacer on a fake clock. Sleeps are recorded and ring only when the test moves the clock

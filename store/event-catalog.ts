@@ -1,4 +1,4 @@
-import type { JsonSchema } from '../api/route.js';
+import type { JsonSchema } from '../lib/json-schema.js';
 
 /**
  * The events the hub emits, each with the JSON Schema of its `data` and an example. Served at
