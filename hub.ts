@@ -25,12 +25,14 @@ import { findOrBuildTemporalCli } from './temporal/cli-binary.js';
 import { startDevServer, type DevServer } from './temporal/dev-server.js';
 import { TemporalGateway } from './temporal/gateway.js';
 import { JobSchedules } from './temporal/schedules.js';
+import { WorkflowStarter } from './temporal/starters.js';
 import { ValetTokens } from './lib/valet-token.js';
 import { createWorker } from './worker/worker.js';
 import { WebhookSender } from './webhooks/sender.js';
 import { EndpointGate } from './webhooks/endpoint-gate.js';
 import { WebhookDispatcher, roundTimeoutMs } from './webhooks/dispatcher.js';
 import { QueuedRunReconciler } from './worker/run-reconciler.js';
+import { ADVISORY_LOCKS } from './store/advisory-locks.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -106,9 +108,9 @@ export async function startHub(config: Config, role: Role, options: StartOptions
     const blobs = await BlobStore.open(path.join(config.dataDir, 'blobs'));
     const stores = createStores(db, sealer);
     stores.evidencePackages.configure(config.evidencePackages);
-    const registry = builtInConnectors();
+    const registry = builtInConnectors({ aws: { allowAmbientCredentials: config.allowAmbientAwsCredentials } });
     const http = new OutboundHttp({
-      allowPrivateNetworks: config.allowPrivateNetworks, allowAmbientCredentials: config.allowAmbientAwsCredentials,
+      allowPrivateNetworks: config.allowPrivateNetworks,
       limits: config.outbound, connectionTest: { timeoutMs: config.outbound.connectionTestTimeoutMs, maxResponseBytes: config.outbound.connectionTestMaxResponseBytes },
     });
     cleanups.push(() => http.close());
@@ -132,6 +134,7 @@ export async function startHub(config: Config, role: Role, options: StartOptions
 
     const temporal = new TemporalGateway({ address: temporalAddress, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue });
     cleanups.push(() => temporal.close());
+    const starter = new WorkflowStarter(temporal, config.deliveryRetry);
 
     if (role === 'worker' || role === 'all') {
       const webhookSender = new WebhookSender({ allowPrivateNetworks: config.allowPrivateNetworks, httpsOnly: config.webhooks.httpsOnly, timeoutMs: config.webhooks.requestTimeoutMs });
@@ -153,15 +156,14 @@ export async function startHub(config: Config, role: Role, options: StartOptions
       });
       // The outbox of webhook deliveries is drained by the workers, onto Temporal.
       const dispatcher = new WebhookDispatcher({
-        deliveries: stores.webhookDeliveries, client: () => temporal.client(), taskQueue: config.temporal.taskQueue,
+        deliveries: stores.webhookDeliveries, startBatch: (batchId, deliveryIds, timeoutMs) => starter.webhookBatch(batchId, deliveryIds, timeoutMs),
         intervalMs: config.webhooks.dispatchIntervalMs, roundTimeoutMs: roundTimeoutMs(config.webhooks), logger,
       });
       dispatcher.start();
       cleanups.push(() => dispatcher.stop());
       // Runs an API process accepted but died before starting: started within 1.5 × the grace.
       const reconciler = new QueuedRunReconciler({
-        runs: stores.runs, jobs: stores.jobs, snapshots: stores.snapshots, client: () => temporal.client(), taskQueue: config.temporal.taskQueue,
-        deliveryRetry: config.deliveryRetry, graceMs: config.queuedRunGraceMs, logger,
+        runs: stores.runs, jobs: stores.jobs, snapshots: stores.snapshots, starter, graceMs: config.queuedRunGraceMs, logger,
       });
       reconciler.start();
       cleanups.push(() => reconciler.stop());
@@ -199,7 +201,7 @@ export async function startHub(config: Config, role: Role, options: StartOptions
     if (role === 'api' || role === 'all') {
       // Several API replicas starting at once must not each create a bootstrap key.
       bootstrapped = await db.transaction(async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock($1)', [727_002]);
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.bootstrap]);
         return bootstrap({ workspaces: new WorkspaceStore(tx), keys: new ApiKeyStore(tx), adminKey: config.adminKey, dataDir: config.dataDir });
       });
       const preview = new PreviewPool(path.join(config.dataDir, 'blobs'), config.preview);
@@ -207,10 +209,10 @@ export async function startHub(config: Config, role: Role, options: StartOptions
       const created = createApp({
         db, logger, temporal, stores, blobs, http, registry, preview,
         allowPrivateNetworks: config.allowPrivateNetworks,
-        schedules: new JobSchedules(temporal, config.deliveryRetry),
+        schedules: new JobSchedules(temporal, starter),
+        starter,
         valet: new ValetTokens(masterKey),
         publicUrl: config.publicUrl,
-        deliveryRetry: config.deliveryRetry,
         webhookConfig: config.webhooks,
         rateLimitPerMinute: config.rateLimitPerMinute,
         jsonBodyLimitBytes: config.jsonBodyLimitBytes,

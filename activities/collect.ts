@@ -11,7 +11,7 @@ import type { SnapshotStore } from '../store/snapshots.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { OutboundHttp } from '../connectors/http-client.js';
 import { ConnectorError } from '../connectors/errors.js';
-import { secretsForConfig } from '../connectors/bound-secrets.js';
+import { openSession } from '../connectors/session.js';
 import { datasetsOf, type JsonValue, type Page } from '../connectors/types.js';
 import type { Logger } from '../lib/logger.js';
 import { newId } from '../lib/ids.js';
@@ -221,17 +221,9 @@ export function collectActivities(deps: CollectDeps) {
 
       // Every request in flight listens for cancellation.
       setMaxListeners(256, ctx.cancellationSignal);
-      const secrets = await secretsForConfig(deps.secrets, { workspaceId: input.workspaceId, type: 'connection', id: connection.id }, connector, connection.config)
-        .catch(toFailure);
-      const session = connector.open({
-        config: connection.config,
-        secrets,
-        http: deps.http,
-        log,
-        signal: ctx.cancellationSignal,
-        heartbeat: () => ctx.heartbeat(progress),
-        sleep: (ms) => ctx.sleep(ms),
-      });
+      const session = await openSession(deps, connector, { owner: { workspaceId: input.workspaceId, type: 'connection', id: connection.id }, config: connection.config }, {
+        log, signal: ctx.cancellationSignal, heartbeat: () => ctx.heartbeat(progress), sleep: (ms) => ctx.sleep(ms),
+      }).catch(toFailure);
 
       const hasher = await snapshotHasher(progress.parts);
       // A connector waiting out a long rate-limit window is alive: keep saying so, with the

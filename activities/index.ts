@@ -1,12 +1,13 @@
 import type { DiagnosticStore } from '../store/diagnostics.js';
 import { collectActivities, type CollectDeps } from './collect.js';
+import { deliveryActivities, type DeliverDeps } from './deliver.js';
 import { diagnosticsActivities } from './diagnostics.js';
 import { evidencePackageActivities, type EvidencePackageDeps } from './evidence-package.js';
 import { runActivities, type RunDeps } from './run.js';
 import { webhookActivities, type WebhookDeps } from './webhooks.js';
 
 /** What activities may use; injected by the worker so that tests can pass their own. */
-export interface ActivityDeps extends CollectDeps, RunDeps, WebhookDeps, EvidencePackageDeps {
+export interface ActivityDeps extends CollectDeps, RunDeps, DeliverDeps, WebhookDeps, EvidencePackageDeps {
   diagnostics: DiagnosticStore;
 }
 
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...diagnosticsActivities(deps),
     ...collectActivities(deps),
     ...runActivities(deps),
+    ...deliveryActivities(deps),
     ...webhookActivities(deps),
     ...evidencePackageActivities(deps),
   };

@@ -20,11 +20,12 @@ import { collectionRoutes } from './routers/collections.js';
 import { connectionRoutes } from './routers/connections.js';
 import { mappingRoutes } from './routers/mappings.js';
 import { jobRoutes } from './routers/jobs.js';
+import { runRoutes } from './routers/runs.js';
 import { evidenceRoutes } from './routers/evidence.js';
 import { evidencePackageRoutes } from './routers/evidence-packages.js';
 import type { ValetTokens } from '../lib/valet-token.js';
 import type { JobSchedules } from '../temporal/schedules.js';
-import type { DeliveryRetry } from '../workflows/run.js';
+import type { WorkflowStarter } from '../temporal/starters.js';
 import type { PreviewPool } from './preview/pool.js';
 import { jsonDepthExceeds } from '../lib/json-depth.js';
 import { apiKeyRoutes } from './routers/api-keys.js';
@@ -50,7 +51,8 @@ export interface ApiDeps {
   schedules: JobSchedules;
   valet: ValetTokens;
   publicUrl: string | null;
-  deliveryRetry: DeliveryRetry;
+  /** Every workflow the API starts goes through it. */
+  starter: WorkflowStarter;
   webhookConfig: WebhookConfig;
   rateLimitPerMinute: number;
   jsonBodyLimitBytes: number;
@@ -108,18 +110,20 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
   const document = () => (openApi ??= buildOpenApi(routes, { version: deps.version }));
   // What every mutating route needs to record its change in the audit log, in its transaction.
   const audit = { db: deps.db, auditLog: deps.stores.auditLog };
+  const { starter } = deps;
   routes.push(
     ...healthRoutes({ db: deps.db, temporal: deps.temporal }),
     ...metaRoutes(document),
     ...apiKeyRoutes({ ...audit, keys: deps.stores.keys, authenticator }),
     ...workspaceRoutes({ ...audit, workspaces: deps.stores.workspaces }),
-    ...diagnosticsRoutes({ ...audit, diagnostics: deps.stores.diagnostics, temporal: deps.temporal }),
+    ...diagnosticsRoutes({ ...audit, diagnostics: deps.stores.diagnostics, starter }),
     ...connectionRoutes({ ...deps.stores, db: deps.db, registry: deps.registry, http: deps.http, logger: deps.logger, allowPrivateNetworks: deps.allowPrivateNetworks }),
-    ...collectionRoutes({ ...deps.stores, ...audit, blobs: deps.blobs, registry: deps.registry, temporal: deps.temporal }),
+    ...collectionRoutes({ ...deps.stores, ...audit, blobs: deps.blobs, registry: deps.registry, starter }),
     ...mappingRoutes({ ...deps.stores, ...audit, preview: deps.preview }),
-    ...jobRoutes({ ...deps.stores, ...audit, blobs: deps.blobs, registry: deps.registry, temporal: deps.temporal, schedules: deps.schedules, valet: deps.valet, publicUrl: deps.publicUrl, deliveryRetry: deps.deliveryRetry }),
-    ...evidenceRoutes({ ...deps.stores, ...audit, registry: deps.registry, temporal: deps.temporal, deliveryRetry: deps.deliveryRetry }),
-    ...evidencePackageRoutes({ ...deps.stores, db: deps.db, blobs: deps.blobs, temporal: deps.temporal, logger: deps.logger }),
+    ...jobRoutes({ ...deps.stores, ...audit, registry: deps.registry, schedules: deps.schedules }),
+    ...runRoutes({ ...deps.stores, ...audit, blobs: deps.blobs, registry: deps.registry, starter, valet: deps.valet, publicUrl: deps.publicUrl }),
+    ...evidenceRoutes({ ...deps.stores, ...audit, registry: deps.registry, starter }),
+    ...evidencePackageRoutes({ ...deps.stores, db: deps.db, blobs: deps.blobs, starter, logger: deps.logger }),
     ...webhookRoutes({ ...deps.stores, db: deps.db, allowPrivateNetworks: deps.allowPrivateNetworks, webhookConfig: deps.webhookConfig }),
     ...auditLogRoutes({ auditLog: deps.stores.auditLog }),
   );

@@ -23,6 +23,7 @@ import { createStores, type Stores } from '../store/index.js';
 import { migrate } from '../store/migrate.js';
 import { TemporalGateway } from '../temporal/gateway.js';
 import { JobSchedules } from '../temporal/schedules.js';
+import { WorkflowStarter } from '../temporal/starters.js';
 import { listen } from './util.js';
 
 export interface BenchApi {
@@ -46,9 +47,10 @@ export async function startBenchApi(env: Record<string, string> = {}): Promise<B
   const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: false }));
   const blobs = await BlobStore.open(path.join(dataDir, 'blobs'));
   const preview = new PreviewPool(path.join(dataDir, 'blobs'), config.preview);
+  const starter = new WorkflowStarter(temporal, config.deliveryRetry);
   const { app } = createApp({
     db, logger, stores, blobs, preview, http: new OutboundHttp({ allowPrivateNetworks: true }), registry: builtInConnectors(), allowPrivateNetworks: true,
-    temporal, schedules: new JobSchedules(temporal, config.deliveryRetry), valet: new ValetTokens(masterKey), publicUrl: null, deliveryRetry: config.deliveryRetry, webhookConfig: config.webhooks,
+    temporal, schedules: new JobSchedules(temporal, starter), starter, valet: new ValetTokens(masterKey), publicUrl: null, webhookConfig: config.webhooks,
     rateLimitPerMinute: 10_000_000, jsonBodyLimitBytes: 1 << 20, jsonMaxDepth: 64, version: 'bench',
   });
   const server = createServer(app);

@@ -89,7 +89,7 @@ export class OutboundHttp {
 
   constructor(
     private readonly options: {
-      allowPrivateNetworks: boolean; allowAmbientCredentials?: boolean; timeoutMs?: number; connections?: number;
+      allowPrivateNetworks: boolean; timeoutMs?: number; connections?: number;
       limits?: Partial<ResponseLimits>;
       /** A connection test answers a person: a short total deadline and a small cap (defaults 20 s, 1 MB). */
       connectionTest?: Partial<ConnectionTestLimits>;
@@ -116,15 +116,6 @@ export class OutboundHttp {
 
   get allowPrivateNetworks(): boolean {
     return this.options.allowPrivateNetworks;
-  }
-
-  /**
-   * Whether a connection may use the hub host's own cloud credentials (the AWS SDK's default
-   * chain: environment, instance or task role). Off by default: in a multi-workspace hub
-   * they would let any workspace read the operator's account.
-   */
-  get allowAmbientCredentials(): boolean {
-    return this.options.allowAmbientCredentials ?? false;
   }
 
   /** The same client (and connection pool) with other limits, e.g. a connection test's. */

@@ -3,7 +3,7 @@ import { agentauditConnector, agentauditDestination } from './agentaudit/index.j
 import { auditcomplyConnector } from './auditcomply/index.js';
 import { audigydConnector } from './audigyd/index.js';
 import { auditdexConnector } from './auditdex/index.js';
-import { awsConnector } from './aws/index.js';
+import { awsConnector, type AwsOptions } from './aws/index.js';
 import { complianceagentConnector } from './complianceagent/index.js';
 import { httpConnector } from './http/index.js';
 import { jamfConnector } from './jamf/index.js';
@@ -11,6 +11,6 @@ import { oktaConnector } from './okta/index.js';
 import { pushConnector } from './push/index.js';
 
 /** Every connector the hub ships. Add a connector by adding its folder and one entry here. */
-export function builtInConnectors(): ConnectorRegistry {
-  return new ConnectorRegistry([oktaConnector, awsConnector, jamfConnector, auditcomplyConnector, agentauditConnector, complianceagentConnector, httpConnector, pushConnector], [audigydConnector, auditdexConnector, agentauditDestination]);
+export function builtInConnectors(options: { aws?: AwsOptions } = {}): ConnectorRegistry {
+  return new ConnectorRegistry([oktaConnector, awsConnector(options.aws ?? { allowAmbientCredentials: false }), jamfConnector, auditcomplyConnector, agentauditConnector, complianceagentConnector, httpConnector, pushConnector], [audigydConnector, auditdexConnector, agentauditDestination]);
 }

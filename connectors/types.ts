@@ -53,6 +53,8 @@ export interface SourceConnector<Session = unknown> {
   secretsSchema: JsonSchema;
   /** Config fields that hold URLs: checked against the private-network guard. */
   urlFields: string[];
+  /** The caller supplies the records with each run (`input` of POST /jobs/:id/runs) instead of the hub collecting them. */
+  suppliedWithRun?: boolean;
   /** Opens a session: the one request helper (auth, token reuse, pacing) for this connection. */
   open(context: ConnectorContext): Session;
   /** A cheap authenticated call that throws a ConnectorError saying exactly what is wrong. */

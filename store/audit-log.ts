@@ -12,6 +12,7 @@ import {
 import { HubError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { encodeCursor, type Page, type PageRequest } from './pagination.js';
+import { ADVISORY_LOCKS } from './advisory-locks.js';
 
 export type { AuditActor } from '../lib/audit-chain.js';
 
@@ -112,7 +113,7 @@ export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: 'evidence-hub', na
 
 const COLUMNS = 'id, workspace_id, seq, occurred_at, actor, action, resource_type, resource_id, changes, ip, user_agent, request_id, previous_hash, hash';
 // Advisory locks with two int keys live apart from the single-bigint ones (migrations, bootstrap).
-const CHAIN_LOCK_CLASS = 727_003;
+const CHAIN_LOCK_CLASS = ADVISORY_LOCKS.auditChain;
 // Rows per verify page and per archive batch: each is one short transaction, and on PGlite
 // one stretch of the event loop (roughly 0.2 ms a row), so both stay small.
 const VERIFY_PAGE = 250;

@@ -4,6 +4,7 @@ import type { BlobStore } from './blobs.js';
 import { atomically, type Queryable } from './db.js';
 import type { Evidence } from './evidence.js';
 import { toPage, type Page, type PageRequest } from './pagination.js';
+import { ADVISORY_LOCKS } from './advisory-locks.js';
 
 /** The lifecycle of evidence packages. */
 export interface EvidencePackageConfig {
@@ -97,7 +98,7 @@ function normalise(row: EvidencePackage): EvidencePackage {
 export const PAGE_PAYLOAD_BUDGET = 8 * 1024 * 1024;
 
 // Advisory locks with two int keys live apart from the single-bigint ones (migrations, bootstrap).
-const QUOTA_LOCK_CLASS = 727_004;
+const QUOTA_LOCK_CLASS = ADVISORY_LOCKS.packageQuota;
 const EXPIRY_BATCH = 200;
 
 export class EvidencePackageStore {

@@ -1,8 +1,9 @@
 import type { Db } from './db.js';
 import { migrations as allMigrations, type Migration } from './migrations/index.js';
+import { ADVISORY_LOCKS } from './advisory-locks.js';
 
 // Any constant works; it only has to be the same for every hub process sharing a database.
-const MIGRATION_LOCK_ID = 727_001;
+const MIGRATION_LOCK_ID = ADVISORY_LOCKS.migrations;
 
 /**
  * Applies pending migrations in one transaction each. Several processes starting at once

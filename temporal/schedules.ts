@@ -1,7 +1,7 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Job } from '../store/jobs.js';
-import type { DeliveryRetry } from '../workflows/run.js';
 import type { TemporalGateway } from './gateway.js';
+import type { WorkflowStarter } from './starters.js';
 
 /**
  * A job's schedule is a Temporal Schedule (not an in-process timer): it survives restarts,
@@ -9,7 +9,7 @@ import type { TemporalGateway } from './gateway.js';
  * is paused while the job is disabled, and is deleted with the job.
  */
 export class JobSchedules {
-  constructor(private readonly temporal: TemporalGateway, private readonly deliveryRetry: DeliveryRetry) {}
+  constructor(private readonly temporal: TemporalGateway, private readonly starter: WorkflowStarter) {}
 
   private id(jobId: string): string {
     return `job-${jobId}`;
@@ -24,13 +24,7 @@ export class JobSchedules {
       return;
     }
     const spec = { cronExpressions: [job.schedule.cron], timezone: job.schedule.timezone };
-    const action = {
-      type: 'startWorkflow' as const,
-      workflowType: 'runJobWorkflow',
-      taskQueue: this.temporal.taskQueue,
-      workflowId: `run-scheduled-${job.id}`,
-      args: [{ workspaceId: job.workspace_id, jobId: job.id, trigger: 'schedule', deliveryRetry: this.deliveryRetry }],
-    };
+    const action = this.starter.scheduledRunAction(job);
     try {
       await handle.update((previous) => ({ ...previous, spec, action, state: { ...previous.state, paused: !job.enabled } }));
     } catch (err) {

@@ -1,4 +1,3 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Logger } from '../lib/logger.js';
 import type { WebhookDeliveryStore, ClaimedBatch } from '../store/webhook-deliveries.js';
 
@@ -29,8 +28,8 @@ export class WebhookDispatcher {
 
   constructor(private readonly deps: {
     deliveries: WebhookDeliveryStore;
-    client: () => Promise<Client>;
-    taskQueue: string;
+    /** Starts (or finds already started) the delivery workflow of one batch, under an id of the batch. */
+    startBatch: (batchId: string, deliveryIds: string[], roundTimeoutMs: number) => Promise<unknown>;
     intervalMs: number;
     /** How long one round of a batch may take: ⌈batch / in-flight cap⌉ requests of the request timeout each, and slack. */
     roundTimeoutMs: number;
@@ -75,18 +74,7 @@ export class WebhookDispatcher {
   }
 
   private async startAll(batches: ClaimedBatch[]): Promise<void> {
-    const client = await this.deps.client();
-    await Promise.all(batches.map(async (batch) => {
-      try {
-        await client.workflow.start('deliverWebhooksWorkflow', {
-          taskQueue: this.deps.taskQueue,
-          workflowId: `webhook-${batch.batchId}`,
-          args: [{ deliveryIds: batch.deliveryIds, roundTimeoutMs: this.deps.roundTimeoutMs }],
-        });
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      }
-    }));
+    await Promise.all(batches.map((batch) => this.deps.startBatch(batch.batchId, batch.deliveryIds, this.deps.roundTimeoutMs)));
     await this.deps.deliveries.markDispatched(batches.map((b) => b.batchId));
   }
 }

@@ -1,9 +1,8 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type { Logger } from '../lib/logger.js';
 import type { JobStore } from '../store/jobs.js';
 import type { RunStore } from '../store/runs.js';
 import type { SnapshotStore } from '../store/snapshots.js';
-import type { DeliveryRetry, RunJobInput } from '../workflows/run.js';
+import type { WorkflowStarter } from '../temporal/starters.js';
 
 /**
  * Starts the workflows of runs that an API process accepted (row written, 202 maybe sent) but
@@ -20,9 +19,7 @@ export class QueuedRunReconciler {
     runs: RunStore;
     jobs: JobStore;
     snapshots: SnapshotStore;
-    client: () => Promise<Client>;
-    taskQueue: string;
-    deliveryRetry: DeliveryRetry;
+    starter: WorkflowStarter;
     graceMs: number;
     logger: Logger;
   }) {}
@@ -47,28 +44,20 @@ export class QueuedRunReconciler {
   async reconcile(): Promise<string[]> {
     const stale = await this.deps.runs.staleQueued(this.deps.graceMs);
     if (!stale.length) return [];
-    const client = await this.deps.client();
     const started: string[] = [];
     for (const run of stale) {
       // Scheduled runs are created by their workflow, so a queued row without one came from the API.
       const job = run.job_id ? await this.deps.jobs.get(run.workspace_id, run.job_id) : null;
       const keys = (job?.datasets ?? []).map((dataset) => `${run.id}:${dataset}`);
       const supplied = await this.deps.snapshots.byCollectionKeys(keys);
-      const input: RunJobInput = {
-        workspaceId: run.workspace_id, jobId: run.job_id ?? '', runId: run.id, trigger: 'api', deliveryRetry: this.deps.deliveryRetry,
+      // Under the id its row holds (workflowIds.run), never a second time once it existed.
+      const { started: fresh } = await this.deps.starter.run({
+        workspaceId: run.workspace_id, jobId: run.job_id ?? '', runId: run.id, trigger: 'api',
         suppliedSnapshots: Object.fromEntries(supplied.map((s) => [s.dataset, s.id])),
-      };
-      try {
-        await client.workflow.start('runJobWorkflow', {
-          taskQueue: this.deps.taskQueue,
-          workflowId: run.workflow_id,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          args: [input],
-        });
+      }, { onlyOnce: true });
+      if (fresh) {
         started.push(run.id);
         this.deps.logger.warn({ run_id: run.id }, 'started the workflow of a run left queued by a stopped process');
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       }
     }
     return started;

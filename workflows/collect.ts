@@ -1,14 +1,9 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { SnapshotRef } from '../activities/collect.js';
+import { COLLECT_OPTIONS, failureMessage } from './options.js';
 
-const { collectDataset } = proxyActivities<Activities>({
-  // Long collections are fine as long as they heartbeat; a silent worker is presumed dead
-  // after the heartbeat timeout and the attempt moves to another worker.
-  startToCloseTimeout: '6 hours',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 8 },
-});
+const { collectDataset } = proxyActivities<Activities>(COLLECT_OPTIONS);
 
 const { finishCollection } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -20,13 +15,6 @@ export interface CollectWorkflowInput {
   connectionId: string;
   datasets: string[];
   collectionId: string;
-}
-
-/** The readable reason of a failed activity (its ApplicationFailure message). */
-export function failureMessage(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.message;
-  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** Collects several datasets of one connection in parallel, each into its own snapshot. */

@@ -1,7 +1,7 @@
 import { CancellationScope, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { EvidencePackageOutcome } from '../activities/evidence-package.js';
-import { failureMessage } from './collect.js';
+import { failureMessage } from './options.js';
 
 const { buildEvidencePackage } = proxyActivities<Activities>({
   // A large package takes a while; a silent worker is presumed dead after the heartbeat

@@ -1,12 +1,8 @@
 import { CancellationScope, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { failureMessage } from './collect.js';
+import { COLLECT_OPTIONS, deliveryOptions, failureMessage, type DeliveryRetry } from './options.js';
 
-export interface DeliveryRetry {
-  initialIntervalMs: number;
-  maximumIntervalMs: number;
-  maximumAttempts: number;
-}
+export type { DeliveryRetry };
 
 export interface RunJobInput {
   workspaceId: string;
@@ -24,11 +20,7 @@ export interface RunJobInput {
 const BATCH_SIZE = 50;
 
 const short = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumAttempts: 20 } });
-const { collectDataset } = proxyActivities<Activities>({
-  startToCloseTimeout: '6 hours',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 8 },
-});
+const { collectDataset } = proxyActivities<Activities>(COLLECT_OPTIONS);
 const { evaluateRun } = proxyActivities<Activities>({ startToCloseTimeout: '30 minutes', retry: { initialInterval: '1 second', maximumAttempts: 5 } });
 
 const { exportRunTrace } = proxyActivities<Activities>({
@@ -62,16 +54,7 @@ export async function runJobWorkflow(input: RunJobInput): Promise<{ runId: strin
     throw err;
   }
   if (plan.error) return { runId: plan.runId, status: 'failed' };
-  const { deliverEvidenceBatch } = proxyActivities<Activities>({
-    startToCloseTimeout: '10 minutes',
-    heartbeatTimeout: '10 seconds',
-    retry: {
-      initialInterval: input.deliveryRetry.initialIntervalMs,
-      backoffCoefficient: 2,
-      maximumInterval: input.deliveryRetry.maximumIntervalMs,
-      maximumAttempts: input.deliveryRetry.maximumAttempts,
-    },
-  });
+  const { deliverEvidenceBatch } = proxyActivities<Activities>(deliveryOptions(input.deliveryRetry));
   try {
     const supplied = input.suppliedSnapshots ?? {};
     const toCollect = plan.datasets.filter((dataset) => !supplied[dataset]);

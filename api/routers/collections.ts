@@ -9,7 +9,7 @@ import { PART_RECORDS } from '../../store/snapshot-reader.js';
 import { SnapshotPager, type SnapshotPosition } from '../../store/snapshot-cache.js';
 import type { ConnectorRegistry } from '../../connectors/registry.js';
 import { datasetsOf } from '../../connectors/types.js';
-import type { TemporalGateway } from '../../temporal/gateway.js';
+import { workflowIds, type WorkflowStarter } from '../../temporal/starters.js';
 import { audited, type AuditDeps } from '../audit.js';
 import { principalOf } from '../auth.js';
 import { exact, linksTo, nullableTimestamp, timestamp } from '../schemas.js';
@@ -20,7 +20,7 @@ export interface CollectionDeps extends AuditDeps {
   snapshots: SnapshotStore;
   blobs: BlobStore;
   registry: ConnectorRegistry;
-  temporal: TemporalGateway;
+  starter: WorkflowStarter;
   /** Shared by the routes of one app; one is made when not given. */
   snapshotPager?: SnapshotPager;
 }
@@ -108,19 +108,15 @@ export function collectionRoutes(deps: CollectionDeps): RouteSpec[] {
           throw HubError.validation(unknown.map(({ i }) => ({ pointer: `/datasets/${i}`, message: `must be one of: ${Object.keys(known).join(', ')}` })), `${connection.type} has no such dataset.`);
         }
         const id = newId('coll');
-        const workflowId = `collect-${id}`;
+        const workflowId = workflowIds.collection(id);
         // Recorded with its row; the workflow starts after the commit (a failed start marks the row failed).
         const collection = await audited(deps, req, res,
           (tx) => new CollectionStore(tx).create({ id, workspaceId, connectionId: connection.id, datasets, workflowId }),
           () => ({ action: 'collection.started', resourceType: 'collection', resourceId: id, changes: { connection_id: connection.id, datasets } }));
-        let handle;
-        try {
-          const client = await deps.temporal.client();
-          handle = await client.workflow.start('collectWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId, args: [{ workspaceId, connectionId: connection.id, datasets, collectionId: id }] });
-        } catch {
+        const { handle } = await deps.starter.collection({ workspaceId, connectionId: connection.id, datasets, collectionId: id }).catch(async (err: unknown) => {
           await deps.collections.finish(id, { status: 'failed', snapshotIds: [], error: 'Temporal was not reachable; the collection did not start.' });
-          throw new HubError(503, 'Service Unavailable', 'Temporal is not reachable; the collection did not start. See /readyz.', { headers: { 'Retry-After': '5' } });
-        }
+          throw err;
+        });
         const waitMs = ((res.locals.query as { wait: number }).wait ?? 10) * 1000;
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([

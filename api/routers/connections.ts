@@ -8,7 +8,7 @@ import type { SecretStore } from '../../store/secrets.js';
 import type { ConnectorRegistry, AnySourceConnector } from '../../connectors/registry.js';
 import type { OutboundHttp } from '../../connectors/http-client.js';
 import { ConnectorError, type FailureKind } from '../../connectors/errors.js';
-import { secretsForConfig } from '../../connectors/bound-secrets.js';
+import { openSession } from '../../connectors/session.js';
 import { changedUrlFields, urlBinding } from '../../lib/url-binding.js';
 import { JobStore } from '../../store/jobs.js';
 import type { Logger } from '../../lib/logger.js';
@@ -381,10 +381,8 @@ function resourceRoutes(deps: ConnectionDeps, kind: ResourceKind): RouteSpec[] {
         deadline.catch(() => undefined);
         const timer = setTimeout(() => controller.abort(), timeoutMs);
         try {
-          const session = connector.open({
-            config: connection.config,
-            secrets: await secretsForConfig(deps.secrets, owner(workspaceId, connection.id), connector, connection.config),
-            http: deps.http.forConnectionTest(), log: deps.logger.child({ [`${noun}_id`]: connection.id }), signal: controller.signal,
+          const session = await openSession(deps, connector, { owner: owner(workspaceId, connection.id), config: connection.config }, {
+            http: deps.http.forConnectionTest(), signal: controller.signal,
             heartbeat: () => undefined,
             // A connection test answers a person: it does not wait out a long rate-limit window.
             sleep: (ms) => (ms > 5_000 ? Promise.reject(new ConnectorError('rate_limited', `${connector.name} is rate limiting this connection; try again in ${Math.ceil(ms / 1000)} s.`)) : new Promise((r) => setTimeout(r, ms))),

@@ -2,7 +2,7 @@ import type { RouteSpec, JsonSchema } from '../route.js';
 import { HubError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { DiagnosticStore } from '../../store/diagnostics.js';
-import type { TemporalGateway } from '../../temporal/gateway.js';
+import { workflowIds, type WorkflowStarter } from '../../temporal/starters.js';
 import { audited, type AuditDeps } from '../audit.js';
 import { principalOf } from '../auth.js';
 import { exact, linksTo, nullableTimestamp, timestamp } from '../schemas.js';
@@ -17,7 +17,7 @@ function view(d: Awaited<ReturnType<DiagnosticStore['create']>>) {
   return rest;
 }
 
-export function diagnosticsRoutes(deps: AuditDeps & { diagnostics: DiagnosticStore; temporal: TemporalGateway }): RouteSpec[] {
+export function diagnosticsRoutes(deps: AuditDeps & { diagnostics: DiagnosticStore; starter: WorkflowStarter }): RouteSpec[] {
   return [
     {
       method: 'post', path: '/api/v1/diagnostics', operationId: 'startDiagnostic', tag: 'diagnostics', auth: 'runs:write', idempotent: true,
@@ -33,18 +33,15 @@ export function diagnosticsRoutes(deps: AuditDeps & { diagnostics: DiagnosticSto
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
         const id = newId('diag');
-        const workflowId = `diagnostics-${id}`;
+        const workflowId = workflowIds.diagnostic(id);
         // Recorded with its row; the workflow starts after the commit (a failed start marks the row failed).
         const diagnostic = await audited(deps, req, res,
           (tx) => new DiagnosticStore(tx).create({ id, workspaceId, workflowId }),
           () => ({ action: 'diagnostic.started', resourceType: 'diagnostic', resourceId: id, changes: { workflow_id: workflowId } }));
-        try {
-          const client = await deps.temporal.client();
-          await client.workflow.start('diagnosticsWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId, args: [{ diagnosticId: id }] });
-        } catch {
+        await deps.starter.diagnostic(id).catch(async (err: unknown) => {
           await deps.diagnostics.fail(id, 'Temporal was not reachable.');
-          throw new HubError(503, 'Service Unavailable', 'Temporal is not reachable; the diagnostic could not start. See /readyz.', { headers: { 'Retry-After': '5' } });
-        }
+          throw err;
+        });
         res.status(202).location(`/api/v1/diagnostics/${id}`).setHeader('Retry-After', '1');
         res.json(view(diagnostic));
       },

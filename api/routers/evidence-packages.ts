@@ -8,7 +8,7 @@ import type { AuditLogStore } from '../../store/audit-log.js';
 import type { BlobStore } from '../../store/blobs.js';
 import type { Db } from '../../store/db.js';
 import { EvidencePackageStore, PACKAGE_STATUSES, formatDuration, type EvidencePackage, type PackageFilters } from '../../store/evidence-packages.js';
-import type { TemporalGateway } from '../../temporal/gateway.js';
+import { workflowIds, type WorkflowStarter } from '../../temporal/starters.js';
 import { hasScope, principalOf } from '../auth.js';
 import { listOf, pageQuery, pageRequest, timestamp } from '../schemas.js';
 import { auditContextOf } from '../audit.js';
@@ -18,7 +18,7 @@ export interface EvidencePackageRouteDeps {
   evidencePackages: EvidencePackageStore;
   auditLog: AuditLogStore;
   blobs: BlobStore;
-  temporal: TemporalGateway;
+  starter: WorkflowStarter;
   logger: Logger;
 }
 
@@ -133,7 +133,7 @@ export function evidencePackageRoutes(deps: EvidencePackageRouteDeps): RouteSpec
           ...(body.control_refs ? { control_refs: body.control_refs } : {}),
         };
         const id = newId('pkg');
-        const workflowId = `evidence-package-${id}`;
+        const workflowId = workflowIds.evidencePackage(id);
         // The quota check, the request and its audit entry are written together.
         const pkg = await deps.db.transaction(async (tx) => {
           await deps.evidencePackages.checkQuota(tx, workspaceId);
@@ -144,14 +144,11 @@ export function evidencePackageRoutes(deps: EvidencePackageRouteDeps): RouteSpec
           });
           return created;
         });
-        try {
-          const client = await deps.temporal.client();
-          await client.workflow.start('buildEvidencePackageWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId, args: [{ packageId: id }] });
-        } catch {
+        await deps.starter.evidencePackage(id).catch(async (err: unknown) => {
           // A package that never started building must not look queued forever.
           await deps.evidencePackages.markFailed(id, 'Temporal was not reachable; the package was not built.');
-          throw new HubError(503, 'Service Unavailable', 'Temporal is not reachable; the package was not built. See /readyz.', { headers: { 'Retry-After': '5' } });
-        }
+          throw err;
+        });
         res.status(202).location(`/api/v1/evidence-packages/${id}`).setHeader('Retry-After', String(POLL_SECONDS));
         res.json(present(pkg));
       },

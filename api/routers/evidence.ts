@@ -5,8 +5,7 @@ import { canonicalSha256 } from '../../lib/canonical-json.js';
 import type { ConnectorRegistry } from '../../connectors/registry.js';
 import type { ConnectionStore } from '../../store/connections.js';
 import { EvidenceStore, type Evidence } from '../../store/evidence.js';
-import type { TemporalGateway } from '../../temporal/gateway.js';
-import type { DeliveryRetry } from '../../workflows/run.js';
+import { temporalUnavailable, type WorkflowStarter } from '../../temporal/starters.js';
 import { audited, type AuditDeps } from '../audit.js';
 import { principalOf } from '../auth.js';
 import { exact, linksTo, listOf, nullableTimestamp, pageQuery, pageRequest, timestamp } from '../schemas.js';
@@ -16,8 +15,7 @@ export interface EvidenceDeps extends AuditDeps {
   evidence: EvidenceStore;
   destinations: ConnectionStore;
   registry: ConnectorRegistry;
-  temporal: TemporalGateway;
-  deliveryRetry: DeliveryRetry;
+  starter: WorkflowStarter;
 }
 
 const STATUSES = ['pending', 'delivered', 'rejected', 'ambiguous', 'failed'];
@@ -175,16 +173,11 @@ export function evidenceRoutes(deps: EvidenceDeps): RouteSpec[] {
         // A push of an item whose delivery never started starts it now.
         const fresh = row!.id === id || (await deps.evidence.rearm(row!.id, NOT_STARTED));
         if (fresh) {
-          try {
-            const client = await deps.temporal.client();
-            // One delivery workflow per item: a repeated push finds it already running or done.
-            await client.workflow.start('deliverEvidenceWorkflow', { taskQueue: deps.temporal.taskQueue, workflowId: `deliver-${row!.id}`, args: [{ evidenceId: row!.id, deliveryRetry: deps.deliveryRetry }] })
-              .catch((err: Error) => { if (err.name !== 'WorkflowExecutionAlreadyStartedError') throw err; });
-          } catch {
+          await deps.starter.delivery(row!.id).catch(async () => {
             // Never left pending with nothing to deliver it: failed, and the same push starts it again.
             await deps.evidence.settle(row!.id, { status: 'failed', error: NOT_STARTED });
-            throw new HubError(503, 'Service Unavailable', 'Temporal is not reachable, so the delivery could not start; the item is recorded as failed. Push the same item again to retry. See /readyz.', { headers: { 'Retry-After': '5' } });
-          }
+            throw temporalUnavailable('the delivery could not start, and the item is recorded as failed. Push the same item again to retry');
+          });
         }
         const current = fresh ? await deps.evidence.get(workspaceId, row!.id) : row;
         res.status(202).location(`/api/v1/evidence/${row!.id}`).json(presentEvidence(current ?? row!, true));

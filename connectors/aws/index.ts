@@ -47,13 +47,13 @@ class AwsSession {
   private readonly credentials: IAMClientConfig['credentials'];
   readonly regions: string[];
 
-  constructor(readonly ctx: ConnectorContext, readonly config: AwsConfig) {
+  constructor(readonly ctx: ConnectorContext, readonly config: AwsConfig, allowAmbientCredentials: boolean) {
     this.regions = config.regions?.length ? config.regions : ['us-east-1'];
     const secret = ctx.secrets.secret_access_key;
     const staticKeys = config.access_key_id && secret ? { accessKeyId: config.access_key_id, secretAccessKey: secret, sessionToken: ctx.secrets.session_token } : undefined;
     if (config.auth === 'static' && !staticKeys) throw new ConnectorError('bad_config', 'AWS: static auth needs config.access_key_id and the secret_access_key secret.');
     const ambient = config.auth === 'default_chain' || (config.auth === 'assume_role' && !staticKeys);
-    if (ambient && !ctx.http.allowAmbientCredentials) {
+    if (ambient && !allowAmbientCredentials) {
       throw new ConnectorError('bad_config', "AWS: this connection would use the hub host's own AWS credentials (the SDK default chain); that is allowed only when the operator sets HUB_ALLOW_AMBIENT_AWS_CREDENTIALS=true. Use static keys, or assume_role with static keys.");
     }
     if (config.auth === 'assume_role') {
@@ -110,7 +110,12 @@ class AwsSession {
 
 const one = (record: JsonValue) => ({ records: [record], next: null });
 
-export const awsConnector: SourceConnector<AwsSession> = {
+export interface AwsOptions {
+  /** Whether a connection may use the hub host's own AWS credentials (HUB_ALLOW_AMBIENT_AWS_CREDENTIALS). */
+  allowAmbientCredentials: boolean;
+}
+
+export const awsConnector = (options: AwsOptions): SourceConnector<AwsSession> => ({
   type: 'aws',
   name: 'Amazon Web Services',
   description: 'IAM credential report, password policy and account summary, CloudTrail trails and S3 account-level public access block (SDK credential chain, static keys or an assumed role).',
@@ -127,7 +132,7 @@ export const awsConnector: SourceConnector<AwsSession> = {
   },
   secretsSchema: { type: 'object', additionalProperties: false, properties: { secret_access_key: { type: 'string', minLength: 1 }, session_token: { type: 'string' } } },
   urlFields: ['endpoint'],
-  open: (ctx) => new AwsSession(ctx, ctx.config as unknown as AwsConfig),
+  open: (ctx) => new AwsSession(ctx, ctx.config as unknown as AwsConfig, options.allowAmbientCredentials),
   async test(aws) {
     await aws.accountId();
   },
@@ -236,4 +241,4 @@ export const awsConnector: SourceConnector<AwsSession> = {
       },
     },
   },
-};
+});

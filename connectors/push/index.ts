@@ -24,6 +24,7 @@ function suppliedDataset(spec: PushConfig['datasets'][number]): DatasetDefinitio
 
 export const pushConnector: SourceConnector<null> = {
   type: 'push',
+  suppliedWithRun: true,
   name: 'Pushed data',
   description: 'Records supplied by the caller with each run (Power Automate, n8n, scripts), mapped and delivered like collected data.',
   configSchema: {

@@ -5,18 +5,18 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FormatsPlugin } from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { agentauditDatasets } from '../../connectors/agentaudit/records.js';
-import { auditcomplyDatasets } from '../../connectors/auditcomply/records.js';
-import { awsDatasets } from '../../connectors/aws/records.js';
-import { complianceagentDatasets } from '../../connectors/complianceagent/records.js';
-import { jamfDatasets } from '../../connectors/jamf/records.js';
-import { oktaDatasets } from '../../connectors/okta/records.js';
+import { builtInConnectors } from '../../connectors/index.js';
 import { compileRules, evaluate, type EvidenceItem, type EvidenceResult } from '../../mappings/engine.js';
 import { getPack, listPacks, mergeWithPack } from '../../mappings/packs.js';
 
 const addFormats = createRequire(import.meta.url)('ajv-formats') as FormatsPlugin;
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'mappings');
-const recordSchemas: Record<string, { record_schema: object }> = { ...oktaDatasets, ...awsDatasets, ...jamfDatasets, ...auditcomplyDatasets, ...agentauditDatasets, ...complianceagentDatasets };
+const PACKS = path.join(import.meta.dirname, '..', '..', 'mappings', 'packs');
+// A pack is one YAML file plus a folder of fixtures: both are found, never listed here.
+const packFiles = readdirSync(PACKS).filter((file) => file.endsWith('.yaml')).map((file) => file.slice(0, -'.yaml'.length)).sort();
+const fixtureFolders = readdirSync(FIXTURES, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+// The record shapes every connector documents for its datasets.
+const recordSchemas: Record<string, { record_schema: object }> = Object.assign({}, ...builtInConnectors().listSources().map((source) => source.datasets));
 
 interface Fixture {
   file: string;
@@ -38,7 +38,9 @@ describe('built-in packs', () => {
   const packs = listPacks();
 
   it('are listed with id, name, description and compiled rules', () => {
-    expect(packs.map((pack) => pack.id)).toEqual(['agentaudit', 'auditcomply', 'aws', 'complianceagent', 'jamf', 'okta']);
+    expect(packFiles.length).toBeGreaterThanOrEqual(6);
+    expect(packs.map((pack) => pack.id).sort()).toEqual(packFiles);
+    expect(fixtureFolders, 'every pack has a folder of fixtures, and every such folder a pack').toEqual(packFiles);
     for (const pack of packs) {
       expect(pack.name).not.toBe('');
       expect(pack.description.length).toBeGreaterThan(20);
