@@ -26,6 +26,7 @@ import { startDevServer, type DevServer } from './temporal/dev-server.js';
 import { TemporalGateway } from './temporal/gateway.js';
 import { JobSchedules } from './temporal/schedules.js';
 import { WorkflowStarter } from './temporal/starters.js';
+import { HousekeepingSchedules } from './temporal/housekeeping.js';
 import { ValetTokens } from './lib/valet-token.js';
 import { createWorker } from './worker/worker.js';
 import { WebhookSender } from './webhooks/sender.js';
@@ -167,31 +168,20 @@ export async function startHub(config: Config, role: Role, options: StartOptions
       });
       reconciler.start();
       cleanups.push(() => reconciler.stop());
-      // Audit log retention: entries past each workspace's period move to the archive, now and
-      // then hourly (a tick during a pass is skipped). A failed pass is logged and tried again at
-      // the next tick; stop waits for a pass under way, so none runs on a closed database.
-      let retentionPass: Promise<void> | null = null;
-      const runRetention = () => {
-        retentionPass ??= stores.auditLog.runRetention()
-          .then(() => undefined, (err: unknown) => logger.error({ err }, 'audit log retention failed'))
-          .finally(() => { retentionPass = null; });
-      };
-      runRetention();
-      const retentionTimer = setInterval(runRetention, 3_600_000);
-      retentionTimer.unref();
-      cleanups.push(async () => { clearInterval(retentionTimer); await retentionPass; });
-      // Evidence package expiry: ready packages past their time to live lose their file, now and
-      // then every 10 minutes (or the time to live, if shorter), the same way.
-      let expiryPass: Promise<void> | null = null;
-      const runExpiry = () => {
-        expiryPass ??= stores.evidencePackages.expireDue(blobs)
-          .then(() => undefined, (err: unknown) => logger.error({ err }, 'evidence package expiry failed'))
-          .finally(() => { expiryPass = null; });
-      };
-      runExpiry();
-      const expiryTimer = setInterval(runExpiry, Math.min(600_000, config.evidencePackages.ttlMs));
-      expiryTimer.unref();
-      cleanups.push(async () => { clearInterval(expiryTimer); await expiryPass; });
+      // Periodic upkeep runs on Temporal Schedules (one per task for the whole cluster): audit
+      // retention hourly, package expiry every 10 minutes (or the time to live, if shorter).
+      // A worker that cannot reach Temporal yet tries again each minute.
+      const housekeeping = new HousekeepingSchedules(temporal, starter);
+      let housekeepingTimer: NodeJS.Timeout | null = null;
+      const ensureHousekeeping = () => housekeeping
+        .ensure({ 'audit-retention': 3_600_000, 'evidence-package-expiry': Math.min(600_000, config.evidencePackages.ttlMs) })
+        .catch((err: unknown) => {
+          logger.warn({ err }, 'housekeeping schedules not set up yet; trying again in a minute');
+          housekeepingTimer = setTimeout(() => void ensureHousekeeping(), 60_000);
+          housekeepingTimer.unref();
+        });
+      await ensureHousekeeping();
+      cleanups.push(async () => { if (housekeepingTimer) clearTimeout(housekeepingTimer); });
       logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
     }
 

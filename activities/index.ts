@@ -3,11 +3,12 @@ import { collectActivities, type CollectDeps } from './collect.js';
 import { deliveryActivities, type DeliverDeps } from './deliver.js';
 import { diagnosticsActivities } from './diagnostics.js';
 import { evidencePackageActivities, type EvidencePackageDeps } from './evidence-package.js';
+import { housekeepingActivities, type HousekeepingDeps } from './housekeeping.js';
 import { runActivities, type RunDeps } from './run.js';
 import { webhookActivities, type WebhookDeps } from './webhooks.js';
 
 /** What activities may use; injected by the worker so that tests can pass their own. */
-export interface ActivityDeps extends CollectDeps, RunDeps, DeliverDeps, WebhookDeps, EvidencePackageDeps {
+export interface ActivityDeps extends CollectDeps, RunDeps, DeliverDeps, HousekeepingDeps, WebhookDeps, EvidencePackageDeps {
   diagnostics: DiagnosticStore;
 }
 
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...deliveryActivities(deps),
     ...webhookActivities(deps),
     ...evidencePackageActivities(deps),
+    ...housekeepingActivities(deps),
   };
 }
 

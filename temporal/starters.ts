@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import { HubError } from '../lib/errors.js';
 import type * as workflows from '../workflows/index.js';
+import type { HousekeepingTask } from '../activities/housekeeping.js';
 import type { CollectWorkflowInput } from '../workflows/collect.js';
 import type { DeliveryRetry, RunJobInput } from '../workflows/run.js';
 import type { TemporalGateway } from './gateway.js';
@@ -21,6 +22,8 @@ export const workflowIds = {
   evidencePackage: (packageId: string) => `evidence-package-${packageId}`,
   delivery: (evidenceId: string) => `deliver-${evidenceId}`,
   webhookBatch: (batchId: string) => `webhook-${batchId}`,
+  /** The schedule's id, per hub (its task queue) sharing a namespace; Temporal appends each pass's start time. */
+  housekeeping: (task: string, taskQueue: string) => `housekeeping-${taskQueue}-${task}`,
 };
 
 /** The one answer to "Temporal did not take the request": 503 with Retry-After, saying what did not happen. */
@@ -84,6 +87,12 @@ export class WorkflowStarter {
       throw temporalUnavailable('the cancellation was not requested');
     });
     await client.workflow.getHandle(workflowId).cancel().catch(() => undefined);
+  }
+
+  /** What a housekeeping Schedule starts each time it fires. */
+  housekeepingAction(task: HousekeepingTask) {
+    const args: Parameters<Workflows['housekeepingWorkflow']> = [{ task }];
+    return { type: 'startWorkflow' as const, workflowType: 'housekeepingWorkflow' satisfies WorkflowName, taskQueue: this.taskQueue, workflowId: workflowIds.housekeeping(task, this.taskQueue), args };
   }
 
   private async start<N extends WorkflowName>(name: N, workflowId: string, args: Parameters<Workflows[N]>, consequence: string, onlyOnce = false): Promise<Started<N>> {

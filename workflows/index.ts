@@ -5,3 +5,4 @@ export { runJobWorkflow } from './run.js';
 export { deliverEvidenceWorkflow } from './deliver.js';
 export { deliverWebhooksWorkflow } from './webhooks.js';
 export { buildEvidencePackageWorkflow } from './evidence-package.js';
+export { housekeepingWorkflow } from './housekeeping.js';
