@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { canonicalJson } from '../lib/canonical-json.js';
 import { FileListHasher, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, MANIFEST_PATH, VERIFICATION_METHOD, manifestChunks, type ManifestFile } from '../lib/package-manifest.js';
 import { StreamingZipWriter, type ZipEntryDigest } from '../lib/zip-writer.js';
-import type { AuditLogStore } from '../store/audit-log.js';
+import type { AuditLogStore } from '../store/audit-log/index.js';
 import type { BlobStore } from '../store/blobs.js';
 import type { Evidence } from '../store/evidence.js';
 import type { EvidenceCursor, EvidencePackage, EvidencePackageStore, PackageScope } from '../store/evidence-packages.js';

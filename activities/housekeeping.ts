@@ -1,5 +1,5 @@
 import type { Logger } from '../lib/logger.js';
-import type { AuditLogStore } from '../store/audit-log.js';
+import type { AuditLogStore } from '../store/audit-log/index.js';
 import type { BlobStore } from '../store/blobs.js';
 import type { EvidencePackageStore } from '../store/evidence-packages.js';
 

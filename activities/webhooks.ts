@@ -2,7 +2,7 @@ import type { WebhookConfig } from '../webhooks/config.js';
 import type { Logger } from '../lib/logger.js';
 import type { Db } from '../store/db.js';
 import { EventStore } from '../store/events.js';
-import { appendAuditEntries, SYSTEM_ACTOR } from '../store/audit-log.js';
+import { appendAuditEntries, SYSTEM_ACTOR } from '../store/audit-log/index.js';
 import type { SecretStore } from '../store/secrets.js';
 import { WebhookDeliveryStore, type DeliveryToSend } from '../store/webhook-deliveries.js';
 import { WebhookStore, type Webhook } from '../store/webhooks.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { REDACTED, redactUrl } from '../lib/redact.js';
-import type { AuditContext, AuditLogStore } from '../store/audit-log.js';
+import type { AuditContext, AuditLogStore } from '../store/audit-log/index.js';
 import type { Db, Queryable } from '../store/db.js';
 import { principalOf } from './auth.js';
 

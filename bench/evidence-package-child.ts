@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { writeEvidencePackage } from '../activities/evidence-package-writer.js';
-import { AuditLogStore } from '../store/audit-log.js';
+import { AuditLogStore } from '../store/audit-log/index.js';
 import { BlobStore } from '../store/blobs.js';
 import { openDb } from '../store/db.js';
 import { EvidencePackageStore } from '../store/evidence-packages.js';

@@ -1,5 +1,5 @@
 import { HubError } from '../lib/errors.js';
-import { SYSTEM_ACTOR, appendAuditEntries } from './audit-log.js';
+import { SYSTEM_ACTOR, appendAuditEntries } from './audit-log/index.js';
 import type { BlobStore } from './blobs.js';
 import { atomically, type Queryable } from './db.js';
 import type { Evidence } from './evidence.js';

@@ -1,6 +1,6 @@
 import { atomically, type Queryable } from './db.js';
 import { EventStore } from './events.js';
-import { appendAuditEntries, SYSTEM_ACTOR } from './audit-log.js';
+import { appendAuditEntries, SYSTEM_ACTOR } from './audit-log/index.js';
 import { toPage, type Page, type PageRequest } from './pagination.js';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'rejected' | 'ambiguous' | 'failed';

@@ -1,6 +1,6 @@
 import type { SecretSealer } from '../lib/sealed-secrets.js';
 import { ApiKeyStore } from './api-keys.js';
-import { AuditLogStore } from './audit-log.js';
+import { AuditLogStore } from './audit-log/index.js';
 import { CollectionStore } from './collections.js';
 import { ConnectionStore } from './connections.js';
 import type { Db } from './db.js';

@@ -1,7 +1,7 @@
 import type { RouteSpec, JsonSchema } from '../route.js';
 import { AUDIT_ACTOR_TYPES } from '../../lib/audit-chain.js';
 import { HubError } from '../../lib/errors.js';
-import type { AuditLogEntry, AuditLogStore, Retention } from '../../store/audit-log.js';
+import type { AuditLogEntry, AuditLogStore, Retention } from '../../store/audit-log/index.js';
 import { principalOf } from '../auth.js';
 import { auditContextOf } from '../audit.js';
 import { exact, listOf, nullableTimestamp, pageQuery, pageRequest, timestamp } from '../schemas.js';

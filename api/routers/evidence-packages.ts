@@ -4,7 +4,7 @@ import type { RouteSpec, JsonSchema } from '../route.js';
 import { HubError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
-import type { AuditLogStore } from '../../store/audit-log.js';
+import type { AuditLogStore } from '../../store/audit-log/index.js';
 import type { BlobStore } from '../../store/blobs.js';
 import type { Db } from '../../store/db.js';
 import { EvidencePackageStore, PACKAGE_STATUSES, formatDuration, type EvidencePackage, type PackageFilters } from '../../store/evidence-packages.js';

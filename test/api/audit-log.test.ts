@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entryHash } from '../../lib/audit-chain.js';
 import type { Scope } from '../../store/api-keys.js';
 import { ApiKeyStore } from '../../store/api-keys.js';
-import { AuditLogStore, type AuditLogEntry, type NewAuditEntry } from '../../store/audit-log.js';
+import { AuditLogStore, type AuditLogEntry, type NewAuditEntry } from '../../store/audit-log/index.js';
 import { WorkspaceStore } from '../../store/workspaces.js';
 import { BACKENDS, caller, startTestHub, type ApiCaller, type TestHub } from '../helpers/hub.js';
 

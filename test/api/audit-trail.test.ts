@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audited } from '../../api/audit.js';
 import type { Principal } from '../../api/auth.js';
 import { ApiKeyStore, type Scope } from '../../store/api-keys.js';
-import { AuditLogStore } from '../../store/audit-log.js';
+import { AuditLogStore } from '../../store/audit-log/index.js';
 import { WorkspaceStore } from '../../store/workspaces.js';
 import { BACKENDS, caller, eventually, startTestHub, type ApiCaller, type CallOptions, type CallResult, type TestHub } from '../helpers/hub.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';

@@ -9,7 +9,7 @@ import { OKTA_ASSESSMENT } from '../helpers/fixtures.js';
 import { canonicalJson, canonicalSha256 } from '../../lib/canonical-json.js';
 import { entryHash } from '../../lib/audit-chain.js';
 import { newId } from '../../lib/ids.js';
-import { AuditLogStore, type AuditLogEntry } from '../../store/audit-log.js';
+import { AuditLogStore, type AuditLogEntry } from '../../store/audit-log/index.js';
 import { EvidenceStore } from '../../store/evidence.js';
 import { PAGE_PAYLOAD_BUDGET, EvidencePackageStore } from '../../store/evidence-packages.js';
 import { openPostgres, type Db } from '../../store/db.js';

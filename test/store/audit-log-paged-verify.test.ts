@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditLogStore } from '../../store/audit-log.js';
+import { AuditLogStore } from '../../store/audit-log/index.js';
 import { WorkspaceStore } from '../../store/workspaces.js';
 import { appendBulkChain } from '../helpers/audit-bulk.js';
 import { BACKENDS, startTestHub, type TestHub } from '../helpers/hub.js';

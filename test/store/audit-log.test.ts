@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GENESIS_HASH, entryHash, sanitizeChanges } from '../../lib/audit-chain.js';
-import { AuditLogStore, type AuditLogEntry, type NewAuditEntry } from '../../store/audit-log.js';
+import { AuditLogStore, type AuditLogEntry, type NewAuditEntry } from '../../store/audit-log/index.js';
 import { WorkspaceStore } from '../../store/workspaces.js';
 import { BACKENDS, startTestHub, type TestHub } from '../helpers/hub.js';
 

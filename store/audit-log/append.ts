@@ -1,0 +1,100 @@
+import {
+  AUDIT_ACTOR_TYPES,
+  GENESIS_HASH,
+  entryHash,
+  sanitizeChanges,
+  storableText,
+  type AuditActor,
+  type ChainedFields,
+} from '../../lib/audit-chain.js';
+import { newId } from '../../lib/ids.js';
+import type { Db, Queryable } from '../db.js';
+import { COLUMNS, lockChain, type AuditLogEntry, type NewAuditEntry } from './model.js';
+
+
+function text(value: string | null | undefined, max: number): string | null {
+  if (value === null || value === undefined || value === '') return null;
+  return storableText(value.slice(0, max));
+}
+
+/** A malformed entry is the calling code's bug: it fails loudly instead of writing a bad record. */
+function required(value: unknown, name: string, max: number): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) throw new Error(`audit log: ${name} must be a string of 1..${max} characters`);
+  return storableText(value);
+}
+
+function cleanActor(actor: AuditActor): AuditActor {
+  if (!actor || !AUDIT_ACTOR_TYPES.includes(actor.type)) throw new Error(`audit log: actor.type must be one of ${AUDIT_ACTOR_TYPES.join(', ')}`);
+  return { type: actor.type, id: required(actor.id, 'actor.id', 200), name: text(actor.name, 200) };
+}
+
+
+/**
+ * Appends entries (all of one workspace) in the caller's transaction `tx`, which must be a
+ * transaction in READ COMMITTED, PostgreSQL's default. Three statements whatever their number:
+ * a per-workspace advisory lock held until `tx` ends, a read of the chain head, one insert.
+ * The head is read in a statement of its own AFTER the lock, so that its snapshot includes
+ * the previous holder's commit; the unique (workspace_id, seq) constraint turns any misuse
+ * (no transaction, a stale snapshot) into an error rather than a fork. Stores that record a
+ * change (a delivery outcome) call this directly inside their own transaction.
+ */
+export async function appendAuditEntries(tx: Queryable, entries: NewAuditEntry[]): Promise<AuditLogEntry[]> {
+  if (!entries.length) return [];
+  const workspaceId = required(entries[0]!.workspaceId, 'workspaceId', 200);
+  const prepared = entries.map((entry) => {
+    if (entry.workspaceId !== workspaceId) throw new Error('audit log: one append call writes to one workspace chain');
+    return {
+      id: newId('aud'),
+      workspace_id: workspaceId,
+      actor: cleanActor(entry.actor),
+      action: required(entry.action, 'action', 200),
+      resource_type: required(entry.resourceType, 'resourceType', 100),
+      resource_id: text(entry.resourceId, 200),
+      changes: entry.changes === undefined ? null : sanitizeChanges(entry.changes),
+      ip: text(entry.ip, 100),
+      user_agent: text(entry.userAgent, 500),
+      request_id: text(entry.requestId, 100),
+    };
+  });
+  await lockChain(tx, workspaceId);
+  // The head is the last live entry or, when retention archived them all, the last checkpoint.
+  // The database clock, read under the lock, keeps occurred_at in seq order across processes.
+  const [head] = await tx.query<{ now: Date; seq: number | string | null; hash: string | null }>(
+    `SELECT date_trunc('milliseconds', clock_timestamp()) AS now, head.seq, head.hash
+     FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+       (SELECT seq, hash FROM audit_log WHERE workspace_id = $1 ORDER BY seq DESC LIMIT 1)
+       UNION ALL
+       (SELECT seq, hash FROM audit_log_checkpoints WHERE workspace_id = $1 ORDER BY seq DESC LIMIT 1)
+       ORDER BY seq DESC LIMIT 1
+     ) AS head ON true`,
+    [workspaceId],
+  );
+  let seq = head?.seq === null || head?.seq === undefined ? 0 : Number(head.seq);
+  let previous = head?.hash ?? GENESIS_HASH;
+  const appended: AuditLogEntry[] = prepared.map((fields) => {
+    const chained: ChainedFields = { ...fields, seq: ++seq, occurred_at: new Date(head!.now), previous_hash: previous };
+    const hash = entryHash(chained);
+    previous = hash;
+    return { ...chained, hash, archived: false };
+  });
+  const column = <T>(pick: (e: AuditLogEntry) => T) => appended.map(pick);
+  await tx.query(
+    `INSERT INTO audit_log (${COLUMNS})
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::jsonb[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])`,
+    [column((e) => e.id), column((e) => e.workspace_id), column((e) => e.seq), column((e) => e.occurred_at.toISOString()), column((e) => JSON.stringify(e.actor)),
+      column((e) => e.action), column((e) => e.resource_type), column((e) => e.resource_id), column((e) => (e.changes === null ? null : JSON.stringify(e.changes))),
+      column((e) => e.ip), column((e) => e.user_agent), column((e) => e.request_id), column((e) => e.previous_hash), column((e) => e.hash)],
+  );
+  return appended;
+}
+
+/** One entry in the caller's transaction `tx` (see appendAuditEntries). */
+export async function appendAuditEntry(tx: Queryable, entry: NewAuditEntry): Promise<AuditLogEntry> {
+  const [appended] = await appendAuditEntries(tx, [entry]);
+  return appended!;
+}
+
+/** For callers without a transaction of their own (a background job, a one-off event). */
+export function appendInOwnTransaction(db: Db, entry: NewAuditEntry): Promise<AuditLogEntry> {
+  return db.transaction((tx) => appendAuditEntry(tx, entry));
+}
