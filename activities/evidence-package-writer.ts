@@ -5,7 +5,7 @@ import { StreamingZipWriter, type ZipEntryDigest } from '../lib/zip-writer.js';
 import type { AuditLogStore } from '../store/audit-log/index.js';
 import type { BlobStore } from '../store/blobs.js';
 import type { Evidence } from '../store/evidence.js';
-import type { EvidenceCursor, EvidencePackage, EvidencePackageStore, PackageScope } from '../store/evidence-packages.js';
+import type { BuiltPackage, EvidenceCursor, EvidencePackage, EvidencePackageStore, PackageScope } from '../store/evidence-packages.js';
 import { decodeCursor } from '../store/pagination.js';
 import type { Run, RunStore } from '../store/runs.js';
 import type { Snapshot, SnapshotStore } from '../store/snapshots.js';
@@ -25,14 +25,8 @@ export interface PackageProgress {
   files: number;
 }
 
-export interface WrittenPackage {
-  itemCount: number;
-  fileCount: number;
-  bytes: number;
-  sha256: string;
-  manifestSha256: string;
-  verificationHash: string;
-}
+/** What a written package is recorded with when it becomes ready. */
+export type WrittenPackage = BuiltPackage;
 
 /** Rows of evidence (about 1 KB each) read per query. */
 export const EVIDENCE_PAGE_SIZE = 500;

@@ -27,15 +27,7 @@ export interface CompiledPayloadEntry {
 export function compilePayloadEntry(name: string, entry: PayloadEntry, params: Readonly<Record<string, ParamValue>>, pointer: string): CompiledPayloadEntry {
   if (typeof entry === 'string') {
     const path = atPointer(pointer, () => compileRecordsPath(entry, params));
-    return {
-      name,
-      pointer,
-      isScalar: false,
-      project: (records, cap) => {
-        const results = path.evaluate(records);
-        return results.length > cap ? { value: results.slice(0, cap), truncatedFrom: results.length } : { value: results };
-      },
-    };
+    return listEntry(name, pointer, path, (results, cap) => (results.length > cap ? { value: results.slice(0, cap), truncatedFrom: results.length } : { value: results }));
   }
   if ('count' in entry) {
     const path = atPointer(`${pointer}/count`, () => compileRecordsPath(entry.count, params));
@@ -48,16 +40,15 @@ export function compilePayloadEntry(name: string, entry: PayloadEntry, params: R
   const path = atPointer(`${pointer}/list`, () => compileRecordsPath(entry.list, params));
   const project = entry.fields ? fieldProjector(entry.fields, `${pointer}/fields`) : (item: unknown) => item;
   const limit = entry.limit ?? Number.POSITIVE_INFINITY;
-  return {
-    name,
-    pointer,
-    isScalar: false,
-    project: (records, cap) => {
-      const results = path.evaluate(records);
-      const kept = Math.min(limit, cap);
-      return { value: { items: results.slice(0, kept).map(project), total: results.length, truncated: results.length > kept } };
-    },
-  };
+  return listEntry(name, pointer, path, (results, cap) => {
+    const kept = Math.min(limit, cap);
+    return { value: { items: results.slice(0, kept).map(project), total: results.length, truncated: results.length > kept } };
+  });
+}
+
+/** An entry whose value is built from every record its path selects, at most `cap` of them listed. */
+function listEntry(name: string, pointer: string, path: { evaluate(records: readonly unknown[]): unknown[] }, shape: (results: unknown[], cap: number) => ProjectedEntry): CompiledPayloadEntry {
+  return { name, pointer, isScalar: false, project: (records, cap) => shape(path.evaluate(records), cap) };
 }
 
 /** Keeps the listed fields of an object item (missing ones as null); other items pass through. */
