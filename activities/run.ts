@@ -6,6 +6,7 @@ import type { MappingStore } from '../store/mappings.js';
 import { NO_COUNTS, type RunCounts, type RunStatus, type RunStore } from '../store/runs.js';
 import type { SnapshotStore } from '../store/snapshots.js';
 import { loadSnapshot } from '../store/snapshot-reader.js';
+import { DEFAULT_FRESH_FOR_MS } from '../store/checks.js';
 import { openDestination, retryable, type DestinationDeps } from './destinations.js';
 import { ConnectorError } from '../connectors/errors.js';
 import type { RunTrace } from '../connectors/types.js';
@@ -89,6 +90,8 @@ export function runActivities(deps: RunDeps) {
         payload: item.payload,
         payload_sha256: item.payload_sha256,
         collected_at: collectedAt[item.dataset] ?? run.started_at ?? run.created_at,
+        observed_at: collectedAt[item.dataset] ?? run.started_at ?? run.created_at,
+        check: { connectionId: job.connection_id, references: item.references, freshForMs: Number(job.fresh_for_ms ?? DEFAULT_FRESH_FOR_MS) },
         allow_multiple: false,
         destination_id: job.destination_id,
         target: job.target,

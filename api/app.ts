@@ -22,6 +22,7 @@ import { mappingRoutes } from './routers/mappings.js';
 import { jobRoutes } from './routers/jobs.js';
 import { runRoutes } from './routers/runs.js';
 import { evidenceRoutes } from './routers/evidence.js';
+import { checkRoutes } from './routers/checks.js';
 import { evidencePackageRoutes } from './routers/evidence-packages.js';
 import type { ValetTokens } from '../lib/valet-token.js';
 import type { JobSchedules } from '../temporal/schedules.js';
@@ -123,6 +124,7 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
     ...jobRoutes({ ...deps.stores, ...audit, registry: deps.registry, schedules: deps.schedules }),
     ...runRoutes({ ...deps.stores, ...audit, blobs: deps.blobs, registry: deps.registry, starter, valet: deps.valet, publicUrl: deps.publicUrl }),
     ...evidenceRoutes({ ...deps.stores, ...audit, registry: deps.registry, starter }),
+    ...checkRoutes(deps.stores),
     ...evidencePackageRoutes({ ...deps.stores, db: deps.db, blobs: deps.blobs, starter, logger: deps.logger }),
     ...webhookRoutes({ ...deps.stores, db: deps.db, allowPrivateNetworks: deps.allowPrivateNetworks, webhookConfig: deps.webhookConfig }),
     ...auditLogRoutes({ auditLog: deps.stores.auditLog }),

@@ -83,6 +83,19 @@ export const EVENT_TYPES: EventType[] = [
     example: { ...exampleEvidence, result: 'fail', status: 'pending', title: 'Okta: 2 administrators without MFA' },
   },
   {
+    type: 'control.recovered',
+    description: 'A check that failed passes again: the newest result of a job\u2019s rule went from `fail` to `pass` (GET /api/v1/checks/{check_id}/history shows both).',
+    schema: object({
+      check_id: id, job_id: id, rule_id: id, control_ref: id, question_match: nullableId, title: id, evidence_id: id, run_id: nullableId,
+      previous_result: { enum: ['fail'] }, result: { enum: ['pass'] }, failing_since: time, recovered_at: time,
+    }),
+    example: {
+      check_id: 'job_01jd6wz1k2m3n4p5q6r7s8t9v0.okta-admin-mfa', job_id: 'job_01jd6wz1k2m3n4p5q6r7s8t9v0', rule_id: 'okta-admin-mfa', control_ref: 'Access Control',
+      question_match: 'MFA admin', title: 'Okta: 0 administrators without MFA of 3', evidence_id: 'ev_01jd6x5b…', run_id: 'run_01jd6x4m…',
+      previous_result: 'fail', result: 'pass', failing_since: '2026-11-21T02:00:00.000Z', recovered_at: '2026-11-22T02:00:00.000Z',
+    },
+  },
+  {
     type: 'evidence.rejected',
     description: 'The destination refused an item (4xx, not retried) or delivery gave up after every retry; `status` says which.',
     schema: evidenceData({ error: id }),
@@ -124,4 +137,5 @@ export const EVENT_TYPE_NAMES = EVENT_TYPES.map((t) => t.type);
 
 export type EventTypeName =
   | 'run.started' | 'run.completed' | 'run.failed' | 'evidence.added' | 'control.failed' | 'evidence.rejected'
-  | 'evidence.ambiguous' | 'connection.failed' | 'mapping.published' | 'webhook.endpoint_disabled' | 'webhook.test';
+  | 'evidence.ambiguous' | 'connection.failed' | 'mapping.published' | 'webhook.endpoint_disabled' | 'webhook.test'
+  | 'control.recovered';

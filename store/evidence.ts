@@ -1,3 +1,4 @@
+import { CheckStore, type CheckContext } from './checks.js';
 import { atomically, type Queryable } from './db.js';
 import { EventStore } from './events.js';
 import { appendAuditEntries, SYSTEM_ACTOR } from './audit-log/index.js';
@@ -21,6 +22,8 @@ export interface Evidence {
   payload: Record<string, unknown>;
   payload_sha256: string;
   collected_at: Date;
+  /** When the data the item describes was observed (its collection); collected_at for pushed items. */
+  observed_at: Date | null;
   allow_multiple: boolean;
   destination_id: string | null;
   target: Record<string, unknown> | null;
@@ -35,9 +38,13 @@ export interface Evidence {
   updated_at: Date;
 }
 
-export type NewEvidence = Omit<Evidence, 'workspace_id' | 'status' | 'destination_evidence_ids' | 'candidates' | 'error' | 'attempts' | 'delivered_at' | 'created_at' | 'updated_at'> & { workspaceId: string; status?: DeliveryStatus; error?: string | null };
+export type NewEvidence = Omit<Evidence, 'workspace_id' | 'status' | 'destination_evidence_ids' | 'candidates' | 'error' | 'attempts' | 'delivered_at' | 'created_at' | 'updated_at' | 'observed_at'> & {
+  workspaceId: string; status?: DeliveryStatus; error?: string | null; observed_at?: Date | null;
+  /** For an item of a job's run: it becomes its check's latest result (store/checks.ts). */
+  check?: CheckContext;
+};
 
-const COLUMNS = ['id', 'workspace_id', 'run_id', 'job_id', 'rule_id', 'dataset', 'control_ref', 'question_match', 'question_id', 'title', 'source', 'result', 'payload', 'payload_sha256', 'collected_at', 'allow_multiple', 'destination_id', 'target', 'status', 'error', 'identity'];
+const COLUMNS = ['id', 'workspace_id', 'run_id', 'job_id', 'rule_id', 'dataset', 'control_ref', 'question_match', 'question_id', 'title', 'source', 'result', 'payload', 'payload_sha256', 'collected_at', 'observed_at', 'allow_multiple', 'destination_id', 'target', 'status', 'error', 'identity'];
 
 /** Every column but the payload, for listings. */
 const LISTED_COLUMNS = [...COLUMNS.filter((c) => c !== 'payload'), 'destination_evidence_ids', 'candidates', 'attempts', 'delivered_at', 'created_at', 'updated_at'].join(', ');
@@ -70,10 +77,11 @@ export class EvidenceStore {
       const failedAtOnce: Evidence[] = [];
       for (const e of items) {
         const values = [e.id, e.workspaceId, e.run_id, e.job_id, e.rule_id, e.dataset, e.control_ref, e.question_match, e.question_id, e.title, e.source, e.result,
-          JSON.stringify(e.payload), e.payload_sha256, e.collected_at, e.allow_multiple, e.destination_id, e.target ? JSON.stringify(e.target) : null, e.status ?? 'pending', e.error ?? null, e.identity];
+          JSON.stringify(e.payload), e.payload_sha256, e.collected_at, e.observed_at ?? e.collected_at, e.allow_multiple, e.destination_id, e.target ? JSON.stringify(e.target) : null, e.status ?? 'pending', e.error ?? null, e.identity];
         const [inserted] = await tx.query<Evidence>(`INSERT INTO evidence (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (identity) DO NOTHING RETURNING *`, values);
         if (inserted?.result === 'fail') await new EventStore(tx).record({ workspaceId: inserted.workspace_id, type: 'control.failed', data: evidenceEventData(inserted) });
         if (inserted?.status === 'failed') failedAtOnce.push(inserted);
+        if (inserted && e.check) await CheckStore.recordLatest(tx, inserted, e.check);
         const row = inserted ?? (await tx.query<Evidence>('SELECT * FROM evidence WHERE identity = $1', [e.identity]))[0];
         out.push(row!);
       }

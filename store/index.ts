@@ -1,6 +1,7 @@
 import type { SecretSealer } from '../lib/sealed-secrets.js';
 import { ApiKeyStore } from './api-keys.js';
 import { AuditLogStore } from './audit-log/index.js';
+import { CheckStore } from './checks.js';
 import { CollectionStore } from './collections.js';
 import { ConnectionStore } from './connections.js';
 import type { Db } from './db.js';
@@ -34,6 +35,7 @@ export function createStores(db: Db, sealer: SecretSealer) {
     jobs: new JobStore(db),
     runs: new RunStore(db),
     evidence: new EvidenceStore(db),
+    checks: new CheckStore(db),
     evidencePackages: new EvidencePackageStore(db),
     auditLog: new AuditLogStore(db),
     events: new EventStore(db),

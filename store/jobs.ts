@@ -18,11 +18,13 @@ export interface Job {
   target: Record<string, unknown>;
   schedule: Schedule | null;
   enabled: boolean;
+  /** How long its results stay fresh (null: the default, store/checks.ts). */
+  fresh_for_ms?: number | string | null;
   created_at: Date;
   updated_at: Date;
 }
 
-export type JobFields = Omit<Job, 'id' | 'workspace_id' | 'created_at' | 'updated_at'>;
+export type JobFields = Omit<Job, 'id' | 'workspace_id' | 'created_at' | 'updated_at' | 'fresh_for_ms'>;
 
 export class JobStore {
   constructor(private readonly db: Queryable) {}

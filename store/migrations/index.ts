@@ -504,4 +504,52 @@ export const migrations: Migration[] = [
       ALTER TABLE evidence ALTER COLUMN payload TYPE json USING payload::json;
     `,
   },
+  {
+    version: 12,
+    name: 'checks',
+    sql: `
+      -- When the data an item describes was observed (the collection), apart from when the item
+      -- was recorded (created_at) and delivered (delivered_at).
+      ALTER TABLE evidence ADD COLUMN observed_at timestamptz;
+      UPDATE evidence SET observed_at = collected_at;
+      CREATE INDEX evidence_check_history ON evidence (workspace_id, job_id, rule_id, id);
+      -- How long a job's results stay fresh (null: the default for its kind of schedule).
+      ALTER TABLE jobs ADD COLUMN fresh_for_ms bigint;
+      -- A check is a rule of a job's mapping; its row holds its latest result, kept in the
+      -- transaction that records each new item (the items themselves are its history).
+      CREATE TABLE checks (
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        id text NOT NULL,
+        job_id text NOT NULL,
+        rule_id text NOT NULL,
+        connection_id text,
+        control_ref text NOT NULL,
+        question_match text,
+        title text NOT NULL,
+        refs jsonb NOT NULL DEFAULT '{}',
+        result text NOT NULL CHECK (result IN ('pass', 'fail', 'info', 'error')),
+        evidence_id text NOT NULL,
+        observed_at timestamptz NOT NULL,
+        failing_count integer,
+        fresh_until timestamptz NOT NULL,
+        changed_at timestamptz NOT NULL,
+        stale_notified_at timestamptz,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (workspace_id, id)
+      );
+      CREATE INDEX checks_result ON checks (workspace_id, result, id);
+      CREATE INDEX checks_fresh_until ON checks (workspace_id, fresh_until);
+      CREATE INDEX checks_job ON checks (workspace_id, job_id, id);
+      -- Which framework requirements each check cites, for filters and coverage.
+      CREATE TABLE check_requirements (
+        workspace_id text NOT NULL,
+        check_id text NOT NULL,
+        framework text NOT NULL,
+        requirement text NOT NULL,
+        PRIMARY KEY (workspace_id, check_id, framework, requirement),
+        FOREIGN KEY (workspace_id, check_id) REFERENCES checks (workspace_id, id) ON DELETE CASCADE
+      );
+      CREATE INDEX check_requirements_framework ON check_requirements (workspace_id, framework, requirement);
+    `,
+  },
 ];

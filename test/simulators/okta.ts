@@ -76,6 +76,8 @@ export interface OktaSimulator extends SimulatorServer {
     readonly passwordPolicy: OktaPasswordSettings;
   };
   truth(): OktaTruth;
+  /** An admin without MFA enrols a factor. */
+  enrolMfa(userId: string): void;
 }
 
 /** Okta's usual limit for /api/v1/users. */
@@ -107,6 +109,10 @@ export async function startOktaSimulator(options: OktaSimulatorOptions = {}): Pr
     apiToken,
     state: { directory, systemLog, oauth, passwordPolicy },
     truth: () => (truth ??= computeTruth(directory, systemLog, passwordPolicy)),
+    enrolMfa: (userId: string) => {
+      directory.enrolMfa(userId);
+      truth = undefined;
+    },
   };
 }
 

@@ -139,6 +139,16 @@ export class OktaDirectory {
     this.ownerIndex = firstAdmin >= 0 ? firstAdmin : 0;
   }
 
+  /**
+   * An admin without MFA enrols a factor (what an org's admins do after a finding): from now on
+   * they are served, and counted by truth(), as an admin with an ACTIVE factor.
+   */
+  enrolMfa(userId: string): void {
+    const index = this.indexOfId(userId);
+    if (index === undefined || this.category(index) !== 'adminWithoutMfa') throw new RangeError(`${userId} is not an admin without MFA`);
+    this.categories[index] = CATEGORIES.indexOf('adminWithMfa') + 1;
+  }
+
   /** The user's status alone: O(1), what list filtering scans. */
   statusOf(index: number): OktaUserStatus {
     return STATUS_BY_CATEGORY[this.category(index)];

@@ -1,0 +1,238 @@
+import { HubError } from '../lib/errors.js';
+import type { Queryable } from './db.js';
+import { EventStore } from './events.js';
+import { encodeCursor, type Page, type PageRequest } from './pagination.js';
+
+type Result = 'pass' | 'fail' | 'info' | 'error';
+
+/** What a check reads of a recorded item (a row of the evidence ledger). */
+export interface RecordedItem {
+  id: string;
+  workspace_id: string;
+  run_id: string | null;
+  job_id: string | null;
+  rule_id: string | null;
+  control_ref: string;
+  question_match: string | null;
+  title: string;
+  result: Result;
+  payload: Record<string, unknown>;
+  collected_at: Date;
+  observed_at: Date | null;
+}
+
+/** A check's status: its latest result, or `stale` once that result is past its freshness window. */
+export const CHECK_STATUSES = ['pass', 'fail', 'error', 'info', 'stale'] as const;
+export type CheckStatus = (typeof CHECK_STATUSES)[number];
+
+/** Results stay fresh this long when neither the rule nor the job says otherwise (unscheduled jobs). */
+export const DEFAULT_FRESH_FOR_MS = 7 * 86_400_000;
+
+export interface Check {
+  workspace_id: string;
+  id: string;
+  job_id: string;
+  rule_id: string;
+  connection_id: string | null;
+  control_ref: string;
+  question_match: string | null;
+  title: string;
+  refs: Record<string, string[] | string>;
+  result: Result;
+  status: CheckStatus;
+  evidence_id: string;
+  observed_at: Date;
+  failing_count: number | null;
+  fresh_until: Date;
+  changed_at: Date;
+  updated_at: Date;
+}
+
+/** What recording an item of a job's run tells its check, beyond the item itself. */
+export interface CheckContext {
+  connectionId: string | null;
+  references: Record<string, unknown>;
+  freshForMs: number;
+}
+
+export interface CheckFilter {
+  status?: CheckStatus;
+  jobId?: string;
+  connectionId?: string;
+  framework?: string;
+  controlRef?: string;
+}
+
+/** A check's id: opaque to clients, stable for a job and a rule. */
+export function checkId(jobId: string, ruleId: string): string {
+  return `${jobId}.${ruleId}`;
+}
+
+const STATUS_SQL = `CASE WHEN c.fresh_until < now() THEN 'stale' ELSE c.result END`;
+const CHECK_COLUMNS = `c.workspace_id, c.id, c.job_id, c.rule_id, c.connection_id, c.control_ref, c.question_match, c.title, c.refs, c.result,
+  ${STATUS_SQL} AS status, c.evidence_id, c.observed_at, c.failing_count, c.fresh_until, c.changed_at, c.updated_at`;
+
+/** The failing records an item reports (its evaluation's count), when it has one. */
+function failingCount(evidence: RecordedItem): number | null {
+  const counts = (evidence.payload as { _evaluation?: { counts?: { failing?: unknown } } })._evaluation?.counts;
+  return typeof counts?.failing === 'number' ? counts.failing : null;
+}
+
+/** Each framework's requirement ids, whether the rule cites one id or a list. */
+export function citedRequirements(references: Record<string, unknown>): { framework: string; requirement: string }[] {
+  return Object.entries(references).flatMap(([framework, ids]) =>
+    (Array.isArray(ids) ? ids : [ids]).filter((r): r is string => typeof r === 'string').map((requirement) => ({ framework, requirement })));
+}
+
+const checkCursor = (after: string | null) => {
+  if (after !== null && (after.length > 400 || !after.includes('.'))) {
+    throw HubError.badRequest('The cursor is not one this API issued; use next_cursor from a list response.', [{ pointer: '/query/cursor', message: 'invalid cursor' }]);
+  }
+  return after;
+};
+
+/**
+ * Posture: each check's latest result, kept as each item is recorded. History is not copied:
+ * it is the ledger's items of the same job and rule.
+ */
+export class CheckStore {
+  constructor(private readonly db: Queryable) {}
+
+  /**
+   * Makes `evidence` (an item of a job's run, just recorded in `tx`) its check's latest result,
+   * unless a newer one is there already; a check going from fail to pass emits
+   * control.recovered in the same transaction. Idempotent: the same item twice changes nothing.
+   */
+  static async recordLatest(tx: Queryable, evidence: RecordedItem, context: CheckContext): Promise<void> {
+    if (!evidence.job_id || !evidence.rule_id) return;
+    const id = checkId(evidence.job_id, evidence.rule_id);
+    const observedAt = new Date(evidence.observed_at ?? evidence.collected_at);
+    const [previous] = await tx.query<{ result: Result; evidence_id: string; observed_at: Date; changed_at: Date }>(
+      'SELECT result, evidence_id, observed_at, changed_at FROM checks WHERE workspace_id = $1 AND id = $2 FOR UPDATE',
+      [evidence.workspace_id, id],
+    );
+    if (previous && (previous.evidence_id === evidence.id || new Date(previous.observed_at) > observedAt)) return;
+    const changedAt = previous && previous.result === evidence.result ? previous.changed_at : observedAt;
+    await tx.query(
+      `INSERT INTO checks (workspace_id, id, job_id, rule_id, connection_id, control_ref, question_match, title, refs, result, evidence_id, observed_at, failing_count, fresh_until, changed_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now())
+       ON CONFLICT (workspace_id, id) DO UPDATE SET connection_id = EXCLUDED.connection_id, control_ref = EXCLUDED.control_ref, question_match = EXCLUDED.question_match,
+         title = EXCLUDED.title, refs = EXCLUDED.refs, result = EXCLUDED.result, evidence_id = EXCLUDED.evidence_id, observed_at = EXCLUDED.observed_at,
+         failing_count = EXCLUDED.failing_count, fresh_until = EXCLUDED.fresh_until, changed_at = EXCLUDED.changed_at, stale_notified_at = NULL, updated_at = now()`,
+      [evidence.workspace_id, id, evidence.job_id, evidence.rule_id, context.connectionId, evidence.control_ref, evidence.question_match, evidence.title,
+        JSON.stringify(context.references), evidence.result, evidence.id, observedAt.toISOString(), failingCount(evidence),
+        new Date(observedAt.getTime() + context.freshForMs).toISOString(), new Date(changedAt).toISOString()],
+    );
+    await tx.query('DELETE FROM check_requirements WHERE workspace_id = $1 AND check_id = $2', [evidence.workspace_id, id]);
+    const cited = citedRequirements(context.references);
+    if (cited.length) {
+      await tx.query(
+        `INSERT INTO check_requirements (workspace_id, check_id, framework, requirement)
+         SELECT $1, $2, f, r FROM unnest($3::text[], $4::text[]) AS t(f, r) ON CONFLICT DO NOTHING`,
+        [evidence.workspace_id, id, cited.map((c) => c.framework), cited.map((c) => c.requirement)],
+      );
+    }
+    if (previous?.result === 'fail' && evidence.result === 'pass') {
+      await new EventStore(tx).record({
+        workspaceId: evidence.workspace_id, type: 'control.recovered',
+        data: {
+          check_id: id, job_id: evidence.job_id, rule_id: evidence.rule_id, control_ref: evidence.control_ref, question_match: evidence.question_match,
+          title: evidence.title, evidence_id: evidence.id, run_id: evidence.run_id, previous_result: previous.result, result: evidence.result,
+          failing_since: new Date(previous.changed_at).toISOString(), recovered_at: observedAt.toISOString(),
+        },
+      });
+    }
+  }
+
+  async get(workspaceId: string, id: string): Promise<Check | null> {
+    const [row] = await this.db.query<Check>(`SELECT ${CHECK_COLUMNS} FROM checks c WHERE c.workspace_id = $1 AND c.id = $2`, [workspaceId, id]);
+    return row ?? null;
+  }
+
+  /** A page in id order, filtered; `stale` is computed against the database clock. */
+  async list(workspaceId: string, page: PageRequest, f: CheckFilter = {}): Promise<Page<Check>> {
+    const params: unknown[] = [workspaceId];
+    const where = ['c.workspace_id = $1'];
+    const add = (condition: (p: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(condition(`$${params.length}`));
+    };
+    const after = checkCursor(page.after);
+    if (after !== null) add((p) => `c.id > ${p}`, after);
+    if (f.status === 'stale') where.push('c.fresh_until < now()');
+    else if (f.status) {
+      add((p) => `c.result = ${p}`, f.status);
+      where.push('c.fresh_until >= now()');
+    }
+    if (f.jobId) add((p) => `c.job_id = ${p}`, f.jobId);
+    if (f.connectionId) add((p) => `c.connection_id = ${p}`, f.connectionId);
+    if (f.controlRef) add((p) => `c.control_ref = ${p}`, f.controlRef);
+    if (f.framework) add((p) => `EXISTS (SELECT 1 FROM check_requirements r WHERE r.workspace_id = c.workspace_id AND r.check_id = c.id AND r.framework = ${p})`, f.framework);
+    params.push(page.limit + 1);
+    const rows = await this.db.query<Check>(`SELECT ${CHECK_COLUMNS} FROM checks c WHERE ${where.join(' AND ')} ORDER BY c.id LIMIT $${params.length}`, params);
+    const hasMore = rows.length > page.limit;
+    const data = hasMore ? rows.slice(0, page.limit) : rows;
+    return { data, next_cursor: hasMore ? encodeCursor(data[data.length - 1]!.id) : null };
+  }
+
+  /** Counts per status, and per framework and status. */
+  async summary(workspaceId: string): Promise<{ byStatus: Record<string, number>; byFramework: Record<string, Record<string, number>> }> {
+    const rows = await this.db.query<{ framework: string | null; status: string; n: number | string }>(
+      `SELECT NULL AS framework, ${STATUS_SQL} AS status, count(*) AS n FROM checks c WHERE c.workspace_id = $1 GROUP BY 2
+       UNION ALL
+       SELECT r.framework, ${STATUS_SQL} AS status, count(DISTINCT c.id) AS n FROM checks c
+         JOIN check_requirements r ON r.workspace_id = c.workspace_id AND r.check_id = c.id
+        WHERE c.workspace_id = $1 GROUP BY 1, 2`,
+      [workspaceId],
+    );
+    const byStatus: Record<string, number> = Object.fromEntries(CHECK_STATUSES.map((s) => [s, 0]));
+    const byFramework: Record<string, Record<string, number>> = {};
+    for (const row of rows) {
+      if (row.framework === null) byStatus[row.status] = Number(row.n);
+      else (byFramework[row.framework] ??= Object.fromEntries(CHECK_STATUSES.map((s) => [s, 0])))[row.status] = Number(row.n);
+    }
+    return { byStatus, byFramework };
+  }
+
+  /** The checks citing each requirement of one framework, with their statuses. */
+  async coverage(workspaceId: string, framework: string): Promise<{ requirement: string; check_id: string; status: CheckStatus; title: string }[]> {
+    return this.db.query(
+      `SELECT r.requirement, c.id AS check_id, ${STATUS_SQL} AS status, c.title FROM check_requirements r
+         JOIN checks c ON c.workspace_id = r.workspace_id AND c.id = r.check_id
+        WHERE r.workspace_id = $1 AND r.framework = $2 ORDER BY r.requirement, c.id`,
+      [workspaceId, framework],
+    );
+  }
+
+  /**
+   * Every result of a check over time, newest first, each with the transition it made from the
+   * result before it (null when unchanged or the first). Read from the ledger, a page at a time.
+   */
+  async history(workspaceId: string, check: Pick<Check, 'job_id' | 'rule_id'>, page: PageRequest): Promise<Page<CheckResult>> {
+    if (page.after !== null && !/^[A-Za-z0-9_]{1,100}$/.test(page.after)) checkCursor('');
+    const rows = await this.db.query<Omit<CheckResult, 'transition'>>(
+      `SELECT id AS evidence_id, run_id, result, title, status AS delivery_status, COALESCE(observed_at, collected_at) AS observed_at, created_at AS recorded_at, delivered_at
+         FROM evidence WHERE workspace_id = $1 AND job_id = $2 AND rule_id = $3 AND ($4::text IS NULL OR id < $4)
+        ORDER BY id DESC LIMIT $5`,
+      [workspaceId, check.job_id, check.rule_id, page.after, page.limit + 2],
+    );
+    const data = rows.slice(0, page.limit).map((row, i) => {
+      const before = rows[i + 1];
+      return { ...row, transition: before && before.result !== row.result ? { from: before.result, to: row.result } : null };
+    });
+    return { data, next_cursor: rows.length > page.limit ? encodeCursor(data[data.length - 1]!.evidence_id) : null };
+  }
+}
+
+/** One result in a check's history. */
+export interface CheckResult {
+  evidence_id: string;
+  run_id: string | null;
+  result: Result;
+  title: string;
+  delivery_status: string;
+  observed_at: Date;
+  recorded_at: Date;
+  delivered_at: Date | null;
+  transition: { from: Result; to: Result } | null;
+}

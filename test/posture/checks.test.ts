@@ -1,0 +1,94 @@
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOktaSimulator, type OktaSimulator } from '../simulators/index.js';
+import { startAudigydSimulator, type AudigydSimulator } from '../simulators/audigyd.js';
+import { eventually, newWorkspace, startTestHub, type TestHub } from '../helpers/hub.js';
+import { createConnection, runToEnd } from '../helpers/collect.js';
+import { OKTA_ASSESSMENT } from '../helpers/fixtures.js';
+import { WebhookReceiver } from '../helpers/webhook-receiver.js';
+
+// Posture is what the ledger says now, per check (a job's rule): an admin enrolling MFA
+// between two runs turns the admin-MFA check from fail to pass, its history shows both, and
+// subscribers hear control.recovered once, signed.
+describe('checks: latest result, history and recovery', () => {
+  let t: TestHub;
+  let okta: OktaSimulator;
+  let audigyd: AudigydSimulator;
+  let receiver: WebhookReceiver;
+  let secret: string;
+  let jobId: string;
+  beforeAll(async () => {
+    t = await startTestHub({ env: { HUB_WEBHOOK_DISPATCH_INTERVAL: '50ms', HUB_DELIVERY_RETRY_INITIAL_MS: '100', HUB_DELIVERY_MAX_ATTEMPTS: '2' } });
+    okta = await startOktaSimulator({ population: { total: 40, admins: 3, adminsWithoutMfa: 1 }, rateLimit: false });
+    audigyd = await startAudigydSimulator({ assessments: [OKTA_ASSESSMENT], rateLimit: false, uploadRateLimit: false });
+    receiver = await WebhookReceiver.start();
+    const hook = await t.call('POST', '/api/v1/webhooks', { json: { url: receiver.url, events: ['control.recovered'] } });
+    expect(hook.status, hook.text).toBe(201);
+    secret = hook.body.secret;
+    const connection = await createConnection(t.call, { type: 'okta', config: { base_url: okta.url, auth_method: 'api_token' }, secrets: { api_token: okta.apiToken } });
+    const destination = await t.call('POST', '/api/v1/destinations', { json: { name: 'AUDIGYD', type: 'audigyd', config: { base_url: audigyd.url }, secrets: { api_key: audigyd.apiKey } } });
+    const mapping = await t.call('POST', '/api/v1/mappings', { json: { name: 'okta', pack: 'okta' } });
+    const job = await t.call('POST', '/api/v1/jobs', {
+      json: { name: 'okta posture', connection_id: connection, datasets: ['okta.users', 'okta.password_policies'], mapping_id: mapping.body.id, destination_id: destination.body.id, target: { assessment_id: 'asm_okta' } },
+    });
+    expect(job.status, job.text).toBe(201);
+    jobId = job.body.id;
+  });
+  afterAll(async () => { await receiver?.down(); await okta?.close(); await audigyd?.close(); await t?.stop(); });
+
+  it('an admin enrols MFA between two runs: the admin-MFA check goes fail → pass, the history shows both, control.recovered arrives signed', async () => {
+    const first = await runToEnd(t.call, jobId);
+    const checks = await t.call('GET', `/api/v1/checks?job_id=${jobId}`);
+    expect(checks.status, checks.text).toBe(200);
+    const ruleIds = checks.body.data.map((c: { rule_id: string }) => c.rule_id);
+    expect(ruleIds).toContain('okta-admin-mfa');
+    const adminMfa = checks.body.data.find((c: { rule_id: string }) => c.rule_id === 'okta-admin-mfa');
+    expect(adminMfa).toMatchObject({ status: 'fail', result: 'fail', failing_count: 1, job_id: jobId, control_ref: 'Access Control' });
+    expect(Date.parse(adminMfa.fresh_until)).toBeGreaterThan(Date.now());
+    const failingItem = await t.call('GET', `/api/v1/evidence/${adminMfa.evidence_id}`);
+    expect(failingItem.body).toMatchObject({ run_id: first.id, result: 'fail' });
+    expect((await t.call('GET', '/api/v1/checks?status=fail')).body.data.map((c: { id: string }) => c.id)).toContain(adminMfa.id);
+
+    // The finding is fixed at the source.
+    okta.enrolMfa(okta.truth().admins.idsWithoutMfa[0]!);
+    const second = await runToEnd(t.call, jobId);
+    const now = await t.call('GET', `/api/v1/checks/${encodeURIComponent(adminMfa.id)}`);
+    expect(now.body).toMatchObject({ id: adminMfa.id, status: 'pass', result: 'pass', failing_count: 0 });
+    expect(now.body.evidence_id).not.toBe(adminMfa.evidence_id);
+    expect((await t.call('GET', '/api/v1/checks?status=fail')).body.data.map((c: { id: string }) => c.id)).not.toContain(adminMfa.id);
+
+    const history = await t.call('GET', `/api/v1/checks/${encodeURIComponent(adminMfa.id)}/history`);
+    expect(history.status, history.text).toBe(200);
+    expect(history.body.data.map((h: { run_id: string; result: string; transition: unknown }) => [h.run_id, h.result, h.transition])).toEqual([
+      [second.id, 'pass', { from: 'fail', to: 'pass' }],
+      [first.id, 'fail', null],
+    ]);
+    const paged = await t.call('GET', `/api/v1/checks/${encodeURIComponent(adminMfa.id)}/history?limit=1`);
+    expect(paged.body.data).toHaveLength(1);
+    const rest = await t.call('GET', `/api/v1/checks/${encodeURIComponent(adminMfa.id)}/history?limit=1&cursor=${paged.body.next_cursor}`);
+    expect(rest.body.data.map((h: { run_id: string }) => h.run_id)).toEqual([first.id]);
+    expect(rest.body.next_cursor).toBeNull();
+
+    const hook = await eventually(async () => receiver.received.find((h) => JSON.parse(h.body).type === 'control.recovered') ?? null, { timeoutMs: 30_000 });
+    const event = new Webhook(secret).verify(hook.body, hook.headers) as { type: string; data: Record<string, unknown> };
+    expect(event).toMatchObject({ type: 'control.recovered', data: { check_id: adminMfa.id, rule_id: 'okta-admin-mfa', previous_result: 'fail', result: 'pass', run_id: second.id } });
+    // Once: only the admin-MFA check recovered (no other check failed and then passed).
+    expect(receiver.received.filter((h) => JSON.parse(h.body).type === 'control.recovered')).toHaveLength(1);
+  });
+
+  it('posture counts the checks per status; another workspace sees none of them, and a wrong id is a 404 problem', async () => {
+    const posture = await t.call('GET', '/api/v1/posture');
+    expect(posture.status, posture.text).toBe(200);
+    const total = Object.values(posture.body.checks as Record<string, number>).reduce((a, b) => a + b, 0);
+    expect(total).toBe((await t.call('GET', `/api/v1/checks?job_id=${jobId}&limit=100`)).body.data.length);
+    expect(posture.body.frameworks.soc2.pass + posture.body.frameworks.soc2.fail).toBeGreaterThan(0);
+    const other = await newWorkspace(t, 'posture-other');
+    expect((await other.call('GET', '/api/v1/checks')).body.data).toEqual([]);
+    const check = (await t.call('GET', `/api/v1/checks?job_id=${jobId}&limit=1`)).body.data[0];
+    const foreign = await other.call('GET', `/api/v1/checks/${encodeURIComponent(check.id)}`);
+    expect(foreign.status).toBe(404);
+    expect(foreign.headers.get('content-type')).toContain('application/problem+json');
+    expect((await t.call('GET', '/api/v1/checks?status=bogus')).status).toBe(400);
+    expect((await t.call('GET', '/api/v1/checks?cursor=%00%00')).status).toBe(400);
+  });
+});
