@@ -174,7 +174,7 @@ export async function startHub(config: Config, role: Role, options: StartOptions
       const housekeeping = new HousekeepingSchedules(temporal, starter);
       let housekeepingTimer: NodeJS.Timeout | null = null;
       const ensureHousekeeping = () => housekeeping
-        .ensure({ 'audit-retention': 3_600_000, 'evidence-package-expiry': Math.min(600_000, config.evidencePackages.ttlMs) })
+        .ensure({ 'audit-retention': 3_600_000, 'evidence-package-expiry': Math.min(600_000, config.evidencePackages.ttlMs), 'stale-checks': config.staleCheckIntervalMs })
         .catch((err: unknown) => {
           logger.warn({ err }, 'housekeeping schedules not set up yet; trying again in a minute');
           housekeepingTimer = setTimeout(() => void ensureHousekeeping(), 60_000);

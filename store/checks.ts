@@ -1,5 +1,5 @@
 import { HubError } from '../lib/errors.js';
-import type { Queryable } from './db.js';
+import { atomically, type Queryable } from './db.js';
 import { EventStore } from './events.js';
 import { encodeCursor, type Page, type PageRequest } from './pagination.js';
 
@@ -202,6 +202,38 @@ export class CheckStore {
         WHERE r.workspace_id = $1 AND r.framework = $2 ORDER BY r.requirement, c.id`,
       [workspaceId, framework],
     );
+  }
+
+  /**
+   * Marks the checks whose freshness window has passed with no new result, and emits
+   * evidence.stale for each, in the same transaction: once per check and result (a new result
+   * re-arms it), however often and from however many workers this runs.
+   */
+  async markStale(limit = 500): Promise<number> {
+    let marked = 0;
+    for (;;) {
+      const batch = await atomically(this.db, async (tx) => {
+        const rows = await tx.query<{ workspace_id: string; id: string; job_id: string; rule_id: string; control_ref: string; question_match: string | null; title: string; result: string; evidence_id: string; observed_at: Date; fresh_until: Date }>(
+          `UPDATE checks SET stale_notified_at = now() WHERE (workspace_id, id) IN (
+             SELECT workspace_id, id FROM checks WHERE fresh_until < now() AND stale_notified_at IS NULL ORDER BY fresh_until LIMIT $1 FOR UPDATE SKIP LOCKED)
+           RETURNING workspace_id, id, job_id, rule_id, control_ref, question_match, title, result, evidence_id, observed_at, fresh_until`,
+          [limit],
+        );
+        const events = new EventStore(tx);
+        for (const c of rows) {
+          await events.record({
+            workspaceId: c.workspace_id, type: 'evidence.stale',
+            data: {
+              check_id: c.id, job_id: c.job_id, rule_id: c.rule_id, control_ref: c.control_ref, question_match: c.question_match, title: c.title,
+              last_result: c.result, evidence_id: c.evidence_id, last_result_at: new Date(c.observed_at).toISOString(), stale_since: new Date(c.fresh_until).toISOString(),
+            },
+          });
+        }
+        return rows.length;
+      });
+      marked += batch;
+      if (batch < limit) return marked;
+    }
   }
 
   /**

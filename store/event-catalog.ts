@@ -96,6 +96,19 @@ export const EVENT_TYPES: EventType[] = [
     },
   },
   {
+    type: 'evidence.stale',
+    description: 'A check’s freshness window passed without a new result: its latest evidence is too old to stand for now (once per check until a new result arrives).',
+    schema: object({
+      check_id: id, job_id: id, rule_id: id, control_ref: id, question_match: nullableId, title: id, last_result: { enum: ['pass', 'fail', 'info', 'error'] },
+      evidence_id: id, last_result_at: time, stale_since: time,
+    }),
+    example: {
+      check_id: 'job_01jd6wz1k2m3n4p5q6r7s8t9v0.okta-admin-mfa', job_id: 'job_01jd6wz1k2m3n4p5q6r7s8t9v0', rule_id: 'okta-admin-mfa', control_ref: 'Access Control',
+      question_match: 'MFA admin', title: 'Okta: 0 administrators without MFA of 3', last_result: 'pass', evidence_id: 'ev_01jd6x5b…',
+      last_result_at: '2026-11-20T02:00:00.000Z', stale_since: '2026-11-22T02:00:00.000Z',
+    },
+  },
+  {
     type: 'evidence.rejected',
     description: 'The destination refused an item (4xx, not retried) or delivery gave up after every retry; `status` says which.',
     schema: evidenceData({ error: id }),
@@ -138,4 +151,4 @@ export const EVENT_TYPE_NAMES = EVENT_TYPES.map((t) => t.type);
 export type EventTypeName =
   | 'run.started' | 'run.completed' | 'run.failed' | 'evidence.added' | 'control.failed' | 'evidence.rejected'
   | 'evidence.ambiguous' | 'connection.failed' | 'mapping.published' | 'webhook.endpoint_disabled' | 'webhook.test'
-  | 'control.recovered';
+  | 'control.recovered' | 'evidence.stale';

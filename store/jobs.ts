@@ -18,7 +18,9 @@ export interface Job {
   target: Record<string, unknown>;
   schedule: Schedule | null;
   enabled: boolean;
-  /** How long its results stay fresh (null: the default, store/checks.ts). */
+  /** How long its results stay fresh, as set ("36h"); null: twice the schedule's interval, or 7 days. */
+  fresh_for?: string | null;
+  /** In effect, in milliseconds (null: the 7-day default of store/checks.ts). */
   fresh_for_ms?: number | string | null;
   created_at: Date;
   updated_at: Date;
@@ -29,20 +31,20 @@ export type JobFields = Omit<Job, 'id' | 'workspace_id' | 'created_at' | 'update
 export class JobStore {
   constructor(private readonly db: Queryable) {}
 
-  async insert(id: string, workspaceId: string, f: JobFields, tx: Queryable = this.db): Promise<Job> {
+  async insert(id: string, workspaceId: string, f: JobFields, tx: Queryable = this.db, freshForMs?: number | null): Promise<Job> {
     const [row] = await tx.query<Job>(
-      `INSERT INTO jobs (id, workspace_id, name, connection_id, datasets, mapping_id, mapping_version, destination_id, target, schedule, enabled)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
-      [id, workspaceId, f.name, f.connection_id, f.datasets, f.mapping_id, f.mapping_version, f.destination_id, JSON.stringify(f.target), f.schedule ? JSON.stringify(f.schedule) : null, f.enabled],
+      `INSERT INTO jobs (id, workspace_id, name, connection_id, datasets, mapping_id, mapping_version, destination_id, target, schedule, enabled, fresh_for, fresh_for_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
+      [id, workspaceId, f.name, f.connection_id, f.datasets, f.mapping_id, f.mapping_version, f.destination_id, JSON.stringify(f.target), f.schedule ? JSON.stringify(f.schedule) : null, f.enabled, f.fresh_for ?? null, freshForMs ?? null],
     );
     return row!;
   }
 
-  async update(workspaceId: string, id: string, f: JobFields, tx: Queryable = this.db): Promise<Job | null> {
+  async update(workspaceId: string, id: string, f: JobFields, tx: Queryable = this.db, freshForMs?: number | null): Promise<Job | null> {
     const [row] = await tx.query<Job>(
       `UPDATE jobs SET name = $3, connection_id = $4, datasets = $5, mapping_id = $6, mapping_version = $7, destination_id = $8, target = $9,
-       schedule = $10, enabled = $11, updated_at = now() WHERE workspace_id = $1 AND id = $2 RETURNING *`,
-      [workspaceId, id, f.name, f.connection_id, f.datasets, f.mapping_id, f.mapping_version, f.destination_id, JSON.stringify(f.target), f.schedule ? JSON.stringify(f.schedule) : null, f.enabled],
+       schedule = $10, enabled = $11, fresh_for = $12, fresh_for_ms = $13, updated_at = now() WHERE workspace_id = $1 AND id = $2 RETURNING *`,
+      [workspaceId, id, f.name, f.connection_id, f.datasets, f.mapping_id, f.mapping_version, f.destination_id, JSON.stringify(f.target), f.schedule ? JSON.stringify(f.schedule) : null, f.enabled, f.fresh_for ?? null, freshForMs ?? null],
     );
     return row ?? null;
   }

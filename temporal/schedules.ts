@@ -46,6 +46,18 @@ export class JobSchedules {
     });
   }
 
+  /** The time between the schedule's next two firings (null when it has none). */
+  async intervalMs(jobId: string): Promise<number | null> {
+    const client = await this.temporal.client();
+    try {
+      const [next, after] = (await client.schedule.getHandle(this.id(jobId)).describe()).info.nextActionTimes;
+      return next && after ? after.getTime() - next.getTime() : null;
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return null;
+      throw err;
+    }
+  }
+
   /** When the schedule fires next (null when paused or unscheduled). */
   async nextRunAt(jobId: string): Promise<Date | null> {
     const client = await this.temporal.client();

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { RouteSpec, JsonSchema } from '../route.js';
 import { HubError, type FieldError } from '../../lib/errors.js';
+import { parseDuration } from '../../lib/duration.js';
 import { newId } from '../../lib/ids.js';
 import { datasetsOf } from '../../connectors/types.js';
 import type { ConnectorRegistry } from '../../connectors/registry.js';
@@ -48,12 +49,16 @@ function jobProperties(registry: ConnectorRegistry): Record<string, JsonSchema> 
     },
     schedule: scheduleSchema,
     enabled: { type: 'boolean', default: true },
+    fresh_for: {
+      type: ['string', 'null'], pattern: '^\\d{1,6}(s|m|h|d)$', examples: ['36h', '8d'],
+      description: 'How long a result of this job stays fresh before its checks read `stale` (1 s to 400 d); null: twice the schedule’s interval, or 7 days without a schedule.',
+    },
   };
 }
 const jobView: JsonSchema = exact({
   id: { type: 'string' }, name: { type: 'string' }, connection_id: { type: 'string' }, datasets: { type: 'array', items: { type: 'string' } },
   mapping_id: { type: 'string' }, mapping_version: { type: ['integer', 'null'] }, destination_id: { type: 'string' }, target: { type: 'object' },
-  schedule: { ...scheduleSchema, additionalProperties: true }, enabled: { type: 'boolean' },
+  schedule: { ...scheduleSchema, additionalProperties: true }, enabled: { type: 'boolean' }, fresh_for: { type: ['string', 'null'] },
   next_run_at: { ...nullableTimestamp, description: 'When the schedule fires next; null when unscheduled or disabled.' }, created_at: timestamp, updated_at: timestamp,
 });
 const TEMPORAL_DOWN = 'Temporal is not reachable; nothing was changed (Retry-After).';
@@ -98,6 +103,8 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
         }
       }
     }
+    const freshFor = f.fresh_for ? parseDuration(f.fresh_for) : null;
+    if (f.fresh_for && (freshFor === null || freshFor < 1_000 || freshFor > 400 * 86_400_000)) errors.push({ pointer: '/fresh_for', message: 'must be a duration from 1s to 400d, e.g. 36h' });
     if (f.schedule && !validTimezone(f.schedule.timezone)) errors.push({ pointer: '/schedule/timezone', message: 'is not an IANA time zone (e.g. Europe/Paris)' });
     if (errors.length) throw HubError.validation(errors, 'The job is not valid.');
   }
@@ -132,6 +139,9 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
       const now = new Date();
       await syncSchedule({ ...f, id, workspace_id: workspaceId, created_at: previous?.created_at ?? now, updated_at: now });
     }
+    // Results of a scheduled job stay fresh for two of its intervals unless the job says otherwise.
+    const scheduleInterval = f.schedule ? await deps.schedules.intervalMs(id).catch(() => null) : null;
+    const effectiveFreshness = (fields: JobFields) => (fields.fresh_for ? parseDuration(fields.fresh_for) : scheduleInterval === null ? null : 2 * scheduleInterval);
     try {
       const saved = await audited(deps, req, res,
         async (tx) => {
@@ -148,7 +158,7 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
           // What the job refers to cannot be deleted until this commits.
           const gone = await jobs.lockReferences(workspaceId, fields);
           if (gone.length) throw HubError.validation(gone.map((pointer) => ({ pointer: `/${pointer}`, message: 'was deleted meanwhile' })), 'The job is not valid.');
-          const job = previous ? await jobs.update(workspaceId, id, fields) : await jobs.insert(id, workspaceId, fields);
+          const job = previous ? await jobs.update(workspaceId, id, fields, tx, effectiveFreshness(fields)) : await jobs.insert(id, workspaceId, fields, tx, effectiveFreshness(fields));
           if (!job) throw HubError.notFound('No job with this id in this workspace.');
           return job;
         },
@@ -173,7 +183,7 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
 
   const view = async (job: Job) => ({
     id: job.id, name: job.name, connection_id: job.connection_id, datasets: job.datasets, mapping_id: job.mapping_id, mapping_version: job.mapping_version,
-    destination_id: job.destination_id, target: job.target, schedule: job.schedule, enabled: job.enabled,
+    destination_id: job.destination_id, target: job.target, schedule: job.schedule, enabled: job.enabled, fresh_for: job.fresh_for ?? null,
     next_run_at: job.schedule && job.enabled ? await deps.schedules.nextRunAt(job.id).catch(() => null) : null,
     created_at: job.created_at, updated_at: job.updated_at,
   });

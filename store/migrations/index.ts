@@ -513,7 +513,9 @@ export const migrations: Migration[] = [
       ALTER TABLE evidence ADD COLUMN observed_at timestamptz;
       UPDATE evidence SET observed_at = collected_at;
       CREATE INDEX evidence_check_history ON evidence (workspace_id, job_id, rule_id, id);
-      -- How long a job's results stay fresh (null: the default for its kind of schedule).
+      -- How long a job's results stay fresh: as the admin set it (fresh_for), and in effect
+      -- (fresh_for_ms: that, else twice the schedule's interval; null: the 7-day default).
+      ALTER TABLE jobs ADD COLUMN fresh_for text;
       ALTER TABLE jobs ADD COLUMN fresh_for_ms bigint;
       -- A check is a rule of a job's mapping; its row holds its latest result, kept in the
       -- transaction that records each new item (the items themselves are its history).

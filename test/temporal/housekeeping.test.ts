@@ -15,13 +15,14 @@ describe('housekeeping on Temporal Schedules', () => {
   const scheduleIds = () => ({
     retention: `housekeeping-${t.config.temporal.taskQueue}-audit-retention`,
     expiry: `housekeeping-${t.config.temporal.taskQueue}-evidence-package-expiry`,
+    stale: `housekeeping-${t.config.temporal.taskQueue}-stale-checks`,
   });
 
   it('sets up one schedule per task when the worker starts, at its interval, skipping overlaps', async () => {
     const client = await t.hub.temporalClient();
-    const { retention, expiry } = scheduleIds();
-    const described = await Promise.all([retention, expiry].map((id) => client.schedule.getHandle(id).describe()));
-    expect(described.map((d) => d.spec.intervals?.[0]?.every)).toEqual([3_600_000, 600_000]);
+    const { retention, expiry, stale } = scheduleIds();
+    const described = await Promise.all([retention, expiry, stale].map((id) => client.schedule.getHandle(id).describe()));
+    expect(described.map((d) => d.spec.intervals?.[0]?.every)).toEqual([3_600_000, 600_000, 60_000]);
     for (const d of described) {
       expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'housekeepingWorkflow', taskQueue: t.config.temporal.taskQueue });
       expect(d.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP);
@@ -32,8 +33,8 @@ describe('housekeeping on Temporal Schedules', () => {
     const gateway = new TemporalGateway({ address: t.hub.temporalAddress, namespace: t.config.temporal.namespace, taskQueue: t.config.temporal.taskQueue });
     try {
       const schedules = new HousekeepingSchedules(gateway, new WorkflowStarter(gateway, t.config.deliveryRetry));
-      await schedules.ensure({ 'audit-retention': 3_600_000, 'evidence-package-expiry': 300_000 });
-      await schedules.ensure({ 'audit-retention': 3_600_000, 'evidence-package-expiry': 600_000 });
+      await schedules.ensure({ 'audit-retention': 3_600_000, 'evidence-package-expiry': 300_000, 'stale-checks': 60_000 });
+      await schedules.ensure({ 'audit-retention': 3_600_000, 'evidence-package-expiry': 600_000, 'stale-checks': 60_000 });
       const client = await t.hub.temporalClient();
       const ours: string[] = [];
       for await (const schedule of client.schedule.list()) if (schedule.scheduleId.startsWith(`housekeeping-${t.config.temporal.taskQueue}-`)) ours.push(schedule.scheduleId);
