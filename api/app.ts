@@ -124,7 +124,7 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
     ...jobRoutes({ ...deps.stores, ...audit, registry: deps.registry, schedules: deps.schedules }),
     ...runRoutes({ ...deps.stores, ...audit, blobs: deps.blobs, registry: deps.registry, starter, valet: deps.valet, publicUrl: deps.publicUrl }),
     ...evidenceRoutes({ ...deps.stores, ...audit, registry: deps.registry, starter }),
-    ...checkRoutes(deps.stores),
+    ...checkRoutes({ checks: deps.stores.checks, version: deps.version }),
     ...evidencePackageRoutes({ ...deps.stores, db: deps.db, blobs: deps.blobs, starter, logger: deps.logger }),
     ...webhookRoutes({ ...deps.stores, db: deps.db, allowPrivateNetworks: deps.allowPrivateNetworks, webhookConfig: deps.webhookConfig }),
     ...auditLogRoutes({ auditLog: deps.stores.auditLog }),

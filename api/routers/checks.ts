@@ -2,10 +2,13 @@ import type { RouteSpec, JsonSchema } from '../route.js';
 import { HubError } from '../../lib/errors.js';
 import { CHECK_STATUSES, type Check, type CheckStatus, type CheckStore } from '../../store/checks.js';
 import { principalOf } from '../auth.js';
+import { OCSF_VERSION, streamCheckExport } from './check-export.js';
 import { exact, listOf, nullableTimestamp, pageQuery, pageRequest, timestamp } from '../schemas.js';
 
 export interface CheckDeps {
   checks: CheckStore;
+  /** The hub's version, named in exported findings. */
+  version: string;
 }
 
 const RESULTS = ['pass', 'fail', 'info', 'error'];
@@ -70,6 +73,28 @@ export function checkRoutes(deps: CheckDeps): RouteSpec[] {
           status: q.status, jobId: q.job_id, connectionId: q.connection_id, framework: q.framework, controlRef: q.control_ref,
         });
         res.json({ data: page.data.map(presentCheck), next_cursor: page.next_cursor });
+      },
+    },
+    {
+      // Before /checks/:id, which would otherwise take "export" for an id.
+      method: 'get', path: '/api/v1/checks/export', operationId: 'exportChecks', tag: 'posture', auth: 'evidence:read',
+      summary: 'Every check for other tools, streamed: OCSF Compliance Findings as NDJSON, or a CSV table.',
+      description: `format=ocsf: one OCSF ${OCSF_VERSION} Compliance Finding (class_uid 2003) per line, application/x-ndjson; compliance.status_id is 1 for pass, 3 for fail, 2 (Warning) for stale, 99 (Other) for error and info. format=csv: a header row, then one row per check (text/csv; cells a spreadsheet would run as formulas are quoted with a leading apostrophe).`,
+      query: { type: 'object', required: ['format'], properties: { format: { enum: ['ocsf', 'csv'] } } },
+      responses: {
+        200: { description: 'The export, streamed (application/x-ndjson or text/csv).', headers: { 'Content-Disposition': 'attachment; filename="checks.ndjson" or "checks.csv"' } },
+      },
+      handler: async (_req, res) => {
+        const { format } = res.locals.query as { format: 'ocsf' | 'csv' };
+        res.status(200);
+        res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
+        res.setHeader('Content-Disposition', `attachment; filename="checks.${format === 'csv' ? 'csv' : 'ndjson'}"`);
+        try {
+          await streamCheckExport(deps.checks, principalOf(res).workspaceId, format, res, { version: deps.version });
+        } catch {
+          // Headers are gone: a failure midway can only end the stream early (the client sees a short body).
+          res.destroy();
+        }
       },
     },
     {

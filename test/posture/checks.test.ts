@@ -1,3 +1,4 @@
+import Ajv2020 from 'ajv/dist/2020.js';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOktaSimulator, type OktaSimulator } from '../simulators/index.js';
@@ -90,5 +91,47 @@ describe('checks: latest result, history and recovery', () => {
     expect(foreign.headers.get('content-type')).toContain('application/problem+json');
     expect((await t.call('GET', '/api/v1/checks?status=bogus')).status).toBe(400);
     expect((await t.call('GET', '/api/v1/checks?cursor=%00%00')).status).toBe(400);
+  });
+
+  it('exports every check as OCSF Compliance Findings (NDJSON) that validate against class 2003, and as a CSV with one row per check', async () => {
+    const all = (await t.call('GET', `/api/v1/checks?limit=100`)).body.data as { id: string; status: string; control_ref: string }[];
+    const ocsf = await t.call('GET', '/api/v1/checks/export?format=ocsf');
+    expect(ocsf.status, ocsf.text).toBe(200);
+    expect(ocsf.headers.get('content-type')).toBe('application/x-ndjson');
+    const findings = ocsf.text.trimEnd().split('\n').map((line) => JSON.parse(line));
+    expect(findings).toHaveLength(all.length);
+    // The required fields of the OCSF Compliance Finding class (2003), from its documentation.
+    const complianceFinding = {
+      type: 'object',
+      required: ['activity_id', 'category_uid', 'class_uid', 'compliance', 'finding_info', 'metadata', 'severity_id', 'time', 'type_uid'],
+      properties: {
+        class_uid: { const: 2003 }, category_uid: { const: 2 }, activity_id: { enum: [0, 1, 2, 3, 99] }, type_uid: { const: 200301 },
+        severity_id: { enum: [0, 1, 2, 3, 4, 5, 6, 99] }, time: { type: 'integer' }, status_id: { enum: [0, 1, 2, 3, 4, 99] },
+        metadata: { type: 'object', required: ['version', 'product'], properties: { version: { type: 'string', pattern: '^1\\.\\d+\\.\\d+$' }, product: { type: 'object' } } },
+        finding_info: { type: 'object', required: ['uid', 'title'], properties: { uid: { type: 'string' }, title: { type: 'string' } } },
+        compliance: {
+          type: 'object', required: ['standards', 'control', 'status_id'],
+          properties: { standards: { type: 'array', items: { type: 'string' }, minItems: 1 }, control: { type: 'string' }, status_id: { enum: [0, 1, 2, 3, 99] } },
+        },
+        resources: { type: 'array', items: { type: 'object', required: ['uid'] } },
+      },
+    };
+    const validate = new Ajv2020.default({ strict: false }).compile(complianceFinding);
+    for (const finding of findings) expect(validate(finding) ? [] : validate.errors, finding.finding_info?.uid).toEqual([]);
+    const byCheck = Object.fromEntries(findings.map((f) => [f.finding_info.uid, f]));
+    for (const check of all) {
+      expect(byCheck[check.id].compliance.status_id).toBe({ pass: 1, fail: 3, stale: 2, error: 99, info: 99 }[check.status]);
+      expect(byCheck[check.id].compliance.control).toBe(check.control_ref);
+      expect(byCheck[check.id].compliance.standards).toEqual(expect.arrayContaining(['soc2']));
+    }
+
+    const csv = await t.call('GET', '/api/v1/checks/export?format=csv');
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    const rows = csv.text.trimEnd().split('\r\n');
+    expect(rows[0]).toBe('check_id,status,result,control_ref,question_match,title,job_id,rule_id,connection_id,failing_count,last_result_at,fresh_until,changed_at,evidence_id,references');
+    expect(rows).toHaveLength(all.length + 1);
+    expect(rows.slice(1).map((row) => row.split(',')[0]).sort()).toEqual(all.map((c) => c.id).sort());
+    expect((await t.call('GET', '/api/v1/checks/export?format=xml')).status).toBe(400);
+    expect((await t.call('GET', '/api/v1/checks/export')).status).toBe(400);
   });
 });
