@@ -1,4 +1,4 @@
-import { CancellationScope, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, deprecatePatch, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { COLLECT_OPTIONS, deliveryOptions, failureMessage, type DeliveryRetry } from './options.js';
 
@@ -31,7 +31,10 @@ const { exportRunTrace } = proxyActivities<Activities>({
 
 /** The run's trace for destinations that keep an activity stream; its failure never changes the run's outcome. */
 async function exportTrace(runId: string): Promise<void> {
-  if (!patched('export-run-trace')) return;
+  // The step ran before its patch marker was added, so every history has it: the marker is
+  // accepted where a history carries it and never required (a patched() guard here would skip
+  // the step on replay of a run started before the marker, a nondeterminism error).
+  deprecatePatch('export-run-trace');
   try {
     await exportRunTrace({ runId });
   } catch (err) {
@@ -61,8 +64,11 @@ export async function runJobWorkflow(input: RunJobInput): Promise<{ runId: strin
     const collected = await Promise.all(toCollect.map((dataset) =>
       collectDataset({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, dataset, collectionKey: `${plan.runId}:${dataset}` })))
       .catch(async (err: unknown) => {
-        // patched(): runs started before this step existed replay without it.
-        if (!isCancellation(err) && patched('connection-failed-event')) await short.recordConnectionFailed({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, runId: plan.runId, datasets: toCollect, error: failureMessage(err) });
+        if (!isCancellation(err)) {
+          // As for export-run-trace: the step predates its marker, so it always runs.
+          deprecatePatch('connection-failed-event');
+          await short.recordConnectionFailed({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, runId: plan.runId, datasets: toCollect, error: failureMessage(err) });
+        }
         throw err;
       });
     const pending = await evaluateRun({ plan, snapshotIds: [...collected.map((s) => s.id), ...Object.values(supplied)] });
