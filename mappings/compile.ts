@@ -12,7 +12,7 @@ import type { PropertyReader } from './jsonpath/property-access.js';
 import { compilePayloadEntry, type CompiledPayloadEntry } from './payload.js';
 import { compilePredicate, recordFieldReader, type RecordTest } from './predicates.js';
 import { compileTemplate, type CompiledTemplate } from './template.js';
-import type { ParamValue, References, Rule } from './types.js';
+import type { EvidenceResult, ParamValue, References, Rule } from './types.js';
 import { escapePointerToken, schemaErrors } from './validation.js';
 
 export interface CompiledRule {
@@ -24,6 +24,7 @@ export interface CompiledRule {
   readonly source: string;
   readonly references: References;
   readonly mode: 'assert' | 'info';
+  readonly whenEmpty: EvidenceResult | undefined;
   readonly params: Readonly<Record<string, ParamValue>>;
   /** JSON Pointer of the rule in the document it was compiled from. */
   readonly pointer: string;
@@ -154,6 +155,7 @@ function compileRule(rule: Rule, pointer: string): { rule: CompiledRule } | { er
       source: rule.source ?? `Evidence Hub: ${rule.dataset}`,
       references: rule.references ?? {},
       mode: rule.mode ?? 'assert',
+      whenEmpty: rule.when_empty,
       params,
       pointer,
       select,

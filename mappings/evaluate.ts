@@ -135,7 +135,9 @@ function evaluateRule(rule: CompiledRule, dataset: unknown, nowMs: number, cap: 
   const checked = checkRecords(rule, underTest, context, cap);
   const assertionReports = rule.assertions.map((assertion) => stage(assertion.pointer, 'assertion', () => reportAssertion(assertion, underTest, context, checked.failures)));
   const passed = assertionReports.every((report) => report.passed);
-  const result: EvidenceResult = rule.mode === 'info' ? 'info' : passed ? 'pass' : 'fail';
+  // An empty selection means what the rule says it means, when it says so.
+  const emptyOutcome = selected.length === 0 ? rule.whenEmpty : undefined;
+  const result: EvidenceResult = emptyOutcome ?? (rule.mode === 'info' ? 'info' : passed ? 'pass' : 'fail');
   const counts: Counts = {
     total: dataset.length,
     selected: selected.length,
@@ -152,8 +154,14 @@ function evaluateRule(rule: CompiledRule, dataset: unknown, nowMs: number, cap: 
     payload[entry.name] = projected.value;
     if (projected.truncatedFrom !== undefined) truncated[entry.name] = projected.truncatedFrom;
   }
+  // A fail says which assertion failed, in the payload and (toEvidence) in the title.
+  const notMet = result === 'fail' && !emptyOutcome
+    ? assertionReports.flatMap((report, i) => (report.passed ? [] : [typeof report.description === 'string' ? report.description : `pass_when[${i}] (${String(report.kind)})`]))
+    : [];
   payload._evaluation = {
     result,
+    ...(notMet.length ? { not_met: notMet } : {}),
+    ...(emptyOutcome ? { empty_selection: `no record was selected; when_empty: ${emptyOutcome}` } : {}),
     counts,
     assertions: assertionReports,
     ...(muted.length > 0 ? { excluded: capList(muted, cap) } : {}),
@@ -229,15 +237,20 @@ function capList<T>(items: readonly T[], cap: number): Capped<T> {
   return { items: items.slice(0, cap), total: items.length, truncated: items.length > cap };
 }
 
+/** Titles stay readable in a GRC platform's list, however many assertions failed. */
+const MAX_TITLE_LENGTH = 400;
+
 function toEvidence(rule: CompiledRule, outcome: RuleOutcome): EvidenceItem {
   const { counts, result, payload } = outcome;
   // After an error the counts are unknown: they render as "?" rather than as a misleading 0.
   const values: Record<string, unknown> = { result, rule_id: rule.id, dataset: rule.dataset, control_ref: rule.controlRef, ...counts };
-  const title = rule.title.render((name) => {
+  const rendered = rule.title.render((name) => {
     if (name.startsWith('params.')) return rule.params[name.slice('params.'.length)];
     if (name.startsWith('payload.')) return counts ? payload[name.slice('payload.'.length)] : undefined;
     return values[name];
   });
+  const notMet = (payload._evaluation as { not_met?: string[] } | undefined)?.not_met;
+  const title = notMet?.length ? `${rendered} — not met: ${notMet.join('; ')}`.slice(0, MAX_TITLE_LENGTH) : rendered;
   return {
     rule_id: rule.id,
     dataset: rule.dataset,

@@ -63,6 +63,10 @@ const $defs: Record<string, Schema> = {
         default: 'assert',
         description: '`assert`: the result is pass or fail from `pass_when`. `info`: the result is always info (the payload is the evidence).',
       },
+      when_empty: {
+        enum: ['pass', 'fail', 'info', 'error'],
+        description: 'The result when `select` (and `where`) match no record: e.g. pass for "no user has an old access key", error for "an empty credential report cannot be right". Without it the assertions decide as usual. A dataset that is missing or unreadable is an error regardless.',
+      },
       pass_when: {
         type: 'array',
         minItems: 1,

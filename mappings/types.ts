@@ -87,6 +87,8 @@ export interface Rule {
   select?: string;
   where?: Predicate;
   mode?: 'assert' | 'info';
+  /** The result when the selection is empty (otherwise the assertions decide). */
+  when_empty?: EvidenceResult;
   pass_when?: Assertion[];
   payload?: Record<string, PayloadEntry>;
   id_field?: string;

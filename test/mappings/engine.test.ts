@@ -196,7 +196,7 @@ describe('evidence items', () => {
       ],
       { 'okta.users': [user('u1', { is_admin: true }), user('u2', { mfa_enrolled: false }), user('u3', { mfa_enrolled: false }), user('u4', { status: 'STAGED' })] },
     );
-    expect(item.title).toBe('test-rule on okta.users (Access Control): 1/2 of 4, 1 failing, 1 excluded, 1 admins, limit 90 days, fail');
+    expect(item.title).toBe('test-rule on okta.users (Access Control): 1/2 of 4, 1 failing, 1 excluded, 1 admins, limit 90 days, fail — not met: pass_when[0] (none)');
   });
 
   it('templates are text, not code', () => {
