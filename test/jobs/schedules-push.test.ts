@@ -102,6 +102,6 @@ describe('schedules, cancel and the evidence push relay', () => {
     });
     expect(run).toMatchObject({ status: 'succeeded', counts: { collected: 2, evidence: 1, delivered: 1 } });
     const arrived = audigyd.state.evidence.find((e) => e.title?.startsWith('Admins from the flow'))!;
-    expect(arrived).toMatchObject({ result: 'fail', title: 'Admins from the flow: 1 of 2 with MFA' });
+    expect(arrived).toMatchObject({ result: 'fail', title: 'Admins from the flow: 1 of 2 with MFA — not met: pass_when[0] (all)' });
   });
 });
