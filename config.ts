@@ -41,6 +41,8 @@ export interface Config {
   queuedRunGraceMs: number;
   /** How often checks past their freshness window are looked for (each goes stale once, with evidence.stale). */
   staleCheckIntervalMs: number;
+  /** The longest an exception (risk acceptance) may run before it expires. */
+  exceptionMaxDurationMs: number;
   /** Evidence packages: how long a ready one is kept, and what one workspace may hold. */
   evidencePackages: EvidencePackageConfig;
   /** Outbound answers are bounded: a size cap per response, read while it streams, and a total deadline per request. */
@@ -144,6 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     queuedRunGraceMs: duration(env, 'HUB_QUEUED_RUN_GRACE', '30s', 1_000, 3_600_000),
     staleCheckIntervalMs: duration(env, 'HUB_STALE_CHECK_INTERVAL', '1m', 1_000, 3_600_000),
+    exceptionMaxDurationMs: duration(env, 'HUB_EXCEPTION_MAX_DURATION', '365d', 60_000, 3_650 * 86_400_000),
     evidencePackages: {
       ttlMs: duration(env, 'HUB_EVIDENCE_PACKAGE_TTL', '7d', 60_000, 3_650 * 86_400_000),
       quotaCount: int(env, 'HUB_EVIDENCE_PACKAGE_QUOTA_COUNT', 50, 1, 1_000_000),

@@ -207,6 +207,7 @@ export async function startHub(config: Config, role: Role, options: StartOptions
         rateLimitPerMinute: config.rateLimitPerMinute,
         jsonBodyLimitBytes: config.jsonBodyLimitBytes,
         jsonMaxDepth: config.jsonMaxDepth,
+        exceptionMaxDurationMs: config.exceptionMaxDurationMs,
         version: await packageVersion(),
       });
       const { app } = created;

@@ -4,11 +4,12 @@ import { deliveryActivities, type DeliverDeps } from './deliver.js';
 import { diagnosticsActivities } from './diagnostics.js';
 import { evidencePackageActivities, type EvidencePackageDeps } from './evidence-package.js';
 import { housekeepingActivities, type HousekeepingDeps } from './housekeeping.js';
+import { exceptionActivities, type ExceptionDeps } from './exceptions.js';
 import { runActivities, type RunDeps } from './run.js';
 import { webhookActivities, type WebhookDeps } from './webhooks.js';
 
 /** What activities may use; injected by the worker so that tests can pass their own. */
-export interface ActivityDeps extends CollectDeps, RunDeps, DeliverDeps, HousekeepingDeps, WebhookDeps, EvidencePackageDeps {
+export interface ActivityDeps extends CollectDeps, RunDeps, DeliverDeps, HousekeepingDeps, ExceptionDeps, WebhookDeps, EvidencePackageDeps {
   diagnostics: DiagnosticStore;
 }
 
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...webhookActivities(deps),
     ...evidencePackageActivities(deps),
     ...housekeepingActivities(deps),
+    ...exceptionActivities(deps),
   };
 }
 

@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { BlobStore } from '../store/blobs.js';
 import type { EvidenceStore } from '../store/evidence.js';
+import type { ExceptionStore } from '../store/exceptions.js';
 import type { JobStore } from '../store/jobs.js';
 import type { MappingStore } from '../store/mappings.js';
 import { NO_COUNTS, type RunCounts, type RunStatus, type RunStore } from '../store/runs.js';
@@ -11,6 +12,8 @@ import { openDestination, retryable, type DestinationDeps } from './destinations
 import { ConnectorError } from '../connectors/errors.js';
 import type { RunTrace } from '../connectors/types.js';
 import { compileRules, evaluate } from '../mappings/engine.js';
+import { underAcceptedRisk, withAcceptedRecords } from '../mappings/accepted-risk.js';
+import type { Rule } from '../mappings/types.js';
 import { newId } from '../lib/ids.js';
 
 export interface RunDeps extends DestinationDeps {
@@ -20,6 +23,7 @@ export interface RunDeps extends DestinationDeps {
   mappings: MappingStore;
   snapshots: SnapshotStore;
   blobs: BlobStore;
+  exceptions: ExceptionStore;
 }
 
 export interface RunPlan {
@@ -73,8 +77,12 @@ export function runActivities(deps: RunDeps) {
       }
       await deps.runs.setSnapshots(plan.runId, input.snapshotIds, collected);
       // "now" is the run's start, so a retried evaluation gives byte-identical evidence.
-      const result = evaluate(compileRules({ rules: version.rules }), data, { now: run.started_at ?? run.created_at });
-      const rows = await deps.evidence.recordMany(result.evidence.map((item) => ({
+      const now = run.started_at ?? run.created_at;
+      // Exceptions active at the run's start apply like exclusions (store/exceptions.ts).
+      const risks = await deps.exceptions.activeForJob(plan.workspaceId, plan.jobId, now);
+      const result = evaluate(compileRules({ rules: withAcceptedRecords(version.rules as Rule[], risks) }), data, { now });
+      const items = result.evidence.map((item) => underAcceptedRisk(item, risks.get(item.rule_id)));
+      const rows = await deps.evidence.recordMany(items.map((item) => ({
         id: newId('ev'),
         workspaceId: plan.workspaceId,
         run_id: plan.runId,

@@ -23,6 +23,7 @@ import { jobRoutes } from './routers/jobs.js';
 import { runRoutes } from './routers/runs.js';
 import { evidenceRoutes } from './routers/evidence.js';
 import { checkRoutes } from './routers/checks.js';
+import { exceptionRoutes } from './routers/exceptions.js';
 import { evidencePackageRoutes } from './routers/evidence-packages.js';
 import type { ValetTokens } from '../lib/valet-token.js';
 import type { JobSchedules } from '../temporal/schedules.js';
@@ -60,6 +61,8 @@ export interface ApiDeps {
   /** Deepest nesting of a JSON body. */
   jsonMaxDepth: number;
   version: string;
+  /** The longest an exception may run. */
+  exceptionMaxDurationMs: number;
 }
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -125,6 +128,7 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
     ...runRoutes({ ...deps.stores, ...audit, blobs: deps.blobs, registry: deps.registry, starter, valet: deps.valet, publicUrl: deps.publicUrl }),
     ...evidenceRoutes({ ...deps.stores, ...audit, registry: deps.registry, starter }),
     ...checkRoutes({ checks: deps.stores.checks, version: deps.version }),
+    ...exceptionRoutes({ ...audit, checks: deps.stores.checks, exceptions: deps.stores.exceptions, starter, logger: deps.logger, maxDurationMs: deps.exceptionMaxDurationMs }),
     ...evidencePackageRoutes({ ...deps.stores, db: deps.db, blobs: deps.blobs, starter, logger: deps.logger }),
     ...webhookRoutes({ ...deps.stores, db: deps.db, allowPrivateNetworks: deps.allowPrivateNetworks, webhookConfig: deps.webhookConfig }),
     ...auditLogRoutes({ auditLog: deps.stores.auditLog }),

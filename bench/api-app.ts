@@ -51,7 +51,7 @@ export async function startBenchApi(env: Record<string, string> = {}): Promise<B
   const { app } = createApp({
     db, logger, stores, blobs, preview, http: new OutboundHttp({ allowPrivateNetworks: true }), registry: builtInConnectors(), allowPrivateNetworks: true,
     temporal, schedules: new JobSchedules(temporal, starter), starter, valet: new ValetTokens(masterKey), publicUrl: null, webhookConfig: config.webhooks,
-    rateLimitPerMinute: 10_000_000, jsonBodyLimitBytes: 1 << 20, jsonMaxDepth: 64, version: 'bench',
+    rateLimitPerMinute: 10_000_000, jsonBodyLimitBytes: 1 << 20, jsonMaxDepth: 64, version: 'bench', exceptionMaxDurationMs: config.exceptionMaxDurationMs,
   });
   const server = createServer(app);
   const url = await listen(server);

@@ -175,6 +175,26 @@ async function housekeepingPass(ctx: Ctx, task: string): Promise<string> {
   throw new Error(`no housekeeping workflow ${prefix}… started within 60 s`);
 }
 
+/** A run of a job, then an exception on one of its checks that expires in seconds (or is revoked at once). */
+async function exceptionLife(ctx: Ctx, end: 'expired' | 'revoked'): Promise<string> {
+  const runId = (await triggerRun(ctx, 'okta')).slice('run-'.length);
+  let jobId: string | null = null;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && !jobId) {
+    const run = await ctx.hub.call('GET', `/api/v1/runs/${runId}`);
+    if (!['queued', 'running'].includes(run.body.status)) jobId = run.body.job_id;
+    else await new Promise((r) => setTimeout(r, 250));
+  }
+  if (!jobId) throw new Error(`run ${runId} did not end within 60 s`);
+  const checks = await ctx.hub.call('GET', `/api/v1/checks?job_id=${jobId}`);
+  expectStatus(checks, 200, 'checks');
+  const expiresAt = new Date(Date.now() + (end === 'expired' ? 3_000 : 86_400_000)).toISOString();
+  const created = await ctx.hub.call('POST', '/api/v1/exceptions', { check_id: checks.body.data[0].id, reason: 'recorded history', owner: 'record-histories', expires_at: expiresAt });
+  expectStatus(created, 201, 'exception');
+  if (end === 'revoked') expectStatus(await ctx.hub.call('DELETE', `/api/v1/exceptions/${created.body.id}`), 204, 'revoke');
+  return `exception-${created.body.id}`;
+}
+
 const SCENARIOS: Scenario[] = [
   {
     name: 'diagnosticsWorkflow-completed', code: 'current',
@@ -237,6 +257,9 @@ const SCENARIOS: Scenario[] = [
   },
   { name: 'housekeepingWorkflow-audit-retention', code: 'current', start: (ctx) => housekeepingPass(ctx, 'audit-retention') },
   { name: 'housekeepingWorkflow-evidence-package-expiry', code: 'current', start: (ctx) => housekeepingPass(ctx, 'evidence-package-expiry') },
+  { name: 'housekeepingWorkflow-stale-checks', code: 'current', start: (ctx) => housekeepingPass(ctx, 'stale-checks') },
+  { name: 'exceptionWorkflow-expired', code: 'current', start: (ctx) => exceptionLife(ctx, 'expired') },
+  { name: 'exceptionWorkflow-revoked', code: 'current', start: (ctx) => exceptionLife(ctx, 'revoked') },
   {
     name: 'buildEvidencePackageWorkflow-ready', code: 'current',
     async start({ hub }) {

@@ -108,6 +108,21 @@ export const EVENT_TYPES: EventType[] = [
       last_result_at: '2026-11-20T02:00:00.000Z', stale_since: '2026-11-22T02:00:00.000Z',
     },
   },
+  ...(['exception.expiring', 'exception.expired'] as const).map((type) => ({
+    type,
+    description: type === 'exception.expiring'
+      ? 'An exception (risk acceptance) expires in 7 days: renew it, or fix what it accepts.'
+      : 'An exception expired: its check was evaluated again on the latest data, and that result recorded and delivered.',
+    schema: object({
+      exception_id: id, check_id: id, job_id: id, rule_id: id, record_ids: { type: ['array', 'null'], items: id }, reason: id, owner: id, expires_at: time,
+      status: { enum: type === 'exception.expiring' ? ['active'] : ['expired'] },
+    }),
+    example: {
+      exception_id: 'exc_01jd6x9…', check_id: 'job_01jd6wz1k2m3n4p5q6r7s8t9v0.okta-admin-mfa', job_id: 'job_01jd6wz1k2m3n4p5q6r7s8t9v0', rule_id: 'okta-admin-mfa',
+      record_ids: ['00u1breakglass'], reason: 'break-glass account, hardware key in the safe', owner: 'ciso@example.com', expires_at: '2027-06-30T00:00:00.000Z',
+      status: type === 'exception.expiring' ? 'active' : 'expired',
+    },
+  })),
   {
     type: 'evidence.rejected',
     description: 'The destination refused an item (4xx, not retried) or delivery gave up after every retry; `status` says which.',
@@ -151,4 +166,4 @@ export const EVENT_TYPE_NAMES = EVENT_TYPES.map((t) => t.type);
 export type EventTypeName =
   | 'run.started' | 'run.completed' | 'run.failed' | 'evidence.added' | 'control.failed' | 'evidence.rejected'
   | 'evidence.ambiguous' | 'connection.failed' | 'mapping.published' | 'webhook.endpoint_disabled' | 'webhook.test'
-  | 'control.recovered' | 'evidence.stale';
+  | 'control.recovered' | 'evidence.stale' | 'exception.expiring' | 'exception.expired';

@@ -2,6 +2,7 @@ import type { SecretSealer } from '../lib/sealed-secrets.js';
 import { ApiKeyStore } from './api-keys.js';
 import { AuditLogStore } from './audit-log/index.js';
 import { CheckStore } from './checks.js';
+import { ExceptionStore } from './exceptions.js';
 import { CollectionStore } from './collections.js';
 import { ConnectionStore } from './connections.js';
 import type { Db } from './db.js';
@@ -36,6 +37,7 @@ export function createStores(db: Db, sealer: SecretSealer) {
     runs: new RunStore(db),
     evidence: new EvidenceStore(db),
     checks: new CheckStore(db),
+    exceptions: new ExceptionStore(db),
     evidencePackages: new EvidencePackageStore(db),
     auditLog: new AuditLogStore(db),
     events: new EventStore(db),

@@ -82,6 +82,15 @@ export class RunStore {
   }
 
   /** Final state, once, with run.completed or run.failed: a retried finish changes nothing. */
+  /** The snapshots of the job's latest run that has any (what re-evaluating its checks reads). */
+  async latestSnapshotIds(workspaceId: string, jobId: string): Promise<string[]> {
+    const [row] = await this.db.query<{ snapshot_ids: string[] }>(
+      `SELECT snapshot_ids FROM runs WHERE workspace_id = $1 AND job_id = $2 AND cardinality(snapshot_ids) > 0 ORDER BY created_at DESC, id DESC LIMIT 1`,
+      [workspaceId, jobId],
+    );
+    return row?.snapshot_ids ?? [];
+  }
+
   async finish(id: string, outcome: { status: RunStatus; counts: RunCounts; error?: string | null }): Promise<void> {
     await atomically(this.db, async (tx) => {
       const [ended] = await tx.query<Run>(

@@ -22,6 +22,7 @@ export const workflowIds = {
   evidencePackage: (packageId: string) => `evidence-package-${packageId}`,
   delivery: (evidenceId: string) => `deliver-${evidenceId}`,
   webhookBatch: (batchId: string) => `webhook-${batchId}`,
+  exception: (exceptionId: string) => `exception-${exceptionId}`,
   /** The schedule's id, per hub (its task queue) sharing a namespace; Temporal appends each pass's start time. */
   housekeeping: (task: string, taskQueue: string) => `housekeeping-${taskQueue}-${task}`,
 };
@@ -87,6 +88,19 @@ export class WorkflowStarter {
       throw temporalUnavailable('the cancellation was not requested');
     });
     await client.workflow.getHandle(workflowId).cancel().catch(() => undefined);
+  }
+
+  /** An exception's timers: expiring, then expiry and re-evaluation of its check. */
+  exception(input: { exceptionId: string; workspaceId: string; jobId: string; expiresAt: Date }) {
+    return this.start('exceptionWorkflow', workflowIds.exception(input.exceptionId), [{ ...input, expiresAt: input.expiresAt.toISOString(), deliveryRetry: this.deliveryRetry }], 'the exception was not granted');
+  }
+
+  /** Tells an exception's workflow it was revoked (its check is evaluated again at once). */
+  async revokeException(exceptionId: string): Promise<void> {
+    const client = await this.temporal.client().catch(() => {
+      throw temporalUnavailable('the revocation could not reach its timer');
+    });
+    await client.workflow.getHandle(workflowIds.exception(exceptionId)).signal('revoke');
   }
 
   /** What a housekeeping Schedule starts each time it fires. */

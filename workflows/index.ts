@@ -6,3 +6,4 @@ export { deliverEvidenceWorkflow } from './deliver.js';
 export { deliverWebhooksWorkflow } from './webhooks.js';
 export { buildEvidencePackageWorkflow } from './evidence-package.js';
 export { housekeepingWorkflow } from './housekeeping.js';
+export { exceptionWorkflow } from './exception.js';

@@ -9,7 +9,7 @@ export interface RunJobInput {
   jobId: string;
   /** Set when the API created the run; absent for runs started by a Temporal Schedule. */
   runId?: string;
-  trigger: 'api' | 'schedule';
+  trigger: 'api' | 'schedule' | 'exception';
   deliveryRetry: DeliveryRetry;
   deliveryConcurrency?: number;
   /** Snapshots of data supplied with the run (push connections), by dataset: not collected. */

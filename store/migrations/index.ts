@@ -552,6 +552,25 @@ export const migrations: Migration[] = [
         FOREIGN KEY (workspace_id, check_id) REFERENCES checks (workspace_id, id) ON DELETE CASCADE
       );
       CREATE INDEX check_requirements_framework ON check_requirements (workspace_id, framework, requirement);
+      -- Risk acceptance: a check's finding (or some of its records) accepted until an expiry.
+      CREATE TABLE exceptions (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        check_id text NOT NULL,
+        job_id text NOT NULL,
+        rule_id text NOT NULL,
+        record_ids text[],
+        reason text NOT NULL,
+        owner text NOT NULL,
+        expires_at timestamptz NOT NULL,
+        status text NOT NULL CHECK (status IN ('active', 'expired', 'revoked')),
+        workflow_id text NOT NULL,
+        created_by text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        ended_at timestamptz
+      );
+      CREATE INDEX exceptions_workspace ON exceptions (workspace_id, id);
+      CREATE INDEX exceptions_active ON exceptions (workspace_id, job_id) WHERE status = 'active';
     `,
   },
 ];
