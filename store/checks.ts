@@ -113,18 +113,18 @@ export class CheckStore {
     );
     if (previous && (previous.evidence_id === evidence.id || new Date(previous.observed_at) > observedAt)) return;
     const changedAt = previous && previous.result === evidence.result ? previous.changed_at : observedAt;
+    const cited = citedRequirements(context.references);
     await tx.query(
-      `INSERT INTO checks (workspace_id, id, job_id, rule_id, connection_id, control_ref, question_match, title, refs, result, evidence_id, observed_at, failing_count, fresh_until, changed_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now())
+      `INSERT INTO checks (workspace_id, id, job_id, rule_id, connection_id, control_ref, question_match, title, refs, result, evidence_id, observed_at, failing_count, fresh_until, changed_at, frameworks, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now())
        ON CONFLICT (workspace_id, id) DO UPDATE SET connection_id = EXCLUDED.connection_id, control_ref = EXCLUDED.control_ref, question_match = EXCLUDED.question_match,
-         title = EXCLUDED.title, refs = EXCLUDED.refs, result = EXCLUDED.result, evidence_id = EXCLUDED.evidence_id, observed_at = EXCLUDED.observed_at,
+         title = EXCLUDED.title, refs = EXCLUDED.refs, frameworks = EXCLUDED.frameworks, result = EXCLUDED.result, evidence_id = EXCLUDED.evidence_id, observed_at = EXCLUDED.observed_at,
          failing_count = EXCLUDED.failing_count, fresh_until = EXCLUDED.fresh_until, changed_at = EXCLUDED.changed_at, stale_notified_at = NULL, updated_at = now()`,
       [evidence.workspace_id, id, evidence.job_id, evidence.rule_id, context.connectionId, evidence.control_ref, evidence.question_match, evidence.title,
         JSON.stringify(context.references), evidence.result, evidence.id, observedAt.toISOString(), failingCount(evidence),
-        new Date(observedAt.getTime() + context.freshForMs).toISOString(), new Date(changedAt).toISOString()],
+        new Date(observedAt.getTime() + context.freshForMs).toISOString(), new Date(changedAt).toISOString(), [...new Set(cited.map((c) => c.framework))]],
     );
     await tx.query('DELETE FROM check_requirements WHERE workspace_id = $1 AND check_id = $2', [evidence.workspace_id, id]);
-    const cited = citedRequirements(context.references);
     if (cited.length) {
       await tx.query(
         `INSERT INTO check_requirements (workspace_id, check_id, framework, requirement)
@@ -177,11 +177,11 @@ export class CheckStore {
 
   /** Counts per status, and per framework and status. */
   async summary(workspaceId: string): Promise<{ byStatus: Record<string, number>; byFramework: Record<string, Record<string, number>> }> {
+    // One pass over the workspace's checks: each counted once overall and once per framework it cites.
     const rows = await this.db.query<{ framework: string | null; status: string; n: number | string }>(
-      `SELECT NULL AS framework, ${STATUS_SQL} AS status, count(*) AS n FROM checks c WHERE c.workspace_id = $1 GROUP BY 2
-       UNION ALL
-       SELECT r.framework, ${STATUS_SQL} AS status, count(DISTINCT c.id) AS n FROM checks c
-         JOIN check_requirements r ON r.workspace_id = c.workspace_id AND r.check_id = c.id
+      `SELECT f.framework, s.status, count(*) AS n
+         FROM checks c CROSS JOIN LATERAL (SELECT ${STATUS_SQL} AS status) s
+         CROSS JOIN LATERAL (SELECT NULL::text AS framework UNION ALL SELECT unnest(c.frameworks)) f
         WHERE c.workspace_id = $1 GROUP BY 1, 2`,
       [workspaceId],
     );

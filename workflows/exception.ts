@@ -1,4 +1,4 @@
-import { condition, defineSignal, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, defineSignal, executeChild, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { DeliveryRetry } from './options.js';
 import { runJobWorkflow } from './run.js';
@@ -39,7 +39,8 @@ export async function exceptionWorkflow(input: ExceptionInput): Promise<void> {
   const suppliedSnapshots = await latestSnapshotsOfJob({ workspaceId: input.workspaceId, jobId: input.jobId });
   if (!Object.keys(suppliedSnapshots).length) return;
   await executeChild(runJobWorkflow, {
-    workflowId: `${workflowInfo().workflowId}-reevaluation`,
+    // From the exception's id (as temporal/starters.ts names its workflow): one re-evaluation per exception.
+    workflowId: `exception-${input.exceptionId}-reevaluation`,
     args: [{ workspaceId: input.workspaceId, jobId: input.jobId, trigger: 'exception', deliveryRetry: input.deliveryRetry, suppliedSnapshots }],
   });
 }

@@ -529,6 +529,8 @@ export const migrations: Migration[] = [
         question_match text,
         title text NOT NULL,
         refs jsonb NOT NULL DEFAULT '{}',
+        -- The framework ids refs cite, for counts per framework in one pass over the checks.
+        frameworks text[] NOT NULL DEFAULT '{}',
         result text NOT NULL CHECK (result IN ('pass', 'fail', 'info', 'error')),
         evidence_id text NOT NULL,
         observed_at timestamptz NOT NULL,
