@@ -123,6 +123,10 @@ function evaluateRule(rule: CompiledRule, dataset: unknown, nowMs: number, cap: 
   if (!Array.isArray(dataset)) throw new RuleFailure(`dataset "${rule.dataset}" must be a list of records (got ${describeType(dataset)})`);
 
   let selected = select(rule, dataset, selections);
+  // when_empty is about `select` alone: an empty dataset (or selection), not records a where filters out.
+  const nothingSelected = selected.length === 0;
+  // An error says why, as every error result does (in the payload and the evaluation's errors).
+  if (nothingSelected && rule.whenEmpty === 'error') throw new RuleFailure('select matched no record, which this rule reports as an error (when_empty: error)', `${rule.pointer}/select`);
   if (rule.where) {
     const where = rule.where;
     const context: RecordContext = { nowMs, records: selected };
@@ -136,7 +140,7 @@ function evaluateRule(rule: CompiledRule, dataset: unknown, nowMs: number, cap: 
   const assertionReports = rule.assertions.map((assertion) => stage(assertion.pointer, 'assertion', () => reportAssertion(assertion, underTest, context, checked.failures)));
   const passed = assertionReports.every((report) => report.passed);
   // An empty selection means what the rule says it means, when it says so.
-  const emptyOutcome = selected.length === 0 ? rule.whenEmpty : undefined;
+  const emptyOutcome = nothingSelected ? rule.whenEmpty : undefined;
   const result: EvidenceResult = emptyOutcome ?? (rule.mode === 'info' ? 'info' : passed ? 'pass' : 'fail');
   const counts: Counts = {
     total: dataset.length,

@@ -65,7 +65,7 @@ const $defs: Record<string, Schema> = {
       },
       when_empty: {
         enum: ['pass', 'fail', 'info', 'error'],
-        description: 'The result when `select` (and `where`) match no record: e.g. pass for "no user has an old access key", error for "an empty credential report cannot be right". Without it the assertions decide as usual. A dataset that is missing or unreadable is an error regardless.',
+        description: 'The result when `select` matches no record (records a `where` filters out do not count): e.g. pass for "no unresolved alert", error for "an empty credential report cannot be right". Without it the assertions decide as usual. A dataset that is missing or unreadable is an error regardless.',
       },
       pass_when: {
         type: 'array',

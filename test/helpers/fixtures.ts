@@ -1,4 +1,4 @@
-/** An AUDIGYD assessment whose questions match the okta pack's hints (one each, and "MFA" twice). */
+/** An AUDIGYD assessment whose questions match the okta pack's hints, one each ("MFA" alone would match two). */
 export const OKTA_ASSESSMENT = {
   id: 'asm_okta',
   name: 'Identity review',

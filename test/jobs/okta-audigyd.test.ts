@@ -51,9 +51,9 @@ describe('a job end to end: Okta simulator → okta pack → AUDIGYD simulator, 
     expect(final.status).toBe(200);
     const run = final.body;
     expect(run.id).toBe(trigger.body.id);
-    // "MFA" alone matches two questions: that item is ambiguous, the rest delivered.
-    expect(run.status).toBe('partial');
-    expect(run.counts).toMatchObject({ evidence: 6, delivered: 5, ambiguous: 1, rejected: 0, failed: 0 });
+    // Every hint matches one question (no pack hint is contained in another's): all delivered.
+    expect(run.status).toBe('succeeded');
+    expect(run.counts).toMatchObject({ evidence: 6, delivered: 6, ambiguous: 0, rejected: 0, failed: 0 });
     expect(run.counts.collected).toBe(okta.truth().users.total + 1);
 
     const replay = await flow('POST', `/api/v1/jobs/${jobId}/runs`, { headers: { 'idempotency-key': 'flow-run-1' } });
@@ -63,20 +63,20 @@ describe('a job end to end: Okta simulator → okta pack → AUDIGYD simulator, 
     // What AUDIGYD holds, question by question.
     const truth = okta.truth();
     const byQuestion = Object.fromEntries(audigyd.state.evidence.map((e) => [e.questionId, e] as const));
-    expect(Object.keys(byQuestion).sort()).toEqual(['q_deprovisioned', 'q_inactive', 'q_lockout', 'q_mfa_admin', 'q_password_length']);
+    expect(Object.keys(byQuestion).sort()).toEqual(['q_deprovisioned', 'q_inactive', 'q_lockout', 'q_mfa_admin', 'q_mfa_users', 'q_password_length']);
     const admin = byQuestion.q_mfa_admin!;
     expect(admin.body).toMatchObject({ control_ref: 'Access Control', question_match: 'MFA admin', result: 'fail', source: expect.any(String) });
     const admins = (admin.body.payload as { administrators: { items: { id: string; mfa_enrolled: boolean }[]; total: number } }).administrators;
     expect(admins.items.filter((a) => !a.mfa_enrolled).map((a) => a.id).sort()).toEqual([...truth.admins.idsWithoutMfa].sort());
     expect(byQuestion.q_password_length!.body.result).toBe(truth.passwordPolicy.minLength >= 12 ? 'pass' : 'fail');
 
-    const ambiguous = run.items.find((i: { status: string }) => i.status === 'ambiguous');
-    expect(ambiguous.rule_id).toBe('okta-mfa-active-users');
-    expect(ambiguous.candidates.length).toBe(2);
+    // The users' MFA item went to the users' question, not also to the admins'.
+    expect(byQuestion.q_mfa_users!.body).toMatchObject({ question_match: 'MFA user accounts', result: truth.activeUsers.withoutMfa > 0 ? 'fail' : 'pass' });
+    expect(run.items.filter((i: { status: string }) => i.status === 'ambiguous')).toEqual([]);
 
     // The ledger tells the same story, with the destination's ids.
     const ledger = await t.call('GET', `/api/v1/evidence?run_id=${run.id}&status=delivered`);
-    expect(ledger.body.data).toHaveLength(5);
+    expect(ledger.body.data).toHaveLength(6);
     const item = await t.call('GET', `/api/v1/evidence/${ledger.body.data[0].id}`);
     expect(item.body.payload_sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(item.body.destination_evidence_ids.length).toBeGreaterThanOrEqual(1);

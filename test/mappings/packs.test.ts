@@ -66,6 +66,26 @@ describe('built-in packs', () => {
     });
   });
 
+  it('say on every rule what an empty selection means', () => {
+    for (const rule of packs.flatMap((pack) => pack.rules)) expect(rule.when_empty, rule.id).toMatch(/^(pass|fail|info|error)$/u);
+  });
+
+  it('never give a question hint that another rule of the pack with the same control_ref also matches', () => {
+    // AUDIGYD matches a hint to a question when every word of the hint is in it: a hint whose
+    // words are all in another's matches that rule's question too, and both items end ambiguous.
+    const words = (hint: string) => new Set(hint.toLowerCase().split(/\s+/u).filter(Boolean));
+    const contained = (a: Set<string>, b: Set<string>) => [...a].every((w) => b.has(w));
+    for (const pack of packs) {
+      const hinted = pack.rules.filter((rule) => rule.question_match);
+      for (const a of hinted) {
+        for (const b of hinted) {
+          if (a === b || a.control_ref !== b.control_ref) continue;
+          expect(contained(words(a.question_match!), words(b.question_match!)), `${pack.id}: "${a.question_match}" (${a.id}) is contained in "${b.question_match}" (${b.id})`).toBe(false);
+        }
+      }
+    }
+  });
+
   it('are read-only', () => {
     const pack = getPack('okta');
     expect(() => {

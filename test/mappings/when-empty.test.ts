@@ -10,11 +10,19 @@ const admins = (overrides: Partial<Rule> = {}) => rule({ select: '$[?(@.is_admin
 describe('when_empty: what an empty selection means', () => {
   it('gives the stated result when select matches no record, with the reason in the payload', () => {
     const nobody = { 'okta.users': [user('u1', { is_admin: false })] };
-    for (const outcome of ['pass', 'fail', 'info', 'error'] as const) {
+    for (const outcome of ['pass', 'fail', 'info'] as const) {
       const item = one(admins({ when_empty: outcome }), nobody);
       expect(item.result, outcome).toBe(outcome);
       expect((item.payload._evaluation as { empty_selection: string }).empty_selection).toBe(`no record was selected; when_empty: ${outcome}`);
     }
+    const { evidence, errors } = evaluate(compileRules([admins({ when_empty: 'error' })]), nobody, { now: NOW });
+    expect(evidence[0]!.result).toBe('error');
+    expect(errors).toEqual([expect.objectContaining({ rule_id: 'test-rule', pointer: '/0/select', message: expect.stringContaining('when_empty: error') })]);
+  });
+
+  it('is about select alone: records a where filters out leave the assertions to decide', () => {
+    const filtered = one(admins({ when_empty: 'error', where: { field: 'mfa_enrolled', eq: false } }), { 'okta.users': [user('u1', { is_admin: true })] });
+    expect(filtered.result).toBe('pass');
   });
 
   it('changes nothing when the selection is not empty, or when the rule does not set it', () => {
