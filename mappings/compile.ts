@@ -12,6 +12,7 @@ import type { PropertyReader } from './jsonpath/property-access.js';
 import { compilePayloadEntry, type CompiledPayloadEntry } from './payload.js';
 import { compilePredicate, recordFieldReader, type RecordTest } from './predicates.js';
 import { compileTemplate, type CompiledTemplate } from './template.js';
+import { framework, unknownReferences } from './frameworks/index.js';
 import type { EvidenceResult, ParamValue, References, Rule } from './types.js';
 import { escapePointerToken, schemaErrors } from './validation.js';
 
@@ -143,6 +144,11 @@ function compileRule(rule: Rule, pointer: string): { rule: CompiledRule } | { er
     return attempt(at, () => compilePayloadEntry(name, entry, params, at));
   });
   const title = attempt(`${pointer}/title`, () => compileTitle(rule.title, params, payload));
+  // References to the catalogued frameworks must name their requirements; other keys are kept as written.
+  for (const unknown of unknownReferences(rule.references ?? {})) {
+    const at = `${pointer}/references/${escapePointerToken(unknown.framework)}${unknown.index === null ? '' : `/${unknown.index}`}`;
+    errors.push({ pointer: at, message: `"${unknown.requirement}" is not a requirement of ${framework(unknown.framework)!.name} ${framework(unknown.framework)!.version}` });
+  }
 
   if (errors.length > 0 || !select || !readId || !exclusions || !title) return { errors };
   return {

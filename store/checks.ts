@@ -194,6 +194,15 @@ export class CheckStore {
     return { byStatus, byFramework };
   }
 
+  /** How many distinct requirements of each framework the workspace's checks cite. */
+  async coveredCounts(workspaceId: string): Promise<Record<string, number>> {
+    const rows = await this.db.query<{ framework: string; n: number | string }>(
+      'SELECT framework, count(DISTINCT requirement) AS n FROM check_requirements WHERE workspace_id = $1 GROUP BY framework',
+      [workspaceId],
+    );
+    return Object.fromEntries(rows.map((r) => [r.framework, Number(r.n)]));
+  }
+
   /** The checks citing each requirement of one framework, with their statuses. */
   async coverage(workspaceId: string, framework: string): Promise<{ requirement: string; check_id: string; status: CheckStatus; title: string }[]> {
     return this.db.query(

@@ -3,6 +3,7 @@ import { HubError } from '../../lib/errors.js';
 import { CHECK_STATUSES, type Check, type CheckStatus, type CheckStore } from '../../store/checks.js';
 import { principalOf } from '../auth.js';
 import { OCSF_VERSION, streamCheckExport } from './check-export.js';
+import { framework as frameworkOf, frameworks } from '../../mappings/frameworks/index.js';
 import { exact, listOf, nullableTimestamp, pageQuery, pageRequest, timestamp } from '../schemas.js';
 
 export interface CheckDeps {
@@ -35,6 +36,19 @@ const historyView: JsonSchema = exact({
   observed_at: timestamp, recorded_at: timestamp, delivered_at: nullableTimestamp,
   transition: { type: ['object', 'null'], additionalProperties: false, required: ['from', 'to'], properties: { from: { enum: RESULTS }, to: { enum: RESULTS } }, description: 'The change from the result before, if it changed.' },
 });
+const frameworkSummary = exact({
+  id: { enum: ['soc2', 'iso27001', 'nist_800_53', 'cis_aws'] }, name: { type: 'string' }, version: { type: 'string' }, source: { type: 'string' },
+  requirements: { type: 'integer', minimum: 0, description: 'Requirements in the catalog.' },
+  covered: { type: 'integer', minimum: 0, description: 'Requirements at least one check of this workspace cites.' },
+});
+const coverageStatus = { enum: ['pass', 'fail', 'error', 'info', 'stale', 'missing'] };
+const requirementCoverage = exact({
+  id: { type: 'string' }, title: { type: ['string', 'null'] }, group: { type: 'string' },
+  status: { ...coverageStatus, description: 'fail if any check behind it fails, else error, stale, pass, info; missing when no check cites it.' },
+  checks: { type: 'array', items: exact({ id: { type: 'string' }, title: { type: 'string' }, status: { enum: [...CHECK_STATUSES] } }) },
+});
+/** A requirement's status from its checks': the worst one counts. */
+const WORST_FIRST = ['fail', 'error', 'stale', 'pass', 'info'] as const;
 const counts = exact(Object.fromEntries(CHECK_STATUSES.map((s) => [s, { type: 'integer', minimum: 0 }])));
 
 export function presentCheck(check: Check) {
@@ -110,6 +124,47 @@ export function checkRoutes(deps: CheckDeps): RouteSpec[] {
         const { workspaceId } = principalOf(res);
         const check = await mustGet(workspaceId, String(req.params.id));
         res.json(await deps.checks.history(workspaceId, check, pageRequest(res)));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/frameworks', operationId: 'listFrameworks', tag: 'posture', auth: 'evidence:read',
+      summary: 'The catalogued frameworks (SOC 2, ISO/IEC 27001:2022, NIST SP 800-53 Rev. 5, CIS AWS Foundations 3.0.0), with how many requirements this workspace’s checks cover.',
+      responses: { 200: { description: 'The frameworks.', schema: exact({ data: { type: 'array', items: frameworkSummary } }) } },
+      handler: async (_req, res) => {
+        const { workspaceId } = principalOf(res);
+        // References to these frameworks are validated against their catalogs, so every cited id is a requirement.
+        const covered = await deps.checks.coveredCounts(workspaceId);
+        const data = frameworks().map((f) => ({ id: f.id, name: f.name, version: f.version, source: f.source, requirements: f.requirements.length, covered: covered[f.id] ?? 0 }));
+        res.json({ data });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/frameworks/:id', operationId: 'getFramework', tag: 'posture', auth: 'evidence:read',
+      summary: 'A framework’s coverage: each requirement with the checks behind it and whether they pass, fail, are stale or missing.',
+      query: { type: 'object', properties: { covered: { type: 'boolean', description: 'true: only requirements some check cites; false: only those none does.' } } },
+      responses: {
+        200: {
+          description: 'The framework and its requirements.',
+          schema: exact({ ...((frameworkSummary.properties ?? {}) as Record<string, JsonSchema>), by_status: exact(Object.fromEntries(coverageStatus.enum.map((s) => [s, { type: 'integer', minimum: 0 }]))), requirement_coverage: { type: 'array', items: requirementCoverage } }),
+        },
+      },
+      handler: async (req, res) => {
+        const f = frameworkOf(String(req.params.id));
+        if (!f) throw HubError.notFound('No such framework: soc2, iso27001, nist_800_53 or cis_aws.');
+        const onlyCovered = (res.locals.query as { covered?: boolean }).covered;
+        const behind = new Map<string, { id: string; title: string; status: CheckStatus }[]>();
+        for (const c of await deps.checks.coverage(principalOf(res).workspaceId, f.id)) behind.set(c.requirement, [...(behind.get(c.requirement) ?? []), { id: c.check_id, title: c.title, status: c.status }]);
+        const all = f.requirements.map((r) => {
+          const checks = behind.get(r.id) ?? [];
+          const status = checks.length ? WORST_FIRST.find((s) => checks.some((c) => c.status === s))! : 'missing';
+          return { id: r.id, title: r.title ?? null, group: r.group, status, checks };
+        });
+        const byStatus = Object.fromEntries(coverageStatus.enum.map((s) => [s, all.filter((r) => r.status === s).length]));
+        res.json({
+          id: f.id, name: f.name, version: f.version, source: f.source, requirements: f.requirements.length, covered: all.filter((r) => r.checks.length).length,
+          by_status: byStatus,
+          requirement_coverage: onlyCovered === undefined ? all : all.filter((r) => (r.checks.length > 0) === onlyCovered),
+        });
       },
     },
     {

@@ -134,4 +134,27 @@ describe('checks: latest result, history and recovery', () => {
     expect((await t.call('GET', '/api/v1/checks/export?format=xml')).status).toBe(400);
     expect((await t.call('GET', '/api/v1/checks/export')).status).toBe(400);
   });
+
+  it('framework coverage: ISO 27001 lists the covered requirements with the checks behind them, and the rest as missing', async () => {
+    const list = await t.call('GET', '/api/v1/frameworks');
+    expect(list.status, list.text).toBe(200);
+    expect(list.body.data.map((f: { id: string }) => f.id)).toEqual(['soc2', 'iso27001', 'nist_800_53', 'cis_aws']);
+    const iso = await t.call('GET', '/api/v1/frameworks/iso27001');
+    expect(iso.status, iso.text).toBe(200);
+    expect(iso.body).toMatchObject({ id: 'iso27001', requirements: 93 });
+    const byId = Object.fromEntries(iso.body.requirement_coverage.map((r: { id: string }) => [r.id, r]));
+    // The Okta pack cites 8.5 (secure authentication) on its MFA and lockout rules: the admin MFA check passes since the admin enrolled.
+    expect(byId['8.5'].checks.map((c: { id: string }) => c.id)).toEqual(expect.arrayContaining([`${jobId}.okta-admin-mfa`, `${jobId}.okta-password-lockout`]));
+    expect(byId['8.5'].title).toBe('Secure authentication');
+    expect(byId['5.18'].checks.map((c: { id: string }) => c.id)).toEqual(expect.arrayContaining([`${jobId}.okta-inactive-users`]));
+    expect(byId['7.1']).toMatchObject({ status: 'missing', checks: [] });
+    const covered = iso.body.requirement_coverage.filter((r: { checks: unknown[] }) => r.checks.length > 0);
+    expect(iso.body.covered).toBe(covered.length);
+    expect(list.body.data.find((f: { id: string }) => f.id === 'iso27001').covered).toBe(covered.length);
+    const onlyCovered = await t.call('GET', '/api/v1/frameworks/iso27001?covered=true');
+    expect(onlyCovered.body.requirement_coverage.map((r: { id: string }) => r.id)).toEqual(covered.map((r: { id: string }) => r.id));
+    expect(Object.values(iso.body.by_status as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(93);
+    expect((await t.call('GET', '/api/v1/frameworks/pci')).status).toBe(404);
+    expect((await t.call('GET', '/api/v1/checks?framework=nist_800_53&limit=100')).body.data.length).toBeGreaterThan(0);
+  });
 });
