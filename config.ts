@@ -32,7 +32,7 @@ export interface Config {
   /** Deepest nesting of a JSON request body (refused before parsing). */
   jsonMaxDepth: number;
   logLevel: string;
-  /** Evidence delivery retries (DESIGN.md §5): exponential from initial to max, then failed. */
+  /** Evidence delivery retries (docs/architecture.md, "Delivery"): exponential from initial to max, then failed. */
   deliveryRetry: { initialIntervalMs: number; maximumIntervalMs: number; maximumAttempts: number };
   webhooks: WebhookConfig;
   /** Mapping previews: run on worker threads, each bounded. */

@@ -1,5 +1,5 @@
 /**
- * API benchmark (DESIGN.md §6): an authenticated GET through the hub's full middleware stack
+ * API benchmark (docs/architecture.md, "Performance"): an authenticated GET through the hub's full middleware stack
  * (request id, JSON logs, key lookup, rate limit, validation, problem handling) against a bare
  * Express handler, both measured in this run. Target: p99 < 20 ms at 200 req/s, throughput
  * ≥ 0.5× the bare handler.

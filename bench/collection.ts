@@ -1,8 +1,8 @@
 /**
- * Collection benchmark (DESIGN.md §6): okta.users from the Okta simulator under a per-endpoint
+ * Collection benchmark (docs/architecture.md, "Performance"): okta.users from the Okta simulator under a per-endpoint
  * rate limit, through the real collection activity (connector, pacing, part blobs, snapshot),
  * against the minimum time the rate limit allows and a plain paginating fetch loop that
- * honours the same headers, measured in the same run. Target (DESIGN.md §6): ≤ 1.03× the
+ * honours the same headers, measured in the same run. Target (docs/architecture.md, "Performance"): ≤ 1.03× the
  * rate-limit minimum with zero requests into an exhausted bucket (also with enrichment), peak
  * RSS < 300 MB.
  */

@@ -1,5 +1,5 @@
 /**
- * Evidence package benchmark (DESIGN.md §6): a package of 50 000 evidence items (~1 KB
+ * Evidence package benchmark (docs/architecture.md, "Performance"): a package of 50 000 evidence items (~1 KB
  * payloads each), one run and a 10 000-record snapshot, built twice in one process:
  *
  * 1. the package writer the build activity runs, in a fresh child process that loads only the

@@ -1,6 +1,6 @@
 /**
- * Posture benchmark: GET /api/v1/checks (a filtered page), GET /api/v1/posture and a
- * framework's coverage over 50 000 checks with 20 results each (1 000 000 ledger items), against
+ * Posture benchmark: GET /api/v1/checks (filtered pages), a check's history, GET /api/v1/posture,
+ * the frameworks and a framework's coverage over 50 000 checks with 20 results each (1 000 000 ledger items), against
  * GET /api/v1/me (the same middleware, no posture query) in the same run. Target: p99 < 100 ms
  * on PostgreSQL: `DATABASE_URL=postgres://… npm run bench -- posture` (without it, PGlite).
  */
@@ -50,6 +50,8 @@ export async function runPostureBench(options: { seconds?: number } = {}): Promi
     ['GET /api/v1/checks?framework=iso27001&status=stale', '/api/v1/checks?framework=iso27001&status=stale&limit=100'],
     ['GET /api/v1/checks/:id/history', `/api/v1/checks/job_7.rule_1007/history`],
     ['GET /api/v1/posture', '/api/v1/posture'],
+    ['GET /api/v1/frameworks', '/api/v1/frameworks'],
+    ['GET /api/v1/frameworks/soc2?covered=true', '/api/v1/frameworks/soc2?covered=true'],
   ];
   for (const [, path] of cases) await load(url(path), { headers: auth, seconds: 1, connections: 4 });
   const rows: Record<string, string | number>[] = [];

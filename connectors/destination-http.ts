@@ -22,7 +22,7 @@ export function destinationMessage(response: HttpResponse): string | undefined {
 }
 
 /**
- * DESIGN.md §5 for any destination: 429 waits Retry-After (or the rate-limit reset) and is
+ * docs/architecture.md, "Delivery" for any destination: 429 waits Retry-After (or the rate-limit reset) and is
  * retried; 5xx and 408 are retried with backoff; 400/401/403/404/409/422 are final and
  * recorded as rejected with the destination's message.
  */

@@ -203,14 +203,35 @@ export class CheckStore {
     return Object.fromEntries(rows.map((r) => [r.framework, Number(r.n)]));
   }
 
-  /** The checks citing each requirement of one framework, with their statuses. */
-  async coverage(workspaceId: string, framework: string): Promise<{ requirement: string; check_id: string; status: CheckStatus; title: string }[]> {
-    return this.db.query(
-      `SELECT r.requirement, c.id AS check_id, ${STATUS_SQL} AS status, c.title FROM check_requirements r
+  /**
+   * Per requirement of one framework that the workspace's checks cite: how many checks of each
+   * status are behind it, and the first `listed` of them (bounded, however many checks there are).
+   */
+  async coverage(workspaceId: string, framework: string, listed = 20): Promise<Map<string, { counts: Record<CheckStatus, number>; checks: { id: string; title: string; status: CheckStatus }[] }>> {
+    // Counts in one pass; then, per requirement, its first checks through the index (bounded work).
+    const counted = await this.db.query<{ requirement: string; status: CheckStatus; n: number | string }>(
+      `SELECT r.requirement, ${STATUS_SQL} AS status, count(*) AS n FROM check_requirements r
          JOIN checks c ON c.workspace_id = r.workspace_id AND c.id = r.check_id
-        WHERE r.workspace_id = $1 AND r.framework = $2 ORDER BY r.requirement, c.id`,
+        WHERE r.workspace_id = $1 AND r.framework = $2 GROUP BY 1, 2`,
       [workspaceId, framework],
     );
+    const out = new Map<string, { counts: Record<CheckStatus, number>; checks: { id: string; title: string; status: CheckStatus }[] }>();
+    for (const row of counted) {
+      let entry = out.get(row.requirement);
+      if (!entry) out.set(row.requirement, (entry = { counts: Object.fromEntries(CHECK_STATUSES.map((st) => [st, 0])) as Record<CheckStatus, number>, checks: [] }));
+      entry.counts[row.status] = Number(row.n);
+    }
+    if (!out.size) return out;
+    const firsts = await this.db.query<{ requirement: string; id: string; title: string; status: CheckStatus }>(
+      `SELECT req.requirement, c.id, c.title, ${STATUS_SQL} AS status
+         FROM unnest($3::text[]) AS req(requirement)
+         CROSS JOIN LATERAL (SELECT check_id FROM check_requirements r WHERE r.workspace_id = $1 AND r.framework = $2 AND r.requirement = req.requirement ORDER BY check_id LIMIT $4) AS first
+         JOIN checks c ON c.workspace_id = $1 AND c.id = first.check_id
+        ORDER BY req.requirement, c.id`,
+      [workspaceId, framework, [...out.keys()], listed],
+    );
+    for (const row of firsts) out.get(row.requirement)!.checks.push({ id: row.id, title: row.title, status: row.status });
+    return out;
   }
 
   /**

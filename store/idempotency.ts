@@ -22,7 +22,7 @@ export interface KeyScope {
   key: string;
 }
 
-/** Keys are remembered for 24 h (DESIGN.md §3); older ones are treated as new. */
+/** Keys are remembered for 24 h (docs/architecture.md, "The API contract"); older ones are treated as new. */
 const RETENTION = '24 hours';
 const STALE_RESERVATION = '2 minutes';
 

@@ -43,7 +43,7 @@ export interface FindOptions {
 }
 
 /**
- * Finds the CLI in the order of DESIGN.md §1: TEMPORAL_CLI_PATH; `temporal` on PATH; the
+ * Finds the CLI in the order of docs/architecture.md, "Runtime": TEMPORAL_CLI_PATH; `temporal` on PATH; the
  * cached build; else builds it into the cache with `go install`.
  */
 export async function findOrBuildTemporalCli(options: FindOptions): Promise<string> {

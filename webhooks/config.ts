@@ -1,4 +1,4 @@
-/** Outbound webhooks (DESIGN.md §5). */
+/** Outbound webhooks (docs/architecture.md, "Delivery"). */
 export interface WebhookConfig {
   /** Waits before each retry; the first attempt is immediate. */
   retryScheduleMs: number[];

@@ -45,7 +45,8 @@ const coverageStatus = { enum: ['pass', 'fail', 'error', 'info', 'stale', 'missi
 const requirementCoverage = exact({
   id: { type: 'string' }, title: { type: ['string', 'null'] }, group: { type: 'string' },
   status: { ...coverageStatus, description: 'fail if any check behind it fails, else error, stale, pass, info; missing when no check cites it.' },
-  checks: { type: 'array', items: exact({ id: { type: 'string' }, title: { type: 'string' }, status: { enum: [...CHECK_STATUSES] } }) },
+  checks: { type: 'array', maxItems: 20, items: exact({ id: { type: 'string' }, title: { type: 'string' }, status: { enum: [...CHECK_STATUSES] } }), description: 'The first 20 checks behind it (GET /api/v1/checks?framework= lists them all).' },
+  check_counts: { ...exact(Object.fromEntries(CHECK_STATUSES.map((st) => [st, { type: 'integer', minimum: 0 }]))), description: 'All the checks behind it, by status.' },
 });
 /** A requirement's status from its checks': the worst one counts. */
 const WORST_FIRST = ['fail', 'error', 'stale', 'pass', 'info'] as const;
@@ -152,12 +153,12 @@ export function checkRoutes(deps: CheckDeps): RouteSpec[] {
         const f = frameworkOf(String(req.params.id));
         if (!f) throw HubError.notFound('No such framework: soc2, iso27001, nist_800_53 or cis_aws.');
         const onlyCovered = (res.locals.query as { covered?: boolean }).covered;
-        const behind = new Map<string, { id: string; title: string; status: CheckStatus }[]>();
-        for (const c of await deps.checks.coverage(principalOf(res).workspaceId, f.id)) behind.set(c.requirement, [...(behind.get(c.requirement) ?? []), { id: c.check_id, title: c.title, status: c.status }]);
+        const behind = await deps.checks.coverage(principalOf(res).workspaceId, f.id);
+        const none = Object.fromEntries(CHECK_STATUSES.map((st) => [st, 0])) as Record<CheckStatus, number>;
         const all = f.requirements.map((r) => {
-          const checks = behind.get(r.id) ?? [];
-          const status = checks.length ? WORST_FIRST.find((s) => checks.some((c) => c.status === s))! : 'missing';
-          return { id: r.id, title: r.title ?? null, group: r.group, status, checks };
+          const cited = behind.get(r.id);
+          const status = cited ? WORST_FIRST.find((st) => cited.counts[st] > 0)! : 'missing';
+          return { id: r.id, title: r.title ?? null, group: r.group, status, checks: cited?.checks ?? [], check_counts: cited?.counts ?? none };
         });
         const byStatus = Object.fromEntries(coverageStatus.enum.map((s) => [s, all.filter((r) => r.status === s).length]));
         res.json({

@@ -23,7 +23,9 @@ const summaryFields: Record<string, JsonSchema> = {
   id: { type: 'string' }, run_id: { type: ['string', 'null'] }, job_id: { type: ['string', 'null'] }, rule_id: { type: ['string', 'null'] },
   control_ref: { type: 'string' }, question_match: { type: ['string', 'null'] }, question_id: { type: ['string', 'null'] }, title: { type: 'string' },
   source: { type: 'string' }, result: { enum: ['pass', 'fail', 'info', 'error'] }, payload_sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-  collected_at: timestamp, destination_id: { type: ['string', 'null'] }, target: { type: ['object', 'null'] }, status: { enum: STATUSES },
+  collected_at: timestamp,
+  observed_at: { ...nullableTimestamp, description: 'When the data the item describes was observed (its collection); for a pushed item, its collected_at.' },
+  destination_id: { type: ['string', 'null'] }, target: { type: ['object', 'null'] }, status: { enum: STATUSES },
   destination_evidence_ids: { type: ['array', 'null'], items: { type: 'string' } }, candidates: { type: ['array', 'null'] }, error: { type: ['string', 'null'] },
   attempts: { type: 'integer', minimum: 0 }, delivered_at: nullableTimestamp, created_at: timestamp,
 };

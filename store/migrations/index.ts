@@ -553,7 +553,7 @@ export const migrations: Migration[] = [
         PRIMARY KEY (workspace_id, check_id, framework, requirement),
         FOREIGN KEY (workspace_id, check_id) REFERENCES checks (workspace_id, id) ON DELETE CASCADE
       );
-      CREATE INDEX check_requirements_framework ON check_requirements (workspace_id, framework, requirement);
+      CREATE INDEX check_requirements_framework ON check_requirements (workspace_id, framework, requirement, check_id);
       -- Risk acceptance: a check's finding (or some of its records) accepted until an expiry.
       CREATE TABLE exceptions (
         id text PRIMARY KEY,

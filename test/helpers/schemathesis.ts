@@ -60,6 +60,9 @@ export interface Fixtures {
   spareApiKey: string;
   auditEntry: string;
   evidencePackage: string;
+  /** A check of the job (its run's result) and an exception to revoke. */
+  check: string;
+  spareException: string;
   /** Where webhooks and connections of the run point: the local system. */
   localUrl: string;
 }
@@ -113,6 +116,18 @@ export async function createFixtures(call: ApiCaller, localUrl: string): Promise
   const workspace = await made('POST', '/api/v1/workspaces', { name: 'schemathesis' });
   const spareApiKey = await made('POST', '/api/v1/api-keys', { name: 'spare', scopes: ['config:read'] });
   const audit = await call('GET', '/api/v1/audit-log?limit=1');
+  // A job with one rule: its run's result makes a check (the other jobs' mapping has none).
+  const oneRule = await made('POST', '/api/v1/mappings', { name: 'one rule', rules: [{ id: 'users', dataset: PUSH_DATASET, control_ref: 'Access Control', question_match: 'users', title: 'Users', mode: 'info', when_empty: 'info' }] });
+  const checkedJob = await made('POST', '/api/v1/jobs', { ...jobBody('checked job'), mapping_id: oneRule.id });
+  await made('POST', `/api/v1/jobs/${checkedJob.id}/runs`, { input: { [PUSH_DATASET]: RECORDS } });
+  let check: string | undefined;
+  for (let polls = 0; !check && polls < 120; polls++) {
+    const checks = await call('GET', `/api/v1/checks?job_id=${checkedJob.id}`);
+    check = (checks.body as { data?: { id: string }[] }).data?.[0]?.id;
+    if (!check) await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  if (!check) throw new Error('fixture check: the run made no check');
+  const spareException = await made('POST', '/api/v1/exceptions', { check_id: check, reason: 'spare', owner: 'schemathesis', expires_at: new Date(Date.now() + 30 * 86_400_000).toISOString() });
   const day = new Date().toISOString().slice(0, 10);
   const evidencePackage = await made('POST', '/api/v1/evidence-packages', { from: day, to: day });
   return {
@@ -120,7 +135,7 @@ export async function createFixtures(call: ApiCaller, localUrl: string): Promise
     job: job.id, run: run.id, evidence: evidence.id, webhook: webhook.id, spare,
     webhookDelivery: String(sent.delivery_id), collection: collection.id, snapshot: snapshots[0]!.id, diagnostic: diagnostic.id,
     workspace: workspace.id, spareApiKey: spareApiKey.id, auditEntry: (audit.body as { data: { id: string }[] }).data[0]!.id,
-    evidencePackage: evidencePackage.id, localUrl,
+    evidencePackage: evidencePackage.id, check, spareException: spareException.id, localUrl,
   };
 }
 
@@ -180,6 +195,10 @@ export function schemathesisConfig(f: Fixtures, options: { maxExamples: number }
     { ids: ['revokeApiKey'], parameters: { 'path.id': f.spareApiKey } },
     { ids: ['getAuditLogEntry'], parameters: { 'path.id': f.auditEntry } },
     { ids: ['getEvidencePackage', 'downloadEvidencePackage', 'deleteEvidencePackage'], parameters: { 'path.id': f.evidencePackage } },
+    { ids: ['getCheck', 'getCheckHistory'], parameters: { 'path.id': f.check } },
+    // An expiry the API takes (in the future, within the maximum): no schema can say "from now".
+    { ids: ['createException'], parameters: { 'body.check_id': f.check, 'body.expires_at': new Date(Date.now() + 30 * 86_400_000).toISOString() } },
+    { ids: ['revokeException'], parameters: { 'path.id': f.spareException } },
     // Stored rules, snapshots and collections, wherever a preview names one.
     {
       ids: ['previewMapping'],
@@ -193,7 +212,7 @@ export function schemathesisConfig(f: Fixtures, options: { maxExamples: number }
     // The examples and coverage phases apply no body overrides: operations whose bodies name
     // other resources (or endpoints) are left to the fuzzing and stateful phases, which do.
     {
-      ids: ['createJob', 'updateJob', 'pushEvidence', 'triggerRun', 'collectConnection', 'createWebhook', 'updateWebhook'],
+      ids: ['createJob', 'updateJob', 'pushEvidence', 'triggerRun', 'collectConnection', 'createWebhook', 'updateWebhook', 'createException'],
       extra: ['phases.examples.enabled = false', 'phases.coverage.enabled = false'],
     },
     // Coverage of the rule language's schema runs to tens of thousands of cases; fuzzing samples it.

@@ -22,7 +22,7 @@ async function makeJob(t: TestHub, okta: OktaSimulator, audigyd: AudigydSimulato
   return job.body.id;
 }
 
-describe('delivery faults at the destination (DESIGN.md §5)', () => {
+describe('delivery faults at the destination (docs/architecture.md, "Delivery")', () => {
   let t: TestHub;
   let okta: OktaSimulator;
   let audigyd: AudigydSimulator;

@@ -27,7 +27,7 @@ describe('Standard Webhooks signing', () => {
 describe('retry schedule', () => {
   const config = loadConfig({}).webhooks;
 
-  it('defaults to DESIGN.md §5: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h', () => {
+  it('defaults to docs/architecture.md, "Delivery": immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h', () => {
     expect(config.retryScheduleMs).toEqual([5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]);
     expect(config.disableAfterMs).toBe(5 * 86_400_000);
     expect(config.secretGraceMs).toBe(86_400_000);
