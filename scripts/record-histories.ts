@@ -29,7 +29,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { findOrBuildTemporalCli } from '../temporal/cli-binary.js';
 import { freePort, startDevServer } from '../temporal/dev-server.js';
@@ -37,6 +36,7 @@ import { startAudigydSimulator, startOktaSimulator, type AudigydSimulator, type 
 import { OKTA_ASSESSMENT } from '../test/helpers/fixtures.js';
 import { WebhookReceiver } from '../test/helpers/webhook-receiver.js';
 import { historyToJSON } from '../test/helpers/history-json.js';
+import { createDatabase } from '../test/helpers/database.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
@@ -310,15 +310,9 @@ async function startPostgres(): Promise<{ url: string; stop(): Promise<void> }> 
   const pgData = path.join(dir, 'data');
   const { stdout } = await run('bash', [path.join(root, 'scripts/postgres.sh'), 'start', pgData, String(await freePort())]);
   const serverUrl = stdout.trim();
-  const name = `histories_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
+  const url = await createDatabase(serverUrl, `histories_${randomBytes(6).toString('hex')}`);
   return {
-    url: url.toString(),
+    url,
     async stop() {
       await run('bash', [path.join(root, 'scripts/postgres.sh'), 'stop', pgData]);
       await rm(dir, { recursive: true, force: true });

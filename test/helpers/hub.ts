@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../config.js';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { startHub, type Hub } from '../../hub.js';
 import { createLogger } from '../../lib/logger.js';
 import { newId } from '../../lib/ids.js';
+import { createDatabase } from './database.js';
 
 export type Backend = 'pglite' | 'postgres';
 export const BACKENDS: Backend[] = ['pglite', 'postgres'];
@@ -70,14 +70,7 @@ export function caller(baseUrl: string, defaultKey: string | null): ApiCaller {
 export async function freshPostgresDatabase(): Promise<string> {
   const serverUrl = inject('databaseUrl');
   if (!serverUrl) throw new Error('no PostgreSQL server for tests: run through `npm test` (globalSetup starts one) or set TEST_DATABASE_URL');
-  const name = `hub_${newId('t').replace(/[^a-z0-9]/g, '')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  return createDatabase(serverUrl, `hub_${newId('t').replace(/[^a-z0-9]/g, '')}`);
 }
 
 export interface TestHubOptions {
