@@ -109,6 +109,13 @@ async function main(): Promise<void> {
   say();
   say(`What arrived at AUDIGYD: ${audigyd.state.evidence.length} evidence items`);
   for (const e of audigyd.state.evidence) say(`   ${e.assessmentId} ${e.questionId.padEnd(18)} ${String(e.result).padEnd(5)} ${e.title}`);
+  // Posture: where the checks stand, and what of ISO 27001 they cover.
+  const posture = (await call('GET', '/api/v1/posture')) as { checks: Record<string, number> };
+  say();
+  say(`Posture: ${Object.entries(posture.checks).map(([status, n]) => `${n} ${status}`).join(', ')}`);
+  const iso = (await call('GET', '/api/v1/frameworks/iso27001?covered=true')) as { covered: number; requirements: number; requirement_coverage: { id: string; title: string; status: string; checks: { id: string }[] }[] };
+  say(`ISO/IEC 27001:2022 Annex A: ${iso.covered} of ${iso.requirements} requirements covered`);
+  for (const r of iso.requirement_coverage) say(`   ${r.id.padEnd(5)} ${r.status.padEnd(7)} ${r.title} (${r.checks.length} check${r.checks.length === 1 ? '' : 's'})`);
   await new Promise((r) => setTimeout(r, 1_500));
   const events = verifiedEvents();
   say();
