@@ -14,6 +14,7 @@ import type { RunTrace } from '../connectors/types.js';
 import { compileRules, evaluate } from '../mappings/engine.js';
 import { underAcceptedRisk, withAcceptedRecords } from '../mappings/accepted-risk.js';
 import type { Rule } from '../mappings/types.js';
+import { parseDuration } from '../lib/duration.js';
 import { newId } from '../lib/ids.js';
 
 export interface RunDeps extends DestinationDeps {
@@ -82,6 +83,8 @@ export function runActivities(deps: RunDeps) {
       const risks = await deps.exceptions.activeForJob(plan.workspaceId, plan.jobId, now);
       const result = evaluate(compileRules({ rules: withAcceptedRecords(version.rules as Rule[], risks) }), data, { now });
       const items = result.evidence.map((item) => underAcceptedRisk(item, risks.get(item.rule_id)));
+      // A rule's own fresh_for wins over the job's.
+      const ruleFreshness = new Map((version.rules as Rule[]).flatMap((r) => (r.fresh_for ? [[r.id, parseDuration(r.fresh_for)!] as const] : [])));
       const rows = await deps.evidence.recordMany(items.map((item) => ({
         id: newId('ev'),
         workspaceId: plan.workspaceId,
@@ -99,7 +102,7 @@ export function runActivities(deps: RunDeps) {
         payload_sha256: item.payload_sha256,
         collected_at: collectedAt[item.dataset] ?? run.started_at ?? run.created_at,
         observed_at: collectedAt[item.dataset] ?? run.started_at ?? run.created_at,
-        check: { connectionId: job.connection_id, references: item.references, freshForMs: Number(job.fresh_for_ms ?? DEFAULT_FRESH_FOR_MS) },
+        check: { connectionId: job.connection_id, references: item.references, freshForMs: ruleFreshness.get(item.rule_id) ?? Number(job.fresh_for_ms ?? DEFAULT_FRESH_FOR_MS) },
         allow_multiple: false,
         destination_id: job.destination_id,
         target: job.target,

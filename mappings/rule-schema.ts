@@ -63,6 +63,10 @@ const $defs: Record<string, Schema> = {
         default: 'assert',
         description: '`assert`: the result is pass or fail from `pass_when`. `info`: the result is always info (the payload is the evidence).',
       },
+      fresh_for: {
+        type: 'string', pattern: '^\\d{1,6}(s|m|h|d)$', 'x-message': 'must be a duration such as 36h or 8d',
+        description: 'How long this rule’s result stays fresh before its check reads `stale`; overrides the job’s fresh_for.',
+      },
       when_empty: {
         enum: ['pass', 'fail', 'info', 'error'],
         description: 'The result when `select` matches no record (records a `where` filters out do not count): e.g. pass for "no unresolved alert", error for "an empty credential report cannot be right". Without it the assertions decide as usual. A dataset that is missing or unreadable is an error regardless.',

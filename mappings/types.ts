@@ -87,6 +87,8 @@ export interface Rule {
   select?: string;
   where?: Predicate;
   mode?: 'assert' | 'info';
+  /** How long the rule's result stays fresh ("36h"), over the job's setting. */
+  fresh_for?: string;
   /** The result when the selection is empty (otherwise the assertions decide). */
   when_empty?: EvidenceResult;
   pass_when?: Assertion[];

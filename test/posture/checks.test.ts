@@ -157,4 +157,17 @@ describe('checks: latest result, history and recovery', () => {
     expect((await t.call('GET', '/api/v1/frameworks/pci')).status).toBe(404);
     expect((await t.call('GET', '/api/v1/checks?framework=nist_800_53&limit=100')).body.data.length).toBeGreaterThan(0);
   });
+
+  it('a rule’s own fresh_for sets its check’s freshness window, over the job’s', async () => {
+    const mapping = await t.call('POST', '/api/v1/mappings', {
+      json: { name: 'fresh rules', rules: [{ id: 'users-three-days', dataset: 'okta.users', control_ref: 'Access Control', question_match: 'account lockout', title: 'Users: {{count}}', mode: 'info', when_empty: 'info', fresh_for: '3d' }] },
+    });
+    expect(mapping.status, mapping.text).toBe(201);
+    expect((await t.call('POST', '/api/v1/mappings', { json: { name: 'bad', rules: [{ id: 'x', dataset: 'okta.users', control_ref: 'C', question_match: 'q', title: 't', mode: 'info', fresh_for: 'soon' }] } })).body.errors[0].pointer).toBe('/rules/0/fresh_for');
+    const base = (await t.call('GET', `/api/v1/jobs/${jobId}`)).body;
+    const job = await t.call('POST', '/api/v1/jobs', { json: { name: 'fresh', connection_id: base.connection_id, datasets: ['okta.users'], mapping_id: mapping.body.id, destination_id: base.destination_id, target: base.target, fresh_for: '1d' } });
+    await runToEnd(t.call, job.body.id);
+    const [check] = (await t.call('GET', `/api/v1/checks?job_id=${job.body.id}`)).body.data;
+    expect(Date.parse(check.fresh_until) - Date.parse(check.last_result_at)).toBe(3 * 86_400_000);
+  });
 });

@@ -1,4 +1,8 @@
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_TYPES } from '../../store/event-catalog.js';
+import { ExceptionStore } from '../../store/exceptions.js';
 import { startOktaSimulator, type OktaSimulator } from '../simulators/index.js';
 import { startAudigydSimulator, type AudigydSimulator } from '../simulators/audigyd.js';
 import { caller, eventually, startTestHub, type TestHub } from '../helpers/hub.js';
@@ -94,5 +98,23 @@ describe('exceptions', () => {
     expect((await t.call('GET', `/api/v1/exceptions?status=revoked`)).body.data.map((e: { id: string }) => e.id)).toEqual([created.body.id]);
     expect((await t.call('DELETE', `/api/v1/exceptions/${created.body.id}`)).status).toBe(204);
     expect((await t.call('DELETE', '/api/v1/exceptions/exc_nope')).status).toBe(404);
+  });
+
+  it('exception.expiring is recorded for an active exception only, with the data its schema describes', async () => {
+    const check = await checkOf('okta-password-lockout');
+    const created = await t.call('POST', '/api/v1/exceptions', {
+      json: { check_id: check.id, reason: 'legacy directory', owner: 'it@example.com', expires_at: new Date(Date.now() + 10 * 86_400_000).toISOString() },
+    });
+    const store = new ExceptionStore(t.hub.db);
+    await store.announceExpiring(created.body.id);
+    const events = await t.hub.db.query<{ data: Record<string, unknown> }>(`SELECT data FROM events WHERE type = 'exception.expiring' AND data->>'exception_id' = $1`, [created.body.id]);
+    expect(events).toHaveLength(1);
+    const ajv = new Ajv2020.default({ strict: false });
+    addFormats.default(ajv);
+    const schema = EVENT_TYPES.find((e) => e.type === 'exception.expiring')!.schema;
+    expect(ajv.validate(schema, events[0]!.data), ajv.errorsText()).toBe(true);
+    expect((await t.call('DELETE', `/api/v1/exceptions/${created.body.id}`)).status).toBe(204);
+    await store.announceExpiring(created.body.id);
+    expect(await t.hub.db.query(`SELECT 1 FROM events WHERE type = 'exception.expiring' AND data->>'exception_id' = $1`, [created.body.id])).toHaveLength(1);
   });
 });
