@@ -1,5 +1,6 @@
 /**
- * `npx tsx scripts/nist-catalog.ts <oscal catalog …> > mappings/frameworks/nist_800_53.json`:
+ * `npx tsx scripts/nist-catalog.ts <oscal catalog …> > mappings/frameworks/nist_800_53.json`
+ * (the catalog as published: NIST_SP-800-53_rev5_catalog.json, then the resolved baselines):
  * the NIST SP 800-53 Rev. 5 control and enhancement ids with their titles and families, from
  * OSCAL catalogs (JSON or YAML, NIST's public-domain usnistgov/oscal-content). Several files
  * are merged (e.g. the resolved Low, Moderate, High and Privacy baselines); withdrawn controls
@@ -30,6 +31,6 @@ for (const file of process.argv.slice(2)) {
 const requirements = [...found.values()].sort((a, b) => a.sort.localeCompare(b.sort)).map(({ id, title, group }) => ({ id, title, group }));
 process.stdout.write(JSON.stringify({
   id: 'nist_800_53', name: 'NIST SP 800-53 Rev. 5', version: '5.1.1',
-  source: 'NIST SP 800-53 Rev. 5 controls and control enhancements selected by the Low, Moderate, High and Privacy baselines, ids and titles from NIST\'s public-domain OSCAL catalogs (usnistgov/oscal-content); withdrawn controls left out.',
+  source: 'NIST SP 800-53 Rev. 5: every control and control enhancement of the catalog (release 5.0.1) and of the release 5.1.1 Low, Moderate, High and Privacy baselines, ids and titles from NIST\'s public-domain OSCAL content (usnistgov/oscal-content); withdrawn controls left out.',
   requirements,
 }, null, 1) + '\n');
