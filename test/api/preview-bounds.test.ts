@@ -90,7 +90,10 @@ describe('a preview past its deadline', () => {
     const data = { 'push.users': records(8_000) };
     // A thread that has started (its first start may itself pass so short a deadline).
     await eventually(async () => (await t.call('POST', '/api/v1/mappings/preview', { json: { rules: [rule('fast', '$[?(@.n > 5)]')], data: { 'push.users': records(3) } } })).status === 200, { timeoutMs: 60_000, intervalMs: 200 });
-    const slow = await t.call('POST', '/api/v1/mappings/preview', { json: { rules: [rule('fast', '$[?(@.n > 5)]'), rule('slow-walk', '$..*..*')], data } });
+    // Walks of every node of every node, in the selection and twice more in the payload: about
+    // 1 s of work on a quiet machine, several times the deadline (a single walk was not, on a fast one).
+    const slowWalk = { ...rule('slow-walk', '$..*..*'), payload: { logins: '$[*].login', nodes: { count: '$..*..*' }, deeper: { count: '$..*..*..*' } } };
+    const slow = await t.call('POST', '/api/v1/mappings/preview', { json: { rules: [rule('fast', '$[?(@.n > 5)]'), slowWalk], data } });
     expect(slow.status, slow.text).toBe(422);
     expect(slow.headers.get('content-type')).toContain('application/problem+json');
     expect(slow.body.detail).toContain('rule "slow-walk" (index 1)');
