@@ -34,8 +34,9 @@ export async function runPostureBench(options: { seconds?: number } = {}): Promi
     [CHECKS, JOBS],
   );
   await api.db.query(
-    `INSERT INTO check_requirements (workspace_id, check_id, framework, requirement)
-     SELECT 'default', id, 'soc2', refs->'soc2'->>0 FROM checks UNION ALL SELECT 'default', id, 'iso27001', refs->'iso27001'->>0 FROM checks`,
+    `INSERT INTO check_requirements (workspace_id, check_id, framework, requirement, result, fresh_until)
+     SELECT 'default', id, 'soc2', refs->'soc2'->>0, result, fresh_until FROM checks
+     UNION ALL SELECT 'default', id, 'iso27001', refs->'iso27001'->>0, result, fresh_until FROM checks`,
   );
   await api.db.query(`UPDATE checks SET frameworks = ARRAY['soc2', 'iso27001']`);
   await api.db.query('ANALYZE evidence; ANALYZE checks; ANALYZE check_requirements');

@@ -127,9 +127,9 @@ export class CheckStore {
     await tx.query('DELETE FROM check_requirements WHERE workspace_id = $1 AND check_id = $2', [evidence.workspace_id, id]);
     if (cited.length) {
       await tx.query(
-        `INSERT INTO check_requirements (workspace_id, check_id, framework, requirement)
-         SELECT $1, $2, f, r FROM unnest($3::text[], $4::text[]) AS t(f, r) ON CONFLICT DO NOTHING`,
-        [evidence.workspace_id, id, cited.map((c) => c.framework), cited.map((c) => c.requirement)],
+        `INSERT INTO check_requirements (workspace_id, check_id, framework, requirement, result, fresh_until)
+         SELECT $1, $2, f, r, $5, $6 FROM unnest($3::text[], $4::text[]) AS t(f, r) ON CONFLICT DO NOTHING`,
+        [evidence.workspace_id, id, cited.map((c) => c.framework), cited.map((c) => c.requirement), evidence.result, new Date(observedAt.getTime() + context.freshForMs).toISOString()],
       );
     }
     if (previous?.result === 'fail' && evidence.result === 'pass') {
@@ -194,11 +194,16 @@ export class CheckStore {
     return { byStatus, byFramework };
   }
 
-  /** How many distinct requirements of each framework the workspace's checks cite. */
-  async coveredCounts(workspaceId: string): Promise<Record<string, number>> {
+  /**
+   * How many of the given requirements the workspace's checks cite, per framework: one index
+   * probe per catalogued requirement (about 1 200), not a pass over every citation.
+   */
+  async coveredCounts(workspaceId: string, requirements: { framework: string; id: string }[]): Promise<Record<string, number>> {
     const rows = await this.db.query<{ framework: string; n: number | string }>(
-      'SELECT framework, count(DISTINCT requirement) AS n FROM check_requirements WHERE workspace_id = $1 GROUP BY framework',
-      [workspaceId],
+      `SELECT t.framework, count(*) AS n FROM unnest($2::text[], $3::text[]) AS t(framework, requirement)
+        WHERE EXISTS (SELECT 1 FROM check_requirements r WHERE r.workspace_id = $1 AND r.framework = t.framework AND r.requirement = t.requirement)
+        GROUP BY t.framework`,
+      [workspaceId, requirements.map((r) => r.framework), requirements.map((r) => r.id)],
     );
     return Object.fromEntries(rows.map((r) => [r.framework, Number(r.n)]));
   }
@@ -210,9 +215,8 @@ export class CheckStore {
   async coverage(workspaceId: string, framework: string, listed = 20): Promise<Map<string, { counts: Record<CheckStatus, number>; checks: { id: string; title: string; status: CheckStatus }[] }>> {
     // Counts in one pass; then, per requirement, its first checks through the index (bounded work).
     const counted = await this.db.query<{ requirement: string; status: CheckStatus; n: number | string }>(
-      `SELECT r.requirement, ${STATUS_SQL} AS status, count(*) AS n FROM check_requirements r
-         JOIN checks c ON c.workspace_id = r.workspace_id AND c.id = r.check_id
-        WHERE r.workspace_id = $1 AND r.framework = $2 GROUP BY 1, 2`,
+      `SELECT requirement, CASE WHEN fresh_until < now() THEN 'stale' ELSE result END AS status, count(*) AS n
+         FROM check_requirements WHERE workspace_id = $1 AND framework = $2 GROUP BY 1, 2`,
       [workspaceId, framework],
     );
     const out = new Map<string, { counts: Record<CheckStatus, number>; checks: { id: string; title: string; status: CheckStatus }[] }>();

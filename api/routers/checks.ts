@@ -133,8 +133,7 @@ export function checkRoutes(deps: CheckDeps): RouteSpec[] {
       responses: { 200: { description: 'The frameworks.', schema: exact({ data: { type: 'array', items: frameworkSummary } }) } },
       handler: async (_req, res) => {
         const { workspaceId } = principalOf(res);
-        // References to these frameworks are validated against their catalogs, so every cited id is a requirement.
-        const covered = await deps.checks.coveredCounts(workspaceId);
+        const covered = await deps.checks.coveredCounts(workspaceId, frameworks().flatMap((f) => f.requirements.map((r) => ({ framework: f.id, id: r.id }))));
         const data = frameworks().map((f) => ({ id: f.id, name: f.name, version: f.version, source: f.source, requirements: f.requirements.length, covered: covered[f.id] ?? 0 }));
         res.json({ data });
       },

@@ -550,10 +550,14 @@ export const migrations: Migration[] = [
         check_id text NOT NULL,
         framework text NOT NULL,
         requirement text NOT NULL,
+        -- The check's latest result and freshness, copied with each result: coverage counts
+        -- per requirement read this table alone.
+        result text NOT NULL,
+        fresh_until timestamptz NOT NULL,
         PRIMARY KEY (workspace_id, check_id, framework, requirement),
         FOREIGN KEY (workspace_id, check_id) REFERENCES checks (workspace_id, id) ON DELETE CASCADE
       );
-      CREATE INDEX check_requirements_framework ON check_requirements (workspace_id, framework, requirement, check_id);
+      CREATE INDEX check_requirements_framework ON check_requirements (workspace_id, framework, requirement, check_id) INCLUDE (result, fresh_until);
       -- Risk acceptance: a check's finding (or some of its records) accepted until an expiry.
       CREATE TABLE exceptions (
         id text PRIMARY KEY,
