@@ -1,7 +1,6 @@
-import { HubError } from '../lib/errors.js';
 import { atomically, type Queryable } from './db.js';
 import { EventStore } from './events.js';
-import { encodeCursor, type Page, type PageRequest } from './pagination.js';
+import { encodeCursor, toPage, type Page, type PageRequest } from './pagination.js';
 
 type Result = 'pass' | 'fail' | 'info' | 'error';
 
@@ -84,12 +83,6 @@ export function citedRequirements(references: Record<string, unknown>): { framew
     (Array.isArray(ids) ? ids : [ids]).filter((r): r is string => typeof r === 'string').map((requirement) => ({ framework, requirement })));
 }
 
-const checkCursor = (after: string | null) => {
-  if (after !== null && (after.length > 400 || !after.includes('.'))) {
-    throw HubError.badRequest('The cursor is not one this API issued; use next_cursor from a list response.', [{ pointer: '/query/cursor', message: 'invalid cursor' }]);
-  }
-  return after;
-};
 
 /**
  * Posture: each check's latest result, kept as each item is recorded. History is not copied:
@@ -157,8 +150,8 @@ export class CheckStore {
       params.push(value);
       where.push(condition(`$${params.length}`));
     };
-    const after = checkCursor(page.after);
-    if (after !== null) add((p) => `c.id > ${p}`, after);
+    // The cursor was decoded and checked by decodeCursor (store/pagination.ts), as for every listing.
+    if (page.after !== null) add((p) => `c.id > ${p}`, page.after);
     if (f.status === 'stale') where.push('c.fresh_until < now()');
     else if (f.status) {
       add((p) => `c.result = ${p}`, f.status);
@@ -170,9 +163,7 @@ export class CheckStore {
     if (f.framework) add((p) => `EXISTS (SELECT 1 FROM check_requirements r WHERE r.workspace_id = c.workspace_id AND r.check_id = c.id AND r.framework = ${p})`, f.framework);
     params.push(page.limit + 1);
     const rows = await this.db.query<Check>(`SELECT ${CHECK_COLUMNS} FROM checks c WHERE ${where.join(' AND ')} ORDER BY c.id LIMIT $${params.length}`, params);
-    const hasMore = rows.length > page.limit;
-    const data = hasMore ? rows.slice(0, page.limit) : rows;
-    return { data, next_cursor: hasMore ? encodeCursor(data[data.length - 1]!.id) : null };
+    return toPage(rows, page.limit);
   }
 
   /** Counts per status, and per framework and status. */
@@ -275,7 +266,6 @@ export class CheckStore {
    * result before it (null when unchanged or the first). Read from the ledger, a page at a time.
    */
   async history(workspaceId: string, check: Pick<Check, 'job_id' | 'rule_id'>, page: PageRequest): Promise<Page<CheckResult>> {
-    if (page.after !== null && !/^[A-Za-z0-9_]{1,100}$/.test(page.after)) checkCursor('');
     const rows = await this.db.query<Omit<CheckResult, 'transition'>>(
       `SELECT id AS evidence_id, run_id, result, title, status AS delivery_status, COALESCE(observed_at, collected_at) AS observed_at, created_at AS recorded_at, delivered_at
          FROM evidence WHERE workspace_id = $1 AND job_id = $2 AND rule_id = $3 AND ($4::text IS NULL OR id < $4)
