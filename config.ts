@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseDuration, parseDurationList } from './lib/duration.js';
 import { ConfigError } from './lib/errors.js';
 import type { EvidencePackageConfig } from './store/evidence-packages.js';
@@ -49,6 +50,14 @@ export interface Config {
   outbound: { maxResponseBytes: number; maxResponseBytesLimit: number; requestTimeoutMs: number; connectionTestTimeoutMs: number; connectionTestMaxResponseBytes: number };
   /** A collection of one dataset stops for good (not retried) past this many records, or this long after it started. */
   collection: { maxRecords: number; deadlineMs: number };
+  /** The web console: where its built assets are, how long an idle session lives, where the Temporal UI is. */
+  console: { dir: string; sessionIdleMs: number; temporalUiUrl: string | null };
+}
+
+/** The console's build output: dist/console beside the compiled hub, or under dist/ when running from source. */
+function defaultConsoleDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  return path.basename(here) === 'dist' ? path.join(here, 'console') : path.join(here, 'dist', 'console');
 }
 
 type Env = Record<string, string | undefined>;
@@ -163,6 +172,11 @@ export function loadConfig(env: Env = process.env): Config {
     collection: {
       maxRecords: int(env, 'HUB_COLLECTION_MAX_RECORDS', 5_000_000, 1, 1_000_000_000),
       deadlineMs: duration(env, 'HUB_COLLECTION_DEADLINE', '4h', 1_000, 30 * 86_400_000),
+    },
+    console: {
+      dir: path.resolve(env.HUB_CONSOLE_DIR || defaultConsoleDir()),
+      sessionIdleMs: duration(env, 'HUB_CONSOLE_SESSION_IDLE', '8h', 60_000, 30 * 86_400_000),
+      temporalUiUrl: url(env, 'HUB_TEMPORAL_UI_URL'),
     },
   };
 }

@@ -19,6 +19,15 @@ export default tseslint.config(
     },
   },
   {
+    // The web console runs in the browser.
+    files: ['console/**/*.{ts,tsx}'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly', history: 'readonly', navigator: 'readonly', sessionStorage: 'readonly', localStorage: 'readonly', AbortController: 'readonly', URLSearchParams: 'readonly', Intl: 'readonly', HTMLElement: 'readonly', requestAnimationFrame: 'readonly' } },
+  },
+  {
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     // Workflow code must stay deterministic: no I/O, no clocks, no randomness.
     files: ['workflows/**/*.ts'],
     rules: {

@@ -28,6 +28,7 @@ import { JobSchedules } from './temporal/schedules.js';
 import { WorkflowStarter } from './temporal/starters.js';
 import { HousekeepingSchedules } from './temporal/housekeeping.js';
 import { ValetTokens } from './lib/valet-token.js';
+import { ConsoleSessions } from './api/console-session.js';
 import { createWorker } from './worker/worker.js';
 import { WebhookSender } from './webhooks/sender.js';
 import { EndpointGate } from './webhooks/endpoint-gate.js';
@@ -208,6 +209,8 @@ export async function startHub(config: Config, role: Role, options: StartOptions
         jsonBodyLimitBytes: config.jsonBodyLimitBytes,
         jsonMaxDepth: config.jsonMaxDepth,
         exceptionMaxDurationMs: config.exceptionMaxDurationMs,
+        sessions: new ConsoleSessions(masterKey, stores.consoleSessions, config.console.sessionIdleMs),
+        console: { dir: config.console.dir, temporalUiUrl: config.console.temporalUiUrl ?? devServer?.uiUrl ?? null, temporalNamespace: config.temporal.namespace },
         version: await packageVersion(),
       });
       const { app } = created;

@@ -21,7 +21,8 @@ async function main(): Promise<void> {
   if (hub.url) {
     say('');
     say(`  Evidence Hub is running.`);
-    say(`  API:          ${hub.url}  (reference: ${hub.url}/docs)`);
+    say(`  Console:      ${hub.url}/  (sign in with the admin key)`);
+    say(`  API:          ${hub.url}/api/v1  (reference: ${hub.url}/docs)`);
     if (hub.temporalUiUrl) say(`  Temporal UI:  ${hub.temporalUiUrl}`);
     if (hub.bootstrap?.generatedKey) {
       say(`  Admin key:    ${hub.bootstrap.generatedKey}`);

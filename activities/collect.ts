@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { Context, ApplicationFailure } from '@temporalio/activity';
+import { Context, ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import type { BlobStore } from '../store/blobs.js';
 import type { ConnectionStore } from '../store/connections.js';
 import { connectionFailedData, type CollectionStore } from '../store/collections.js';
@@ -8,6 +8,7 @@ import { EventStore } from '../store/events.js';
 import type { Db } from '../store/db.js';
 import type { SecretStore } from '../store/secrets.js';
 import type { SnapshotStore } from '../store/snapshots.js';
+import type { RunStepStore } from '../store/run-steps.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { OutboundHttp } from '../connectors/http-client.js';
 import { ConnectorError } from '../connectors/errors.js';
@@ -22,6 +23,8 @@ export interface CollectDatasetInput {
   dataset: string;
   /** Unique per collection and dataset: the same key on a retry finds the same snapshot. */
   collectionKey: string;
+  /** The run this collection is a step of (absent for ad-hoc collections and older runs). */
+  runId?: string;
 }
 
 export interface SnapshotRef {
@@ -55,6 +58,7 @@ export interface CollectDeps {
   secrets: SecretStore;
   snapshots: SnapshotStore;
   collections: CollectionStore;
+  runSteps: RunStepStore;
   db: Db;
   blobs: BlobStore;
   http: OutboundHttp;
@@ -192,91 +196,107 @@ export function collectActivities(deps: CollectDeps) {
     };
   }
 
-  return {
-    async collectDataset(input: CollectDatasetInput): Promise<SnapshotRef> {
-      const ctx = Context.current();
-      const connection = await deps.connections.get(input.workspaceId, input.connectionId);
-      if (!connection) throw ApplicationFailure.nonRetryable(`connection ${input.connectionId} no longer exists`, 'connection.not_found');
-      const connector = deps.registry.source(connection.type);
-      const dataset = connector ? datasetsOf(connector, connection.config)[input.dataset] : undefined;
-      if (!connector || !dataset) throw ApplicationFailure.nonRetryable(`${connection.type} has no dataset ${input.dataset}`, 'dataset.unknown');
+  async function collectOnce(input: CollectDatasetInput): Promise<SnapshotRef> {
+    const ctx = Context.current();
+    const connection = await deps.connections.get(input.workspaceId, input.connectionId);
+    if (!connection) throw ApplicationFailure.nonRetryable(`connection ${input.connectionId} no longer exists`, 'connection.not_found');
+    const connector = deps.registry.source(connection.type);
+    const dataset = connector ? datasetsOf(connector, connection.config)[input.dataset] : undefined;
+    if (!connector || !dataset) throw ApplicationFailure.nonRetryable(`${connection.type} has no dataset ${input.dataset}`, 'dataset.unknown');
 
-      // Incremental datasets read from the cursor of whoever collects: a job's runs their job's,
-      // collections on their own (POST /connections/:id/collect) theirs, which moves no job's.
-      const workflowId = ctx.info.workflowExecution?.workflowId;
-      const jobId = workflowId ? await deps.collections.jobOfWorkflow(workflowId) : null;
-      const resumed = ctx.info.heartbeatDetails as Progress | undefined;
-      const progress: Progress = resumed ?? {
-        cursor: null,
-        parts: [],
-        count: 0,
-        done: false,
-        since: (await deps.collections.cursor(input.workspaceId, input.connectionId, input.dataset, jobId))?.toISOString() ?? null,
-        startedAt: new Date().toISOString(),
-      };
-      const log = deps.logger.child({ connection_id: connection.id, dataset: input.dataset, attempt: ctx.info.attempt });
-      if (resumed) log.info({ records: progress.count, parts: progress.parts.length }, 'collection resumes after the last stored page');
-      // At once, so that a retry keeps the collection's start (and its deadline) even when this attempt fails before any page.
-      else ctx.heartbeat(progress);
+    // Incremental datasets read from the cursor of whoever collects: a job's runs their job's,
+    // collections on their own (POST /connections/:id/collect) theirs, which moves no job's.
+    const workflowId = ctx.info.workflowExecution?.workflowId;
+    const jobId = workflowId ? await deps.collections.jobOfWorkflow(workflowId) : null;
+    const resumed = ctx.info.heartbeatDetails as Progress | undefined;
+    const progress: Progress = resumed ?? {
+      cursor: null,
+      parts: [],
+      count: 0,
+      done: false,
+      since: (await deps.collections.cursor(input.workspaceId, input.connectionId, input.dataset, jobId))?.toISOString() ?? null,
+      startedAt: new Date().toISOString(),
+    };
+    const log = deps.logger.child({ connection_id: connection.id, dataset: input.dataset, attempt: ctx.info.attempt });
+    if (resumed) log.info({ records: progress.count, parts: progress.parts.length }, 'collection resumes after the last stored page');
+    // At once, so that a retry keeps the collection's start (and its deadline) even when this attempt fails before any page.
+    else ctx.heartbeat(progress);
 
-      // Every request in flight listens for cancellation.
-      setMaxListeners(256, ctx.cancellationSignal);
-      const session = await openSession(deps, connector, { owner: { workspaceId: input.workspaceId, type: 'connection', id: connection.id }, config: connection.config }, {
-        log, signal: ctx.cancellationSignal, heartbeat: () => ctx.heartbeat(progress), sleep: (ms) => ctx.sleep(ms),
-      }).catch(toFailure);
+    // Every request in flight listens for cancellation.
+    setMaxListeners(256, ctx.cancellationSignal);
+    const session = await openSession(deps, connector, { owner: { workspaceId: input.workspaceId, type: 'connection', id: connection.id }, config: connection.config }, {
+      log, signal: ctx.cancellationSignal, heartbeat: () => ctx.heartbeat(progress), sleep: (ms) => ctx.sleep(ms),
+    }).catch(toFailure);
 
-      const hasher = await snapshotHasher(progress.parts);
-      // A connector waiting out a long rate-limit window is alive: keep saying so, with the
-      // progress as it stands (always a consistent set of stored parts and the cursor after them).
-      const alive = setInterval(() => ctx.heartbeat({ ...progress, parts: [...progress.parts] }), 2_000);
-      const limits = deps.collectionLimits ?? DEFAULT_COLLECTION_LIMITS;
-      const guard = collectionGuard(connector.name, input.dataset, limits, new Date(progress.startedAt), progress.cursor);
-      try {
-        let buffer: string[] = [];
-        if (!progress.done) {
-          guard.deadline(progress.count);
-          for await (const page of dataset.pages(session, progress.cursor, { since: progress.since, now: new Date(progress.startedAt) })) {
-            const lines = page.records.map((r) => JSON.stringify(r));
-            guard.page(page, lines, progress.count + buffer.length + lines.length);
-            for (const line of lines) buffer.push(line);
-            if (buffer.length >= PART_RECORDS || page.next === null) {
-              if (buffer.length) progress.parts.push(await hasher.writePart(buffer));
-              progress.count += buffer.length;
-              buffer = [];
-              progress.cursor = page.next;
-              progress.done = page.next === null;
-            }
-            // Details only ever describe stored parts, so any heartbeat is a safe place to resume.
-            ctx.heartbeat(progress);
-            if (page.next === null) break;
+    const hasher = await snapshotHasher(progress.parts);
+    // A connector waiting out a long rate-limit window is alive: keep saying so, with the
+    // progress as it stands (always a consistent set of stored parts and the cursor after them).
+    const alive = setInterval(() => ctx.heartbeat({ ...progress, parts: [...progress.parts] }), 2_000);
+    const limits = deps.collectionLimits ?? DEFAULT_COLLECTION_LIMITS;
+    const guard = collectionGuard(connector.name, input.dataset, limits, new Date(progress.startedAt), progress.cursor);
+    try {
+      let buffer: string[] = [];
+      if (!progress.done) {
+        guard.deadline(progress.count);
+        for await (const page of dataset.pages(session, progress.cursor, { since: progress.since, now: new Date(progress.startedAt) })) {
+          const lines = page.records.map((r) => JSON.stringify(r));
+          guard.page(page, lines, progress.count + buffer.length + lines.length);
+          for (const line of lines) buffer.push(line);
+          if (buffer.length >= PART_RECORDS || page.next === null) {
+            if (buffer.length) progress.parts.push(await hasher.writePart(buffer));
+            progress.count += buffer.length;
+            buffer = [];
+            progress.cursor = page.next;
+            progress.done = page.next === null;
           }
-          if (buffer.length) throw new Error('pages ended without a final page (next: null)');
-          progress.done = true;
+          // Details only ever describe stored parts, so any heartbeat is a safe place to resume.
+          ctx.heartbeat(progress);
+          if (page.next === null) break;
         }
-      } catch (err) {
-        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'collection attempt failed');
-        toFailure(err);
-      } finally {
-        clearInterval(alive);
+        if (buffer.length) throw new Error('pages ended without a final page (next: null)');
+        progress.done = true;
       }
+    } catch (err) {
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'collection attempt failed');
+      toFailure(err);
+    } finally {
+      clearInterval(alive);
+    }
 
-      const ref = await deps.blobs.concat(progress.parts, hasher.result());
-      const snapshot = await deps.snapshots.record({
-        id: newId('snap'),
-        workspace_id: input.workspaceId,
-        connection_id: connection.id,
-        dataset: input.dataset,
-        sha256: ref.sha256,
-        bytes: ref.bytes,
-        record_count: progress.count,
-        collected_at: new Date(progress.startedAt),
-        metadata: { connector: connection.type, since: progress.since, job_id: jobId, attempts: ctx.info.attempt, parts: progress.parts.length, format: 'ndjson' },
-        collection_key: input.collectionKey,
-      });
-      // The next collection by the same collector starts where this one started.
-      await deps.collections.advanceCursor(input.workspaceId, connection.id, input.dataset, jobId, snapshot.collected_at);
-      log.info({ records: snapshot.record_count, sha256: snapshot.sha256 }, 'snapshot stored');
-      return { id: snapshot.id, dataset: snapshot.dataset, record_count: snapshot.record_count, sha256: snapshot.sha256, bytes: snapshot.bytes, collected_at: snapshot.collected_at.toISOString() };
+    const ref = await deps.blobs.concat(progress.parts, hasher.result());
+    const snapshot = await deps.snapshots.record({
+      id: newId('snap'),
+      workspace_id: input.workspaceId,
+      connection_id: connection.id,
+      dataset: input.dataset,
+      sha256: ref.sha256,
+      bytes: ref.bytes,
+      record_count: progress.count,
+      collected_at: new Date(progress.startedAt),
+      metadata: { connector: connection.type, since: progress.since, job_id: jobId, attempts: ctx.info.attempt, parts: progress.parts.length, format: 'ndjson' },
+      collection_key: input.collectionKey,
+    });
+    // The next collection by the same collector starts where this one started.
+    await deps.collections.advanceCursor(input.workspaceId, connection.id, input.dataset, jobId, snapshot.collected_at);
+    log.info({ records: snapshot.record_count, sha256: snapshot.sha256 }, 'snapshot stored');
+    return { id: snapshot.id, dataset: snapshot.dataset, record_count: snapshot.record_count, sha256: snapshot.sha256, bytes: snapshot.bytes, collected_at: snapshot.collected_at.toISOString() };
+  }
+
+  return {
+    /** Collects one dataset into a snapshot; for a run, as its step `collect <dataset>`. */
+    async collectDataset(input: CollectDatasetInput): Promise<SnapshotRef> {
+      if (!input.runId) return collectOnce(input);
+      const step = `collect ${input.dataset}`;
+      await deps.runSteps.begin(input.runId, step, 1);
+      try {
+        const snapshot = await collectOnce(input);
+        await deps.runSteps.end(input.runId, step, { status: 'succeeded', snapshotIds: [snapshot.id], detail: `${snapshot.record_count} records` });
+        return snapshot;
+      } catch (err) {
+        // A retry sets it running again; the last failure stays when retries run out.
+        await deps.runSteps.end(input.runId, step, { status: err instanceof CancelledFailure ? 'cancelled' : 'failed', detail: err instanceof Error ? err.message : String(err) });
+        throw err;
+      }
     },
 
     /**

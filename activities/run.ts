@@ -6,6 +6,7 @@ import type { JobStore } from '../store/jobs.js';
 import type { MappingStore } from '../store/mappings.js';
 import { NO_COUNTS, type RunCounts, type RunStatus, type RunStore } from '../store/runs.js';
 import type { SnapshotStore } from '../store/snapshots.js';
+import type { RunStepStore } from '../store/run-steps.js';
 import { loadSnapshot } from '../store/snapshot-reader.js';
 import { DEFAULT_FRESH_FOR_MS } from '../store/checks.js';
 import { openDestination, retryable, type DestinationDeps } from './destinations.js';
@@ -25,6 +26,7 @@ export interface RunDeps extends DestinationDeps {
   snapshots: SnapshotStore;
   blobs: BlobStore;
   exceptions: ExceptionStore;
+  runSteps: RunStepStore;
 }
 
 export interface RunPlan {
@@ -41,6 +43,59 @@ export interface RunPlan {
 
 
 export function runActivities(deps: RunDeps) {
+  /** Evaluates the run's mapping version over its snapshots and writes each item to the ledger as pending. */
+  async function evaluateOnce(input: { plan: RunPlan; snapshotIds: string[] }): Promise<string[]> {
+    const { plan } = input;
+    const run = await deps.runs.getById(plan.runId);
+    const job = await deps.jobs.get(plan.workspaceId, plan.jobId);
+    const version = await deps.mappings.version(plan.mappingId, plan.mappingVersion);
+    if (!run || !job || !version) throw ApplicationFailure.nonRetryable('the run, its job or its mapping version is gone', 'run.inconsistent');
+    const snapshots = await deps.snapshots.getMany(plan.workspaceId, input.snapshotIds);
+    const data: Record<string, unknown[]> = {};
+    const collectedAt: Record<string, Date> = {};
+    let collected = 0;
+    for (const snapshot of snapshots) {
+      data[snapshot.dataset] = await loadSnapshot(deps.blobs, snapshot.sha256);
+      collectedAt[snapshot.dataset] = snapshot.collected_at;
+      collected += snapshot.record_count;
+    }
+    await deps.runs.setSnapshots(plan.runId, input.snapshotIds, collected);
+    // "now" is the run's start, so a retried evaluation gives byte-identical evidence.
+    const now = run.started_at ?? run.created_at;
+    // Exceptions active at the run's start apply like exclusions (store/exceptions.ts).
+    const risks = await deps.exceptions.activeForJob(plan.workspaceId, plan.jobId, now);
+    const result = evaluate(compileRules({ rules: withAcceptedRecords(version.rules as Rule[], risks) }), data, { now });
+    const items = result.evidence.map((item) => underAcceptedRisk(item, risks.get(item.rule_id)));
+    // A rule's own fresh_for wins over the job's.
+    const ruleFreshness = new Map((version.rules as Rule[]).flatMap((r) => (r.fresh_for ? [[r.id, parseDuration(r.fresh_for)!] as const] : [])));
+    const rows = await deps.evidence.recordMany(items.map((item) => ({
+      id: newId('ev'),
+      workspaceId: plan.workspaceId,
+      run_id: plan.runId,
+      job_id: plan.jobId,
+      rule_id: item.rule_id,
+      dataset: item.dataset,
+      control_ref: item.control_ref,
+      question_match: item.question_match ?? null,
+      question_id: item.question_id ?? null,
+      title: item.title,
+      source: item.source,
+      result: item.result,
+      payload: item.payload,
+      payload_sha256: item.payload_sha256,
+      collected_at: collectedAt[item.dataset] ?? run.started_at ?? run.created_at,
+      observed_at: collectedAt[item.dataset] ?? run.started_at ?? run.created_at,
+      check: { connectionId: job.connection_id, references: item.references, freshForMs: ruleFreshness.get(item.rule_id) ?? Number(job.fresh_for_ms ?? DEFAULT_FRESH_FOR_MS) },
+      allow_multiple: false,
+      destination_id: job.destination_id,
+      target: job.target,
+      identity: `${plan.runId}:${item.rule_id}`,
+      // Evidence that could not be evaluated is never sent as if it were an answer.
+      ...(item.result === 'error' ? { status: 'failed' as const, error: `The rule could not be evaluated: ${JSON.stringify(item.payload).slice(0, 500)}` } : {}),
+    })));
+    return rows.filter((row) => row.status === 'pending').map((row) => row.id);
+  }
+
   return {
     /** Creates (once per workflow) and starts the run, fixing the mapping version it uses. */
     async startRun(input: { workspaceId: string; jobId: string; runId?: string; trigger: string }): Promise<RunPlan> {
@@ -60,57 +115,21 @@ export function runActivities(deps: RunDeps) {
       return { runId: run.id, workspaceId: input.workspaceId, jobId: job.id, connectionId: job.connection_id, datasets: job.datasets, mappingId: set.id, mappingVersion: version };
     },
 
-    /** Evaluates the run's mapping version over its snapshots and writes each item to the ledger as pending. */
+    /** The run's step `evaluate`; when it leaves items to deliver, the step `deliver` begins. */
     async evaluateRun(input: { plan: RunPlan; snapshotIds: string[] }): Promise<string[]> {
-      const { plan } = input;
-      const run = await deps.runs.getById(plan.runId);
-      const job = await deps.jobs.get(plan.workspaceId, plan.jobId);
-      const version = await deps.mappings.version(plan.mappingId, plan.mappingVersion);
-      if (!run || !job || !version) throw ApplicationFailure.nonRetryable('the run, its job or its mapping version is gone', 'run.inconsistent');
-      const snapshots = await deps.snapshots.getMany(plan.workspaceId, input.snapshotIds);
-      const data: Record<string, unknown[]> = {};
-      const collectedAt: Record<string, Date> = {};
-      let collected = 0;
-      for (const snapshot of snapshots) {
-        data[snapshot.dataset] = await loadSnapshot(deps.blobs, snapshot.sha256);
-        collectedAt[snapshot.dataset] = snapshot.collected_at;
-        collected += snapshot.record_count;
+      await deps.runSteps.begin(input.plan.runId, 'evaluate', 2);
+      try {
+        const pending = await evaluateOnce(input);
+        const items = await deps.evidence.countsForRun(input.plan.runId);
+        const total = Object.values(items).reduce((a, b) => a + b, 0);
+        await deps.runSteps.end(input.plan.runId, 'evaluate', { status: 'succeeded', detail: `${total} evidence items` });
+        // Delivery starts as soon as the items are in the ledger; finishRun ends the step.
+        if (pending.length > 0) await deps.runSteps.begin(input.plan.runId, 'deliver', 3);
+        return pending;
+      } catch (err) {
+        await deps.runSteps.end(input.plan.runId, 'evaluate', { status: 'failed', detail: err instanceof Error ? err.message : String(err) });
+        throw err;
       }
-      await deps.runs.setSnapshots(plan.runId, input.snapshotIds, collected);
-      // "now" is the run's start, so a retried evaluation gives byte-identical evidence.
-      const now = run.started_at ?? run.created_at;
-      // Exceptions active at the run's start apply like exclusions (store/exceptions.ts).
-      const risks = await deps.exceptions.activeForJob(plan.workspaceId, plan.jobId, now);
-      const result = evaluate(compileRules({ rules: withAcceptedRecords(version.rules as Rule[], risks) }), data, { now });
-      const items = result.evidence.map((item) => underAcceptedRisk(item, risks.get(item.rule_id)));
-      // A rule's own fresh_for wins over the job's.
-      const ruleFreshness = new Map((version.rules as Rule[]).flatMap((r) => (r.fresh_for ? [[r.id, parseDuration(r.fresh_for)!] as const] : [])));
-      const rows = await deps.evidence.recordMany(items.map((item) => ({
-        id: newId('ev'),
-        workspaceId: plan.workspaceId,
-        run_id: plan.runId,
-        job_id: plan.jobId,
-        rule_id: item.rule_id,
-        dataset: item.dataset,
-        control_ref: item.control_ref,
-        question_match: item.question_match ?? null,
-        question_id: item.question_id ?? null,
-        title: item.title,
-        source: item.source,
-        result: item.result,
-        payload: item.payload,
-        payload_sha256: item.payload_sha256,
-        collected_at: collectedAt[item.dataset] ?? run.started_at ?? run.created_at,
-        observed_at: collectedAt[item.dataset] ?? run.started_at ?? run.created_at,
-        check: { connectionId: job.connection_id, references: item.references, freshForMs: ruleFreshness.get(item.rule_id) ?? Number(job.fresh_for_ms ?? DEFAULT_FRESH_FOR_MS) },
-        allow_multiple: false,
-        destination_id: job.destination_id,
-        target: job.target,
-        identity: `${plan.runId}:${item.rule_id}`,
-        // Evidence that could not be evaluated is never sent as if it were an answer.
-        ...(item.result === 'error' ? { status: 'failed' as const, error: `The rule could not be evaluated: ${JSON.stringify(item.payload).slice(0, 500)}` } : {}),
-      })));
-      return rows.filter((row) => row.status === 'pending').map((row) => row.id);
     },
 
     async markEvidenceFailed(input: { evidenceId: string; error: string }): Promise<void> {
@@ -167,6 +186,12 @@ export function runActivities(deps: RunDeps) {
         : counts.delivered > 0 ? 'partial'
         : 'failed';
       await deps.runs.finish(input.runId, { status, counts, error: input.error ?? null });
+      const stepStatus = status === 'cancelled' ? 'cancelled' : status === 'failed' ? 'failed' : 'succeeded';
+      await deps.runSteps.end(input.runId, 'deliver', {
+        status: stepStatus,
+        detail: `${counts.delivered} delivered, ${counts.rejected} rejected, ${counts.ambiguous} ambiguous, ${counts.failed} failed`,
+      });
+      await deps.runSteps.closeOpen(input.runId, stepStatus === 'succeeded' ? 'failed' : stepStatus);
       return status;
     },
   };

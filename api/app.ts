@@ -2,6 +2,10 @@ import express, { type Express, type RequestHandler } from 'express';
 import { HubError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { Authenticator, requireAuth } from './auth.js';
+import { actingWorkspace } from './acting-workspace.js';
+import { consoleAssets } from './console-assets.js';
+import { sessionAuth, type ConsoleSessions } from './console-session.js';
+import { sessionRoutes } from './routers/sessions.js';
 import { idempotency } from './idempotency.js';
 import { buildOpenApi } from './openapi.js';
 import { notFoundHandler, problemHandler } from './problem.js';
@@ -63,6 +67,10 @@ export interface ApiDeps {
   version: string;
   /** The longest an exception may run. */
   exceptionMaxDurationMs: number;
+  /** Console sign-ins (sealed cookies over database rows). */
+  sessions: ConsoleSessions;
+  /** The web console: its built assets, and where run pages link the Temporal UI. */
+  console: { dir: string; temporalUiUrl: string | null; temporalNamespace: string };
 }
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -118,7 +126,8 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
   routes.push(
     ...healthRoutes({ db: deps.db, temporal: deps.temporal }),
     ...metaRoutes(document),
-    ...apiKeyRoutes({ ...audit, keys: deps.stores.keys, authenticator }),
+    ...sessionRoutes({ ...audit, sessions: deps.sessions, authenticator, publicUrl: deps.publicUrl, temporalUiUrl: deps.console.temporalUiUrl, temporalNamespace: deps.console.temporalNamespace }),
+    ...apiKeyRoutes({ ...audit, keys: deps.stores.keys, authenticator, sessions: deps.sessions }),
     ...workspaceRoutes({ ...audit, workspaces: deps.stores.workspaces }),
     ...diagnosticsRoutes({ ...audit, diagnostics: deps.stores.diagnostics, starter }),
     ...connectionRoutes({ ...deps.stores, db: deps.db, registry: deps.registry, http: deps.http, logger: deps.logger, allowPrivateNetworks: deps.allowPrivateNetworks }),
@@ -135,13 +144,19 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
   );
 
   app.use(requestId);
-  app.use(requestLog(deps.logger, { skip: (path) => path === '/healthz' }));
+  app.use(requestLog(deps.logger, { skip: (path) => path === '/healthz' || path.startsWith('/assets/') }));
+  // The console's pages and assets: before keys and limits, so loading a page spends no budget.
+  app.use(consoleAssets(deps.console.dir, deps.logger));
   // Liveness must answer even when everything else is saturated: before auth and limits.
   const health = routes.find((r) => r.path === '/healthz')!;
   app.get('/healthz', (req, res) => health.handler(req, res));
 
   // A key that must be looked up is first counted against the client IP (refused there when spent): made-up keys cannot flood the database.
-  app.use(authenticator.identify(unverifiedKeyGate(limiter)));
+  const gate = unverifiedKeyGate(limiter);
+  app.use(authenticator.identify(gate));
+  // Without a key header, the console's session cookie (its CSRF check included).
+  app.use(sessionAuth(deps.sessions, authenticator, gate, deps.publicUrl));
+  app.use(actingWorkspace(deps.stores.workspaces));
   app.use(rateLimit(limiter));
   app.use(requireJsonContentType);
   app.use(express.json({

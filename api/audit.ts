@@ -9,7 +9,7 @@ import { principalOf } from './auth.js';
 export function auditContextOf(req: Request, res: Response): AuditContext {
   const principal = principalOf(res);
   return {
-    actor: { type: 'api_key', id: principal.keyId, name: principal.keyName },
+    actor: { type: 'api_key', id: principal.keyId, name: principal.keyName, ...(principal.homeWorkspaceId ? { workspace_id: principal.homeWorkspaceId } : {}) },
     ip: req.ip ?? null,
     userAgent: req.get('user-agent') ?? null,
     requestId: (res.locals.requestId as string | undefined) ?? null,

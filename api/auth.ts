@@ -7,8 +7,11 @@ import { WORKSPACE_SCOPES, type ApiKey, type ApiKeyStore, type Scope } from '../
 export interface Principal {
   keyId: string;
   keyName: string;
+  /** The workspace the request acts in: the key's own, or the one a workspaces:admin key chose (X-Workspace-Id). */
   workspaceId: string;
   scopes: Scope[];
+  /** Set when a workspaces:admin key acts in another workspace: the key's own workspace. */
+  homeWorkspaceId?: string;
 }
 
 export function principalOf(res: Response): Principal {
@@ -164,13 +167,14 @@ export function requireAuth(auth: 'public' | 'authenticated' | Scope | Scope[]):
     const principal = res.locals.principal as Principal | undefined;
     if (!principal) {
       throw HubError.unauthorized(
-        res.locals.authFailed ? 'The API key is invalid or has been revoked.' : 'A valid API key is required (X-API-Key or Authorization: Bearer).',
+        res.locals.sessionEnded ? 'The console session has ended: it was signed out, idle too long, or its API key was revoked.'
+          : res.locals.authFailed ? 'The API key is invalid or has been revoked.' : 'A valid API key is required (X-API-Key or Authorization: Bearer).',
       );
     }
     if (auth === 'authenticated') return next();
     const needed = Array.isArray(auth) ? auth : [auth];
     if (!needed.some((scope) => hasScope(principal, scope))) {
-      throw HubError.forbidden(`This API key lacks the scope this operation needs: ${needed.join(' or ')}.`);
+      throw new HubError(403, 'Forbidden', `This API key lacks the scope this operation needs: ${needed.join(' or ')}.`, { type: 'missing-scope', fields: { missing_scopes: needed } });
     }
     next();
   };

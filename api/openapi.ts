@@ -20,6 +20,7 @@ const PROBLEM_SCHEMA: JsonSchema = {
         properties: { pointer: { type: 'string', description: 'JSON Pointer into the request (query parameters under /query, headers under /headers)' }, message: { type: 'string' } },
       },
     },
+    missing_scopes: { type: 'array', items: { type: 'string' }, description: 'For a 403 of a key without the scope: the scopes of which the key needs one.' },
   },
 };
 

@@ -15,6 +15,8 @@ export interface Problem {
   instance: string;
   request_id?: string;
   errors?: FieldError[];
+  /** A 403 for a missing scope names the scopes of which the key needs one. */
+  missing_scopes?: string[];
 }
 
 function slug(title: string): string {
@@ -30,6 +32,7 @@ export function sendProblem(res: Response, error: HubError, instance: string): v
     instance,
     request_id: res.locals.requestId as string | undefined,
     ...(error.extra.errors ? { errors: error.extra.errors } : {}),
+    ...error.extra.fields,
   };
   for (const [name, value] of Object.entries(error.extra.headers ?? {})) res.setHeader(name, value);
   res.status(error.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { createApp } from '../api/app.js';
+import { ConsoleSessions } from '../api/console-session.js';
 import { PreviewPool } from '../api/preview/pool.js';
 import { bootstrap } from '../bootstrap.js';
 import { loadConfig } from '../config.js';
@@ -52,6 +53,8 @@ export async function startBenchApi(env: Record<string, string> = {}): Promise<B
     db, logger, stores, blobs, preview, http: new OutboundHttp({ allowPrivateNetworks: true }), registry: builtInConnectors(), allowPrivateNetworks: true,
     temporal, schedules: new JobSchedules(temporal, starter), starter, valet: new ValetTokens(masterKey), publicUrl: null, webhookConfig: config.webhooks,
     rateLimitPerMinute: 10_000_000, jsonBodyLimitBytes: 1 << 20, jsonMaxDepth: 64, version: 'bench', exceptionMaxDurationMs: config.exceptionMaxDurationMs,
+    sessions: new ConsoleSessions(masterKey, stores.consoleSessions, config.console.sessionIdleMs),
+    console: { dir: config.console.dir, temporalUiUrl: null, temporalNamespace: 'default' },
   });
   const server = createServer(app);
   const url = await listen(server);

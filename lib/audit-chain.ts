@@ -22,6 +22,8 @@ export interface AuditActor {
   type: AuditActorType;
   id: string;
   name: string | null;
+  /** The key's own workspace, when it acted in another one (a workspaces:admin key). */
+  workspace_id?: string;
 }
 
 /** Exactly the fields the hash covers. */

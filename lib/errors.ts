@@ -14,7 +14,7 @@ export class HubError extends Error {
     readonly status: number,
     readonly title: string,
     readonly detail?: string,
-    readonly extra: { type?: string; errors?: FieldError[]; headers?: Record<string, string> } = {},
+    readonly extra: { type?: string; errors?: FieldError[]; headers?: Record<string, string>; /** Extension members of the problem (RFC 7807 §3.2). */ fields?: Record<string, unknown> } = {},
   ) {
     super(detail ?? title);
     this.name = 'HubError';

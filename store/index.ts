@@ -10,6 +10,8 @@ import { DiagnosticStore } from './diagnostics.js';
 import { IdempotencyStore } from './idempotency.js';
 import { JobStore } from './jobs.js';
 import { RunStore } from './runs.js';
+import { RunStepStore } from './run-steps.js';
+import { ConsoleSessionStore } from './console-sessions.js';
 import { EvidenceStore } from './evidence.js';
 import { EvidencePackageStore } from './evidence-packages.js';
 import { MappingStore } from './mappings.js';
@@ -25,6 +27,7 @@ export function createStores(db: Db, sealer: SecretSealer) {
   return {
     workspaces: new WorkspaceStore(db),
     keys: new ApiKeyStore(db),
+    consoleSessions: new ConsoleSessionStore(db),
     idempotency: new IdempotencyStore(db, sealer),
     diagnostics: new DiagnosticStore(db),
     secrets: new SecretStore(db, sealer),
@@ -35,6 +38,7 @@ export function createStores(db: Db, sealer: SecretSealer) {
     mappings: new MappingStore(db),
     jobs: new JobStore(db),
     runs: new RunStore(db),
+    runSteps: new RunStepStore(db),
     evidence: new EvidenceStore(db),
     checks: new CheckStore(db),
     exceptions: new ExceptionStore(db),

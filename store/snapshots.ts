@@ -1,4 +1,5 @@
 import type { Queryable } from './db.js';
+import { toPage, type Page, type PageRequest } from './pagination.js';
 
 export interface Snapshot {
   id: string;
@@ -41,6 +42,28 @@ export class SnapshotStore {
 
   async getMany(workspaceId: string, ids: string[]): Promise<Snapshot[]> {
     const rows = await this.db.query<Snapshot>('SELECT * FROM snapshots WHERE workspace_id = $1 AND id = ANY($2) ORDER BY id', [workspaceId, ids]);
+    return rows.map(normalise);
+  }
+
+  /**
+   * A connection's snapshots, newest first (one dataset or all): keyset pages by id, which
+   * sorts by the time the snapshot was stored.
+   */
+  async listForConnection(workspaceId: string, connectionId: string, page: PageRequest, dataset?: string): Promise<Page<Snapshot>> {
+    const rows = await this.db.query<Snapshot>(
+      `SELECT * FROM snapshots WHERE workspace_id = $1 AND connection_id = $2 AND ($3::text IS NULL OR dataset = $3) AND ($4::text IS NULL OR id < $4)
+       ORDER BY id DESC LIMIT $5`,
+      [workspaceId, connectionId, dataset ?? null, page.after, page.limit + 1],
+    );
+    return toPage(rows.map(normalise), page.limit);
+  }
+
+  /** The newest snapshot of each of the connection's datasets (what a preview reads by default). */
+  async latestPerDataset(workspaceId: string, connectionId: string): Promise<Snapshot[]> {
+    const rows = await this.db.query<Snapshot>(
+      `SELECT DISTINCT ON (dataset) * FROM snapshots WHERE workspace_id = $1 AND connection_id = $2 ORDER BY dataset, id DESC`,
+      [workspaceId, connectionId],
+    );
     return rows.map(normalise);
   }
 

@@ -58,15 +58,18 @@ export class JobSchedules {
     }
   }
 
-  /** When the schedule fires next (null when paused or unscheduled). */
-  async nextRunAt(jobId: string): Promise<Date | null> {
+  /**
+   * When the schedule fires next, as Temporal itself computes it (its cron dialect, the time
+   * zone's daylight-saving changes): up to `count` times, none when paused or unscheduled.
+   */
+  async nextRuns(jobId: string, count = 5): Promise<Date[]> {
     const client = await this.temporal.client();
     try {
       const description = await client.schedule.getHandle(this.id(jobId)).describe();
-      if (description.state.paused) return null;
-      return description.info.nextActionTimes[0] ?? null;
+      if (description.state.paused) return [];
+      return description.info.nextActionTimes.slice(0, count);
     } catch (err) {
-      if (err instanceof ScheduleNotFoundError) return null;
+      if (err instanceof ScheduleNotFoundError) return [];
       throw err;
     }
   }

@@ -62,7 +62,7 @@ export async function runJobWorkflow(input: RunJobInput): Promise<{ runId: strin
     const supplied = input.suppliedSnapshots ?? {};
     const toCollect = plan.datasets.filter((dataset) => !supplied[dataset]);
     const collected = await Promise.all(toCollect.map((dataset) =>
-      collectDataset({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, dataset, collectionKey: `${plan.runId}:${dataset}` })))
+      collectDataset({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, dataset, collectionKey: `${plan.runId}:${dataset}`, runId: plan.runId })))
       .catch(async (err: unknown) => {
         if (!isCancellation(err)) {
           // As for export-run-trace: the step predates its marker, so it always runs.

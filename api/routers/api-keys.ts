@@ -4,6 +4,7 @@ import { HubError } from '../../lib/errors.js';
 import { ALL_SCOPES, ApiKeyStore, WORKSPACE_SCOPES, type ApiKey, type Scope } from '../../store/api-keys.js';
 import { audited, type AuditDeps } from '../audit.js';
 import { hasScope, principalOf, type Authenticator } from '../auth.js';
+import type { ConsoleSessions } from '../console-session.js';
 import { exact, linksTo, listOf, name, nullableTimestamp, pageQuery, pageRequest, timestamp } from '../schemas.js';
 
 export const createKeyBody: JsonSchema = {
@@ -46,7 +47,7 @@ export async function issueKey(req: Request, res: Response, deps: AuditDeps, wor
   res.status(201).location(`/api/v1/api-keys/${record.id}`).json({ ...viewKey(record), key });
 }
 
-export function apiKeyRoutes(deps: AuditDeps & { keys: ApiKeyStore; authenticator: Authenticator }): RouteSpec[] {
+export function apiKeyRoutes(deps: AuditDeps & { keys: ApiKeyStore; authenticator: Authenticator; sessions: ConsoleSessions }): RouteSpec[] {
   return [
     {
       method: 'post', path: '/api/v1/api-keys', operationId: 'createApiKey', tag: 'api-keys', auth: 'admin', idempotent: true,
@@ -78,6 +79,8 @@ export function apiKeyRoutes(deps: AuditDeps & { keys: ApiKeyStore; authenticato
           },
           () => ({ action: 'api_key.revoked', resourceType: 'api_key', resourceId: id }));
         deps.authenticator.forget();
+        // Its console sessions end with it (every process also re-checks the key on each request).
+        await deps.sessions.endForKey(id);
         res.status(204).end();
       },
     },

@@ -12,7 +12,7 @@ import { datasetsOf } from '../../connectors/types.js';
 import { workflowIds, type WorkflowStarter } from '../../temporal/starters.js';
 import { audited, type AuditDeps } from '../audit.js';
 import { principalOf } from '../auth.js';
-import { exact, linksTo, nullableTimestamp, timestamp } from '../schemas.js';
+import { exact, linksTo, listOf, nullableTimestamp, pageQuery, pageRequest, timestamp } from '../schemas.js';
 
 export interface CollectionDeps extends AuditDeps {
   connections: ConnectionStore;
@@ -143,6 +143,33 @@ export function collectionRoutes(deps: CollectionDeps): RouteSpec[] {
         if (!collection) throw HubError.notFound('No collection with this id in this workspace.');
         if (collection.status === 'running') res.setHeader('Retry-After', '2');
         res.json(await viewCollection(collection));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/connections/:id/snapshots', operationId: 'listConnectionSnapshots', tag: 'connections', auth: 'runs:read',
+      summary: 'A connection’s snapshots, newest first: every dataset, one (`dataset`), or the latest of each (`latest=true`).',
+      description: 'What a mapping preview reads by default is the latest snapshot of each dataset its rules use: `latest=true` lists exactly those (one per dataset, no paging).',
+      query: {
+        type: 'object',
+        properties: {
+          ...(pageQuery.properties as object),
+          dataset: { type: 'string', maxLength: 200, description: 'Only this dataset’s snapshots.' },
+          latest: { type: 'boolean', default: false, description: 'Only the newest snapshot of each dataset.' },
+        },
+      },
+      responses: { 200: { description: 'Snapshots (metadata only; read records with GET /api/v1/snapshots/:id).', schema: listOf(snapshotView) } },
+      handler: async (req, res) => {
+        const { workspaceId } = principalOf(res);
+        const connection = await deps.connections.get(workspaceId, String(req.params.id));
+        if (!connection) throw HubError.notFound('No connection with this id in this workspace.');
+        const q = res.locals.query as { dataset?: string; latest?: boolean };
+        if (q.latest) {
+          const latest = await deps.snapshots.latestPerDataset(workspaceId, connection.id);
+          res.json({ data: latest.filter((s) => !q.dataset || s.dataset === q.dataset).map(viewSnapshot), next_cursor: null });
+          return;
+        }
+        const page = await deps.snapshots.listForConnection(workspaceId, connection.id, pageRequest(res), q.dataset);
+        res.json({ data: page.data.map(viewSnapshot), next_cursor: page.next_cursor });
       },
     },
     {

@@ -59,7 +59,8 @@ const jobView: JsonSchema = exact({
   id: { type: 'string' }, name: { type: 'string' }, connection_id: { type: 'string' }, datasets: { type: 'array', items: { type: 'string' } },
   mapping_id: { type: 'string' }, mapping_version: { type: ['integer', 'null'] }, destination_id: { type: 'string' }, target: { type: 'object' },
   schedule: { ...scheduleSchema, additionalProperties: true }, enabled: { type: 'boolean' }, fresh_for: { type: ['string', 'null'] },
-  next_run_at: { ...nullableTimestamp, description: 'When the schedule fires next; null when unscheduled or disabled.' }, created_at: timestamp, updated_at: timestamp,
+  next_run_at: { ...nullableTimestamp, description: 'When the schedule fires next; null when unscheduled or disabled.' },
+  next_runs: { type: 'array', maxItems: 5, items: timestamp, description: "The schedule's next five firings as Temporal computes them (in UTC; the schedule's time zone decides them); empty when unscheduled or disabled." }, created_at: timestamp, updated_at: timestamp,
 });
 const TEMPORAL_DOWN = 'Temporal is not reachable; nothing was changed (Retry-After).';
 
@@ -181,12 +182,15 @@ export function jobRoutes(deps: JobDeps): RouteSpec[] {
     }
   }
 
-  const view = async (job: Job) => ({
-    id: job.id, name: job.name, connection_id: job.connection_id, datasets: job.datasets, mapping_id: job.mapping_id, mapping_version: job.mapping_version,
-    destination_id: job.destination_id, target: job.target, schedule: job.schedule, enabled: job.enabled, fresh_for: job.fresh_for ?? null,
-    next_run_at: job.schedule && job.enabled ? await deps.schedules.nextRunAt(job.id).catch(() => null) : null,
-    created_at: job.created_at, updated_at: job.updated_at,
-  });
+  const view = async (job: Job) => {
+    const nextRuns = job.schedule && job.enabled ? await deps.schedules.nextRuns(job.id).catch(() => []) : [];
+    return {
+      id: job.id, name: job.name, connection_id: job.connection_id, datasets: job.datasets, mapping_id: job.mapping_id, mapping_version: job.mapping_version,
+      destination_id: job.destination_id, target: job.target, schedule: job.schedule, enabled: job.enabled, fresh_for: job.fresh_for ?? null,
+      next_run_at: nextRuns[0] ?? null, next_runs: nextRuns,
+      created_at: job.created_at, updated_at: job.updated_at,
+    };
+  };
   const mustGet = async (workspaceId: string, id: string) => {
     const job = await deps.jobs.get(workspaceId, id);
     if (!job) throw HubError.notFound('No job with this id in this workspace.');

@@ -10,6 +10,7 @@ import type { Evidence, EvidenceStore } from '../../store/evidence.js';
 import type { Job, JobStore } from '../../store/jobs.js';
 import { FINAL_RUN_STATUSES, NO_COUNTS, RUN_STATUSES, RunStore, type Run } from '../../store/runs.js';
 import { SnapshotStore } from '../../store/snapshots.js';
+import { RunStepStore, type RunStep } from '../../store/run-steps.js';
 import { workflowIds, type WorkflowStarter } from '../../temporal/starters.js';
 import { audited, type AuditDeps } from '../audit.js';
 import { hasScope, principalOf, type Principal } from '../auth.js';
@@ -18,6 +19,7 @@ import { exact, linksTo, listOf, nullableTimestamp, pageQuery, pageRequest, time
 export interface RunDeps extends AuditDeps {
   jobs: JobStore;
   runs: RunStore;
+  runSteps: RunStepStore;
   evidence: EvidenceStore;
   connections: ConnectionStore;
   registry: ConnectorRegistry;
@@ -38,8 +40,17 @@ const itemView: JsonSchema = exact({
   destination_evidence_ids: { type: ['array', 'null'], items: { type: 'string' } }, candidates: { type: ['array', 'null'] }, error: { type: ['string', 'null'] },
   attempts: { type: 'integer', minimum: 0 },
 });
+const stepView: JsonSchema = exact({
+  name: { type: 'string', description: '`collect <dataset>` (or `supply <dataset>` for records sent with the run), `evaluate`, `deliver`.' },
+  status: { enum: ['running', 'succeeded', 'failed', 'cancelled'] },
+  started_at: timestamp, ended_at: nullableTimestamp,
+  snapshot_ids: { type: 'array', items: { type: 'string' }, description: 'The snapshots the step wrote (collect, supply).' },
+  detail: { type: ['string', 'null'], description: 'What the step produced, or why it failed.' },
+});
 const runView: JsonSchema = exact({
-  id: { type: 'string' }, job_id: { type: ['string', 'null'] }, status: { enum: [...RUN_STATUSES] }, trigger: { type: 'string', description: 'api, schedule, …' },
+  id: { type: 'string' }, job_id: { type: ['string', 'null'] },
+  workflow_id: { type: 'string', description: "The run's Temporal workflow id (open it in the Temporal UI)." },
+  steps: { type: 'array', items: stepView, description: 'What the run did so far, in order: each dataset collected, the evaluation, the delivery.' }, status: { enum: [...RUN_STATUSES] }, trigger: { type: 'string', description: 'api, schedule, …' },
   mapping_id: { type: ['string', 'null'] }, mapping_version: { type: ['integer', 'null'] },
   counts: exact(Object.fromEntries(['collected', 'evidence', 'delivered', 'rejected', 'ambiguous', 'failed'].map((k) => [k, { type: 'integer', minimum: 0 }]))),
   items: { type: 'array', items: itemView, description: `The run's evidence items (the first ${MAX_ITEMS_IN_RUN}; GET /api/v1/evidence?run_id= lists them all).` },
@@ -69,10 +80,11 @@ function checkInput(job: Job, input: Record<string, unknown> | undefined): void 
  * polled through a valet-keyed status URL, listed, read and cancelled.
  */
 export function runRoutes(deps: RunDeps): RouteSpec[] {
-  const presentRun = async (run: Run) => {
+  const presentRun = async (run: Run, knownSteps?: RunStep[]) => {
     const items = run.status === 'queued' ? [] : (await deps.evidence.list(run.workspace_id, { limit: MAX_ITEMS_IN_RUN, after: null }, { runId: run.id })).data.map(itemSummary);
+    const steps = knownSteps ?? await deps.runSteps.list(run.id);
     return {
-      id: run.id, job_id: run.job_id, status: run.status, trigger: run.trigger, mapping_id: run.mapping_id, mapping_version: run.mapping_version,
+      id: run.id, job_id: run.job_id, workflow_id: run.workflow_id, steps, status: run.status, trigger: run.trigger, mapping_id: run.mapping_id, mapping_version: run.mapping_version,
       counts: { ...NO_COUNTS, ...run.counts }, items, error: run.error,
       created_at: run.created_at, started_at: run.started_at, ended_at: run.ended_at,
     };
@@ -134,7 +146,11 @@ export function runRoutes(deps: RunDeps): RouteSpec[] {
               });
               suppliedSnapshots[dataset] = snapshot.id;
             }
-            return new RunStore(tx).create({ id: runId, workspaceId, jobId: job.id, trigger: 'api', workflowId });
+            const created = await new RunStore(tx).create({ id: runId, workspaceId, jobId: job.id, trigger: 'api', workflowId });
+            for (const { dataset, recordCount } of suppliedBlobs) {
+              await new RunStepStore(tx).record(runId, `supply ${dataset}`, 1, [suppliedSnapshots[dataset]!], `${recordCount} records sent with the run`);
+            }
+            return created;
           },
           () => ({
             action: 'run.triggered', resourceType: 'run', resourceId: runId,
@@ -196,7 +212,8 @@ export function runRoutes(deps: RunDeps): RouteSpec[] {
       handler: async (_req, res) => {
         const q = res.locals.query as { job_id?: string; status?: string };
         const page = await deps.runs.list(principalOf(res).workspaceId, pageRequest(res), { jobId: q.job_id, status: q.status });
-        res.json({ data: await Promise.all(page.data.map(presentRun)), next_cursor: page.next_cursor });
+        const steps = await deps.runSteps.listMany(page.data.map((r) => r.id));
+        res.json({ data: await Promise.all(page.data.map((run) => presentRun(run, steps.get(run.id) ?? []))), next_cursor: page.next_cursor });
       },
     },
     {

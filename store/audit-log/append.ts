@@ -25,7 +25,9 @@ function required(value: unknown, name: string, max: number): string {
 
 function cleanActor(actor: AuditActor): AuditActor {
   if (!actor || !AUDIT_ACTOR_TYPES.includes(actor.type)) throw new Error(`audit log: actor.type must be one of ${AUDIT_ACTOR_TYPES.join(', ')}`);
-  return { type: actor.type, id: required(actor.id, 'actor.id', 200), name: text(actor.name, 200) };
+  const clean: AuditActor = { type: actor.type, id: required(actor.id, 'actor.id', 200), name: text(actor.name, 200) };
+  if (actor.workspace_id) clean.workspace_id = required(actor.workspace_id, 'actor.workspace_id', 200);
+  return clean;
 }
 
 

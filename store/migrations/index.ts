@@ -579,4 +579,39 @@ export const migrations: Migration[] = [
       CREATE INDEX exceptions_active ON exceptions (workspace_id, job_id) WHERE status = 'active';
     `,
   },
+  {
+    version: 13,
+    name: 'console sessions and run steps',
+    sql: `
+      -- A console sign-in: the cookie names the row (sealed); signing out or idling past the
+      -- timeout ends it here, for every API process at once. The key itself is re-checked on
+      -- every request, so revoking it or narrowing its scopes ends or narrows the session too.
+      CREATE TABLE console_sessions (
+        id text PRIMARY KEY,
+        workspace_id text NOT NULL REFERENCES workspaces(id),
+        key_id text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        last_seen_at timestamptz NOT NULL DEFAULT now(),
+        ended_at timestamptz,
+        ip text,
+        user_agent text
+      );
+      CREATE INDEX console_sessions_key ON console_sessions (key_id) WHERE ended_at IS NULL;
+      -- What a run did, step by step (collect per dataset, evaluate, deliver), as the
+      -- activities record it: the run page's timeline.
+      CREATE TABLE run_steps (
+        run_id text NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        name text NOT NULL,
+        position integer NOT NULL,
+        status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled')),
+        started_at timestamptz NOT NULL DEFAULT now(),
+        ended_at timestamptz,
+        snapshot_ids text[] NOT NULL DEFAULT '{}',
+        detail text,
+        PRIMARY KEY (run_id, name)
+      );
+      -- A connection's snapshots newest first, all datasets or one (GET /connections/:id/snapshots).
+      CREATE INDEX snapshots_connection_newest ON snapshots (workspace_id, connection_id, id DESC);
+    `,
+  },
 ];

@@ -36,6 +36,9 @@ export default async function setup(project: TestProject) {
   }
   const teardown: (() => Promise<unknown>)[] = [];
 
+  // The web console, as `npm run build` makes it (skipped when dist/console is up to date).
+  await run(process.execPath, [path.join(root, 'scripts/build-console.mjs'), '--quiet']);
+
   const binary = await findOrBuildTemporalCli({
     configuredPath: process.env.TEMPORAL_CLI_PATH || null,
     progress: (line) => console.log(line),
