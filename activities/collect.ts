@@ -290,7 +290,7 @@ export function collectActivities(deps: CollectDeps) {
       await deps.runSteps.begin(input.runId, step, 1);
       try {
         const snapshot = await collectOnce(input);
-        await deps.runSteps.end(input.runId, step, { status: 'succeeded', snapshotIds: [snapshot.id], detail: `${snapshot.record_count} records` });
+        await deps.runSteps.end(input.runId, step, { status: 'succeeded', snapshotIds: [snapshot.id], detail: `${snapshot.record_count} record${snapshot.record_count === 1 ? '' : 's'}` });
         return snapshot;
       } catch (err) {
         // A retry sets it running again; the last failure stays when retries run out.

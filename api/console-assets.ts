@@ -66,11 +66,26 @@ function isPageRequest(req: Request): boolean {
   return req.accepts(['application/json', 'text/html']) === 'text/html' && (req.get('accept') ?? '').includes('text/html');
 }
 
+/** The build's manifest changes with every build: a rebuilt console is picked up on the next page load. */
+function buildStamp(dir: string): number {
+  try {
+    return statSync(path.join(dir, 'manifest.json')).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
 export function consoleAssets(dir: string, logger: Logger): RequestHandler {
-  const assets = existsSync(path.join(dir, 'index.html')) ? loadAssets(dir) : null;
+  const load = () => (existsSync(path.join(dir, 'index.html')) ? loadAssets(dir) : null);
+  let stamp = buildStamp(dir);
+  let assets = load();
   if (!assets) logger.warn({ dir }, 'the web console is not built (run "npm run build"): pages answer 503');
   return (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    if (isPageRequest(req) && buildStamp(dir) !== stamp) {
+      stamp = buildStamp(dir);
+      assets = load();
+    }
     const asset = assets?.get(req.path);
     const page = !asset && isPageRequest(req);
     if (!asset && !page) return next();

@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { HubError } from '../lib/errors.js';
-import type { ConsoleSession, ConsoleSessionStore } from '../store/console-sessions.js';
+import { ConsoleSessionStore, type ConsoleSession } from '../store/console-sessions.js';
+import type { Queryable } from '../store/db.js';
 import { LruCache, type Authenticator, type LookupGate, type Principal } from './auth.js';
 
 /**
@@ -26,7 +27,6 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const CACHE_TTL_MS = 5_000;
-const TOUCH_EVERY_MS = 60_000;
 
 interface Sealed { s: string; k: string }
 
@@ -117,18 +117,19 @@ export class ConsoleSessions {
       await this.store.end(id);
       return null;
     }
-    if (now - new Date(session.last_seen_at).getTime() > TOUCH_EVERY_MS) {
+    // Written at most every minute (or a quarter of the idle time, when shorter), not per request.
+    if (now - new Date(session.last_seen_at).getTime() > Math.min(60_000, this.idleMs / 4)) {
       session = { ...session, last_seen_at: new Date(now) };
-      this.store.touch(id).catch(() => undefined);
+      await this.store.touch(id, session.last_seen_at);
     }
     this.cache.set(id, { session, checked: hit && now - hit.checked < CACHE_TTL_MS ? hit.checked : now });
     return session;
   }
 
-  /** Ends a session in the database and in this process's cache. */
-  async end(id: string): Promise<void> {
+  /** Ends a session in the database (in `tx` when given) and in this process's cache. */
+  async end(id: string, tx?: Queryable): Promise<void> {
     this.cache.delete(id);
-    await this.store.end(id);
+    await (tx ? new ConsoleSessionStore(tx) : this.store).end(id);
   }
 
   /** Ends a revoked key's sessions. */
@@ -137,8 +138,9 @@ export class ConsoleSessions {
     await this.store.endForKey(keyId);
   }
 
-  create(s: { workspaceId: string; keyId: string; id: string; ip: string | null; userAgent: string | null }): Promise<ConsoleSession> {
-    return this.store.create(s);
+  /** Opens a session row (in `tx`: on PGlite a transaction holds the only connection). */
+  create(tx: Queryable, s: { workspaceId: string; keyId: string; id: string; ip: string | null; userAgent: string | null }): Promise<ConsoleSession> {
+    return new ConsoleSessionStore(tx).create(s);
   }
 
   setCookie(req: Request, res: Response, value: string, publicUrl: string | null): void {

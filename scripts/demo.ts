@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   ]);
   const config = loadConfig({
     ...process.env,
-    PORT: String(await freePort()),
+    PORT: process.env.PORT || String(await freePort()),
     HUB_DATA_DIR: dataDir,
     HUB_TEMPORAL_PORT: String(await freePort()),
     HUB_TEMPORAL_UI_PORT: String(await freePort()),
@@ -58,8 +58,9 @@ async function main(): Promise<void> {
   });
   say('Starting Evidence Hub (embedded Temporal, PGlite)…');
   const hub = await startHub(config, 'all', { logger: createLogger('warn'), progress: say });
+  const adminKey = hub.bootstrap?.generatedKey ?? process.env.HUB_ADMIN_KEY!;
   const call = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(hub.url + url, { method, headers: { 'x-api-key': hub.bootstrap!.generatedKey!, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(hub.url + url, { method, headers: { 'x-api-key': adminKey, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     const json = (await res.json().catch(() => null)) as Record<string, any> | null; // eslint-disable-line @typescript-eslint/no-explicit-any
     if (res.status >= 400) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
     return json!;
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
   for (const [type, n] of byType) say(`   ${type.padEnd(20)} ${n}`);
   for (const { event } of events.filter((e) => e.event.type === 'control.failed').slice(0, 5)) say(`   finding: ${String(event.data.title)}`);
   say();
-  say(`API ${hub.url} (reference ${hub.url}/docs) · Temporal UI ${hub.temporalUiUrl} · admin key ${hub.bootstrap!.generatedKey}`);
+  say(`Console ${hub.url}/ · API ${hub.url}/api/v1 (reference ${hub.url}/docs) · Temporal UI ${hub.temporalUiUrl} · admin key ${hub.bootstrap!.generatedKey ?? '(HUB_ADMIN_KEY)'}`);
 
   const stop = async () => {
     await hub.stop();

@@ -28,8 +28,8 @@ export class ConsoleSessionStore {
   }
 
   /** The session was used now (written at most once a minute per session by the caller). */
-  async touch(id: string): Promise<void> {
-    await this.db.query('UPDATE console_sessions SET last_seen_at = now() WHERE id = $1 AND ended_at IS NULL', [id]);
+  async touch(id: string, at: Date): Promise<void> {
+    await this.db.query('UPDATE console_sessions SET last_seen_at = GREATEST(last_seen_at, $2) WHERE id = $1 AND ended_at IS NULL', [id, at]);
   }
 
   /** Ends the session (sign-out, idle timeout); true when it was still open. */

@@ -47,7 +47,7 @@ export function sessionRoutes(deps: SessionDeps): RouteSpec[] {
   };
   const endRequestSession = async (req: Request, res: Response) => {
     const session = current(res);
-    await audited(deps, req, res, async () => deps.sessions.end(session.id),
+    await audited(deps, req, res, (tx) => deps.sessions.end(session.id, tx),
       () => ({ action: 'console_session.ended', resourceType: 'console_session', resourceId: session.id, changes: { reason: 'signed_out' } }));
     deps.sessions.clearCookie(req, res, deps.publicUrl);
   };
@@ -68,7 +68,7 @@ export function sessionRoutes(deps: SessionDeps): RouteSpec[] {
         res.locals.principal = principal;
         const id = newId('sess');
         const session = await audited(deps, req, res,
-          async () => deps.sessions.create({ id, workspaceId: key.workspace_id, keyId: key.id, ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null }),
+          (tx) => deps.sessions.create(tx, { id, workspaceId: key.workspace_id, keyId: key.id, ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null }),
           () => ({ action: 'console_session.created', resourceType: 'console_session', resourceId: id, changes: { key_id: key.id } }));
         deps.sessions.setCookie(req, res, deps.sessions.seal(session.id, presented), deps.publicUrl);
         res.setHeader('Cache-Control', 'no-store');
