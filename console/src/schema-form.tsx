@@ -27,10 +27,14 @@ export interface Schema {
 
 export type FormValues = Record<string, unknown>;
 
-function labelOf(name: string, schema: Schema): string {
+const ACRONYMS: Record<string, string> = { url: 'URL', api: 'API', id: 'ID', ids: 'IDs', mfa: 'MFA', mb: 'MB', jwt: 'JWT', oauth: 'OAuth', aws: 'AWS', arn: 'ARN', pem: 'PEM', http: 'HTTP', https: 'HTTPS', ssl: 'SSL', tls: 'TLS', kms: 'KMS', s3: 'S3' };
+
+/** `base_url` → "Base URL": the schema's title when it has one. */
+export function labelOf(name: string, schema: Schema): string {
   if (schema.title) return schema.title;
-  const words = name.replace(/_/g, ' ');
-  return words.charAt(0).toUpperCase() + words.slice(1);
+  const words = name.split(/[_\s]+/).filter(Boolean).map((w) => ACRONYMS[w.toLowerCase()] ?? w.toLowerCase());
+  const text = words.join(' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function typeOf(schema: Schema): string {
