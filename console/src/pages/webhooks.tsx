@@ -363,7 +363,7 @@ function DeliveryRow(props: { delivery: Delivery; onRedelivered: () => void }) {
       </tr>
       {(open || redeliver.error || sent) && (
         <tr class="detail-row" id={panelId}>
-          <td colSpan={6}>
+          <td colSpan={6}><div class="detail-fit">
             {redeliver.error ? <ProblemMessage error={redeliver.error} action="redeliver" /> : null}
             {sent && <Notice tone="good">Sent again as delivery <code>{sent}</code> (same webhook-id, <code>{d.event_id}</code>).</Notice>}
             {open && (
@@ -389,7 +389,7 @@ function DeliveryRow(props: { delivery: Delivery; onRedelivered: () => void }) {
                   )}
               </div>
             )}
-          </td>
+          </div></td>
         </tr>
       )}
     </>
