@@ -2,9 +2,9 @@
  * Reading mapping documents from text. JSON is read as YAML 1.2 (of which it is a subset), so
  * one parser serves both and a document means the same in either syntax.
  */
-import { parseDocument } from 'yaml';
+import { isNode, LineCounter, parseDocument } from 'yaml';
 import type { FieldError } from '../lib/errors.js';
-import { compileRules, MappingValidationError, type CompiledMapping } from './compile.js';
+import { compileRules, MappingValidationError, validateMappingDocument, type CompiledMapping } from './compile.js';
 import type { MappingDocument, Rule } from './types.js';
 
 export type ParsedMapping = { ok: true; document: MappingDocument; mapping: CompiledMapping } | { ok: false; errors: FieldError[] };
@@ -36,4 +36,48 @@ export function parseRulesDocument(text: string): ParsedMapping {
     if (error instanceof MappingValidationError) return { ok: false, errors: error.errors };
     throw error;
   }
+}
+
+/** A fault in rules sent as text: where it is as a JSON Pointer into the document, and as a line and column (1-based). */
+export interface SourceError extends FieldError {
+  line: number;
+  column: number;
+}
+
+const MAX_ERRORS = 100;
+
+/**
+ * Reads rules written as text (YAML or JSON; a bare list or `{rules: [...]}`), as the mapping
+ * studio sends them: every fault comes with its place in the text, so an editor can mark it
+ * there. The text itself is kept by the caller as written (comments and all).
+ */
+export function readRulesSource(text: string): { ok: true; rules: Rule[] } | { ok: false; errors: SourceError[] } {
+  const lines = new LineCounter();
+  const document = parseDocument(text, { version: '1.2', schema: 'core', uniqueKeys: true, prettyErrors: true, lineCounter: lines });
+  const at = (offset: number) => { const { line, col } = lines.linePos(offset); return { line, column: col }; };
+  if (document.errors.length > 0) {
+    return { ok: false, errors: document.errors.slice(0, MAX_ERRORS).map((error) => ({ pointer: '', message: `syntax error: ${error.message.split('\n')[0] ?? ''}`, ...at(error.pos[0]) })) };
+  }
+  let value: unknown;
+  try {
+    value = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    return { ok: false, errors: [{ pointer: '', message: `unreadable document: ${error instanceof Error ? error.message : String(error)}`, line: 1, column: 1 }] };
+  }
+  const faults = validateMappingDocument(value);
+  if (faults.length === 0) return { ok: true, rules: (Array.isArray(value) ? value : (value as { rules: Rule[] }).rules) as Rule[] };
+  return {
+    ok: false,
+    errors: faults.slice(0, MAX_ERRORS).map((fault) => {
+      // The deepest node the pointer reaches (a missing property points at its object).
+      const path = fault.pointer.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+      let node: unknown;
+      for (let depth = path.length; depth >= 0 && !node; depth--) {
+        const found = depth === 0 ? document.contents : document.getIn(path.slice(0, depth).map((p) => (/^\d+$/.test(p) ? Number(p) : p)), true);
+        if (isNode(found) && found.range) node = found;
+      }
+      const offset = isNode(node) && node.range ? node.range[0] : 0;
+      return { ...fault, ...at(offset) };
+    }),
+  };
 }

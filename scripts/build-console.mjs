@@ -11,7 +11,7 @@
  */
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -20,7 +20,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const source = path.join(root, 'console');
 const args = process.argv.slice(2);
 const outIndex = args.indexOf('--out');
-const out = path.resolve(outIndex >= 0 ? args[outIndex + 1] : path.join(root, 'dist', 'console'));
+const target = path.resolve(outIndex >= 0 ? args[outIndex + 1] : path.join(root, 'dist', 'console'));
+// Built beside the target and swapped in at the end: a failed build leaves the last good one,
+// and a running hub never reads a half-written console.
+const out = `${target}.building-${process.pid}`;
 const force = args.includes('--force');
 const quiet = args.includes('--quiet');
 const FIRST_PAGE_BUDGET_BYTES = 150 * 1024;
@@ -34,16 +37,18 @@ function newestMtime(dir) {
   return newest;
 }
 
+const targetManifest = path.join(target, 'manifest.json');
 const manifestPath = path.join(out, 'manifest.json');
 const inputsMtime = Math.max(newestMtime(source), statSync(fileURLToPath(import.meta.url)).mtimeMs, statSync(path.join(root, 'package-lock.json')).mtimeMs);
-if (!force && existsSync(manifestPath) && statSync(manifestPath).mtimeMs > inputsMtime) {
-  if (!quiet) console.log(`console: up to date in ${path.relative(root, out) || out}`);
+if (!force && existsSync(targetManifest) && statSync(targetManifest).mtimeMs > inputsMtime) {
+  if (!quiet) console.log(`console: up to date in ${path.relative(root, target) || target}`);
   process.exit(0);
 }
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(path.join(out, 'assets'), { recursive: true });
 
+process.on('exit', () => rmSync(out, { recursive: true, force: true }));
 const result = await build({
   entryPoints: { app: path.join(source, 'src', 'main.tsx') },
   bundle: true,
@@ -106,10 +111,12 @@ const manifest = {
   built_at: new Date().toISOString(),
   digest: createHash('sha256').update(html).digest('hex').slice(0, 16),
 };
-writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
-console.log(`console: built into ${path.relative(root, out) || out}; first page JavaScript ${kb(gzipped)} gzipped (budget ${kb(FIRST_PAGE_BUDGET_BYTES)})`);
 if (gzipped > FIRST_PAGE_BUDGET_BYTES) {
-  console.error('console: the first page JavaScript is over its budget; load the heavy parts lazily (import()).');
+  console.error(`console: the first page JavaScript is ${kb(gzipped)} gzipped, over its budget of ${kb(FIRST_PAGE_BUDGET_BYTES)}; load the heavy parts lazily (import()).`);
   process.exit(1);
 }
+writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+rmSync(target, { recursive: true, force: true });
+renameSync(out, target);
+console.log(`console: built into ${path.relative(root, target) || target}; first page JavaScript ${kb(gzipped)} gzipped (budget ${kb(FIRST_PAGE_BUDGET_BYTES)})`);

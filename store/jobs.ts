@@ -59,6 +59,11 @@ export class JobStore {
     return toPage(rows, page.limit);
   }
 
+  /** The jobs pinned to a version of this mapping set (mapping_version set). */
+  async pinnedToMapping(workspaceId: string, mappingId: string): Promise<{ id: string; name: string; mapping_version: number }[]> {
+    return this.db.query('SELECT id, name, mapping_version FROM jobs WHERE workspace_id = $1 AND mapping_id = $2 AND mapping_version IS NOT NULL ORDER BY id', [workspaceId, mappingId]);
+  }
+
   async usingMapping(workspaceId: string, mappingId: string): Promise<string[]> {
     return this.using(workspaceId, 'mapping_id', mappingId);
   }

@@ -45,19 +45,36 @@ export class PreviewPool {
     });
   }
 
-  /** The evaluation result as JSON text, or a HubError (413, 422, 429). `ruleIds` name the rules in order. */
-  async run(workspaceId: string, input: Omit<PreviewTask, 'progress' | 'maxResponseBytes'>, ruleIds: string[]): Promise<string> {
+  /**
+   * The evaluation result as JSON text, or a HubError (413, 422, 429). `ruleIds` name the rules
+   * in order. When `callerGone` aborts (the client closed the request: an editor sent a newer
+   * preview), the preview stops counting against the workspace's cap at once and its thread
+   * stops at the next rule.
+   */
+  async run(workspaceId: string, input: Omit<PreviewTask, 'progress' | 'maxResponseBytes'>, ruleIds: string[], callerGone?: AbortSignal): Promise<string> {
     const { deadlineMs, maxResponseBytes, perWorkspace } = this.limits;
     const active = this.running.get(workspaceId) ?? 0;
     if (active >= perWorkspace) {
       throw new HubError(429, 'Too Many Requests', `This workspace already has ${active} preview(s) running (HUB_PREVIEW_CONCURRENCY is ${perWorkspace}); retry in a second.`, { headers: { 'Retry-After': '1' } });
     }
     this.running.set(workspaceId, active + 1);
-    const progress = new SharedArrayBuffer(4);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = (this.running.get(workspaceId) ?? 1) - 1;
+      if (left) this.running.set(workspaceId, left);
+      else this.running.delete(workspaceId);
+    };
+    const progress = new SharedArrayBuffer(8);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), deadlineMs);
+    const onGone = () => { Atomics.store(new Int32Array(progress), 1, 1); release(); };
+    if (callerGone?.aborted) onGone();
+    callerGone?.addEventListener('abort', onGone, { once: true });
     try {
       const outcome = await this.pool.run({ ...input, progress, maxResponseBytes }, { signal: controller.signal });
+      if (outcome.kind === 'cancelled') throw new HubError(400, 'Request Aborted', 'The client closed the request before the preview ended.');
       if (outcome.kind === 'too_large') {
         throw new HubError(413, 'Content Too Large', `The preview would answer ${outcome.bytes} bytes, over the ${maxResponseBytes}-byte cap (HUB_PREVIEW_MAX_RESPONSE_BYTES): preview fewer rules, or cap payload lists.`);
       }
@@ -75,9 +92,8 @@ export class PreviewPool {
       throw err;
     } finally {
       clearTimeout(timer);
-      const left = (this.running.get(workspaceId) ?? 1) - 1;
-      if (left) this.running.set(workspaceId, left);
-      else this.running.delete(workspaceId);
+      callerGone?.removeEventListener('abort', onGone);
+      release();
     }
   }
 

@@ -8,11 +8,16 @@ export interface PreviewTask {
   nowMs: number;
   /** Largest response, in bytes of JSON. */
   maxResponseBytes: number;
-  /** The index of the rule being evaluated is written here (Int32Array over a SharedArrayBuffer). */
+  /**
+   * Int32Array over a SharedArrayBuffer: [0] the index of the rule being evaluated (written by
+   * the thread), [1] set to 1 by the API when the caller went away (the thread stops at the
+   * next rule and keeps its snapshot cache, which terminating it would lose).
+   */
   progress: SharedArrayBuffer;
 }
 
 export type PreviewOutcome =
   | { kind: 'ok'; json: string }
   | { kind: 'too_large'; bytes: number }
-  | { kind: 'unreadable'; message: string };
+  | { kind: 'unreadable'; message: string }
+  | { kind: 'cancelled' };

@@ -26,18 +26,34 @@ function compile(rules: unknown[]): CompiledMapping {
   return mapping;
 }
 
+class Cancelled extends Error {}
+
 export default async function preview(task: PreviewTask): Promise<PreviewOutcome> {
   const progress = new Int32Array(task.progress);
   Atomics.store(progress, 0, -1);
+  const cancelled = () => Atomics.load(progress, 1) === 1;
   const data: Record<string, unknown> = { ...task.data };
   for (const snapshot of task.snapshots ?? []) {
+    if (cancelled()) return { kind: 'cancelled' };
     try {
       data[snapshot.dataset] = await cache.records(snapshot.sha256);
     } catch (err) {
       return { kind: 'unreadable', message: `the ${snapshot.dataset} snapshot could not be read: ${(err as Error).message}` };
     }
   }
-  const result = evaluate(compile(task.rules), data, { now: new Date(task.nowMs), onRule: (index) => Atomics.store(progress, 0, index) });
+  let result;
+  try {
+    result = evaluate(compile(task.rules), data, {
+      now: new Date(task.nowMs),
+      onRule: (index) => {
+        if (cancelled()) throw new Cancelled();
+        Atomics.store(progress, 0, index);
+      },
+    });
+  } catch (err) {
+    if (err instanceof Cancelled) return { kind: 'cancelled' };
+    throw err;
+  }
   const json = JSON.stringify(result);
   const bytes = Buffer.byteLength(json);
   return bytes > task.maxResponseBytes ? { kind: 'too_large', bytes } : { kind: 'ok', json };

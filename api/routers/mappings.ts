@@ -2,7 +2,7 @@ import type { RouteSpec, JsonSchema } from '../route.js';
 import { HubError, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { canonicalSha256 } from '../../lib/canonical-json.js';
-import { compileRules, mappingRulesSchema, validateMappingDocument, type CompiledMapping } from '../../mappings/engine.js';
+import { compileRules, mappingRulesSchema, readRulesSource, validateMappingDocument, type CompiledMapping } from '../../mappings/engine.js';
 import { getPack, listPacks, mergeWithPack } from '../../mappings/packs.js';
 import type { Rule, RuleOverride } from '../../mappings/types.js';
 import type { CollectionStore } from '../../store/collections.js';
@@ -17,6 +17,7 @@ import { exact, linksTo, listOf, name, pageQuery, pageRequest, ruleProperties, r
 
 export interface MappingDeps extends AuditDeps {
   mappings: MappingStore;
+  jobs: JobStore;
   snapshots: SnapshotStore;
   collections: CollectionStore;
   preview: PreviewPool;
@@ -26,6 +27,12 @@ const rulesField: JsonSchema = {
   type: 'array', maxItems: 500, items: ruleRef,
   description: 'Mapping rules (the JSON Schema of GET /api/v1/mappings/rule-schema). Beyond the schema, rules must compile: JSONPaths and filters parse, referenced params are declared, title variables exist, rule ids are unique.',
 };
+const sourceField: JsonSchema = {
+  type: 'object', additionalProperties: false, required: ['text', 'format'],
+  description: 'The rules as text, kept as written (YAML comments survive publish and restore): a list of rules or {rules: [...]}. Faults come back with pointer /source/text, the document_pointer into the text’s document, and the line and column.',
+  properties: { text: { type: 'string', maxLength: 1_000_000 }, format: { enum: ['yaml', 'json'], description: 'How the text is written (JSON is read as the YAML subset it is).' } },
+};
+const messageField: JsonSchema = { type: 'string', maxLength: 2000, description: 'What changed and why, shown in the version list.' };
 const mappingFields = {
   id: { type: 'string' }, name: { type: 'string' }, description: { type: ['string', 'null'] }, version: { type: 'integer', minimum: 1 },
 };
@@ -33,11 +40,18 @@ const mappingView: JsonSchema = exact({
   ...mappingFields,
   pack: { type: ['string', 'null'], description: 'The built-in pack the version started from.' },
   restored_from: { type: ['integer', 'null'], description: 'The version this one restored.' },
-  rules: { type: 'array', items: { type: 'object' } }, created_at: timestamp, updated_at: timestamp,
+  rules: { type: 'array', items: { type: 'object' } },
+  source: { type: ['string', 'null'], description: 'The text the version was written as (null when it was sent as parsed rules).' },
+  source_format: { enum: ['yaml', 'json', null] },
+  message: { type: ['string', 'null'] },
+  created_by: { type: ['string', 'null'], description: 'The API key that published the version.' },
+  created_at: timestamp, updated_at: timestamp,
 });
 const mappingSummary: JsonSchema = exact({ ...mappingFields, version: { ...mappingFields.version, description: 'The latest version.' }, created_at: timestamp, updated_at: timestamp });
 const versionView: JsonSchema = exact({
   version: { type: 'integer', minimum: 1 }, pack: { type: ['string', 'null'] }, restored_from: { type: ['integer', 'null'] }, created_by: { type: ['string', 'null'], description: 'The API key that published it.' }, created_at: timestamp,
+  message: { type: ['string', 'null'] },
+  pinned_jobs: { type: 'array', items: exact({ id: { type: 'string' }, name: { type: 'string' } }), description: 'Jobs pinned to this version (mapping_version).' },
 });
 /** A rule's fields to replace in a pack, by rule id: any of a rule's fields (an id not in the pack adds a whole rule). */
 const ruleOverride: JsonSchema = { type: 'object', additionalProperties: false, required: ['id'], properties: ruleProperties };
@@ -69,6 +83,13 @@ const mappingLinks = () => ({
   previewMapping: { operationId: 'previewMapping', requestBody: { mapping_id: '$response.body#/id' } },
 });
 
+/** Rules sent as text: 400 naming each fault's place in the text (document pointer, line, column). */
+function rulesFromSource(source: { text: string; format: 'yaml' | 'json' }): unknown[] {
+  const read = readRulesSource(source.text);
+  if (read.ok) return read.rules;
+  throw HubError.validation(read.errors.map((e) => ({ pointer: '/source/text', message: e.message, document_pointer: e.pointer, line: e.line, column: e.column })), 'The mapping rules are not valid.');
+}
+
 /** Rules as the engine sees them: 400 with pointers into the request when they do not compile. */
 function checkRules(rules: unknown[], pointerPrefix = ''): CompiledMapping {
   const errors: FieldError[] = validateMappingDocument({ rules }).map((e) => ({ ...e, pointer: pointerPrefix + e.pointer }));
@@ -79,7 +100,8 @@ function checkRules(rules: unknown[], pointerPrefix = ''): CompiledMapping {
 function view(set: MappingSet, version: MappingVersion) {
   return {
     id: set.id, name: set.name, description: set.description, version: version.version, pack: version.pack,
-    restored_from: version.restored_from, rules: version.rules, created_at: set.created_at, updated_at: set.updated_at,
+    restored_from: version.restored_from, rules: version.rules, source: version.source, source_format: version.source_format, message: version.message,
+    created_by: version.created_by, created_at: set.created_at, updated_at: set.updated_at,
   };
 }
 
@@ -143,22 +165,22 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
       body: {
         type: 'object', additionalProperties: false, required: ['name'],
         properties: {
-          name, description: { type: 'string', maxLength: 2000 }, rules: rulesField,
+          name, description: { type: 'string', maxLength: 2000 }, rules: rulesField, source: sourceField, message: messageField,
           pack: { enum: listPacks().map((p) => p.id), description: 'Start from this built-in pack (GET /api/v1/mapping-packs).' },
           overrides: { type: 'array', maxItems: 500, items: ruleOverride, description: 'With `pack`: rule fields to replace by rule id; `enabled: false` drops a rule; unknown ids add rules. The merged rules must compile like `rules`.' },
         },
-        oneOf: [{ required: ['rules'] }, { required: ['pack'] }],
+        oneOf: [{ required: ['rules'] }, { required: ['pack'] }, { required: ['source'] }],
         dependentRequired: { overrides: ['pack'] },
       },
       responses: { 201: { description: 'Created.', schema: mappingView, headers: { Location: 'The new mapping set.' }, links: mappingLinks() } },
       handler: async (req, res) => {
         const { workspaceId, keyId } = principalOf(res);
-        const body = req.body as { name: string; description?: string; rules?: unknown[]; pack?: string; overrides?: RuleOverride[] };
-        if ((body.rules === undefined) === (body.pack === undefined)) {
-          throw HubError.validation([{ pointer: body.rules ? '/pack' : '/rules', message: 'give either rules or a pack (with optional overrides)' }]);
+        const body = req.body as { name: string; description?: string; rules?: unknown[]; source?: { text: string; format: 'yaml' | 'json' }; message?: string; pack?: string; overrides?: RuleOverride[] };
+        if ([body.rules, body.pack, body.source].filter((v) => v !== undefined).length !== 1) {
+          throw HubError.validation([{ pointer: body.rules ? '/pack' : '/rules', message: 'give one of rules, source or a pack (with optional overrides)' }]);
         }
         if (body.overrides && !body.pack) throw HubError.validation([{ pointer: '/overrides', message: 'overrides apply to a pack' }]);
-        let rules = body.rules;
+        let rules = body.source ? rulesFromSource(body.source) : body.rules;
         if (body.pack) {
           const pack = getPack(body.pack);
           if (!pack) throw HubError.validation([{ pointer: '/pack', message: `must be one of: ${listPacks().map((p) => p.id).join(', ')}` }]);
@@ -166,7 +188,7 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
         }
         checkRules(rules!);
         const { set, version } = await audited(deps, req, res,
-          (tx) => new MappingStore(tx).create({ id: newId('map'), workspaceId, name: body.name, description: body.description, rules: rules!, pack: body.pack, createdBy: keyId }),
+          (tx) => new MappingStore(tx).create({ id: newId('map'), workspaceId, name: body.name, description: body.description, rules: rules!, pack: body.pack, createdBy: keyId, source: body.source, message: body.message }),
           (created) => versionRecord('mapping.created', created, { name: created.set.name, description: created.set.description }));
         res.status(201).location(`/api/v1/mappings/${set.id}`).json(view(set, version));
       },
@@ -192,16 +214,21 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
     {
       method: 'put', path: '/api/v1/mappings/:id', operationId: 'updateMapping', tag: 'mappings', auth: 'config:write',
       summary: 'Save new rules as the next immutable version (n + 1); earlier versions stay readable.',
-      body: { type: 'object', additionalProperties: false, required: ['rules'], properties: { rules: rulesField, name, description: { type: 'string', maxLength: 2000 } } },
+      body: {
+        type: 'object', additionalProperties: false, properties: { rules: rulesField, source: sourceField, message: messageField, name, description: { type: 'string', maxLength: 2000 } },
+        oneOf: [{ required: ['rules'] }, { required: ['source'] }],
+      },
       responses: { 200: { description: 'The new version.', schema: mappingView } },
       handler: async (req, res) => {
         const { workspaceId, keyId } = principalOf(res);
-        const body = req.body as { rules: unknown[]; name?: string; description?: string };
+        const body = req.body as { rules?: unknown[]; source?: { text: string; format: 'yaml' | 'json' }; message?: string; name?: string; description?: string };
         await mustGet(workspaceId, String(req.params.id));
-        checkRules(body.rules);
+        if ((body.rules === undefined) === (body.source === undefined)) throw HubError.validation([{ pointer: '/rules', message: 'give either rules or source' }]);
+        const rules = body.source ? rulesFromSource(body.source) : body.rules!;
+        checkRules(rules);
         const saved = await audited(deps, req, res,
           async (tx) => {
-            const appended = await new MappingStore(tx).append(workspaceId, String(req.params.id), { rules: body.rules, createdBy: keyId, name: body.name, description: body.description });
+            const appended = await new MappingStore(tx).append(workspaceId, String(req.params.id), { rules, createdBy: keyId, name: body.name, description: body.description, source: body.source, message: body.message });
             if (!appended) throw HubError.notFound('No mapping set with this id in this workspace.');
             return appended;
           },
@@ -232,8 +259,10 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
       summary: 'Every version of a mapping set, newest first.',
       responses: { 200: { description: 'The versions.', schema: exact({ data: { type: 'array', items: versionView } }) } },
       handler: async (req, res) => {
-        const set = await mustGet(principalOf(res).workspaceId, String(req.params.id));
-        res.json({ data: (await deps.mappings.versions(set.id)).map(({ mapping_id: _id, ...v }) => v) });
+        const { workspaceId } = principalOf(res);
+        const set = await mustGet(workspaceId, String(req.params.id));
+        const pinned = await deps.jobs.pinnedToMapping(workspaceId, set.id);
+        res.json({ data: (await deps.mappings.versions(set.id)).map(({ mapping_id: _id, ...v }) => ({ ...v, pinned_jobs: pinned.filter((j) => j.mapping_version === v.version).map(({ id, name }) => ({ id, name })) })) });
       },
     },
     {
@@ -260,7 +289,10 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
         const old = await mustGetVersion(set, parseVersion(req.params.version));
         const saved = await audited(deps, req, res,
           async (tx) => {
-            const appended = await new MappingStore(tx).append(workspaceId, set.id, { rules: old.rules, pack: old.pack, restoredFrom: old.version, createdBy: keyId });
+            const appended = await new MappingStore(tx).append(workspaceId, set.id, {
+              rules: old.rules, pack: old.pack, restoredFrom: old.version, createdBy: keyId,
+              source: old.source && old.source_format ? { text: old.source, format: old.source_format } : null, message: `Restored version ${old.version}`,
+            });
             if (!appended) throw HubError.notFound('No mapping set with this id in this workspace.');
             return appended;
           },
@@ -276,6 +308,7 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
         type: 'object', additionalProperties: false,
         properties: {
           rules: rulesField,
+          source: sourceField,
           mapping_id: { type: 'string', description: 'A mapping set of this workspace.' },
           version: { type: 'integer', minimum: 1, maximum: 2_147_483_647, description: 'With mapping_id: the version to preview (1 to the latest; default the latest).' },
           data: { type: 'object', additionalProperties: { type: 'array' }, description: 'Records by dataset name, e.g. {"okta.users": [...]}.' },
@@ -285,7 +318,7 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
         },
         // The rules: inline or stored; the data: inline, snapshots or a collection's snapshots.
         allOf: [
-          { oneOf: [{ required: ['rules'] }, { required: ['mapping_id'] }] },
+          { oneOf: [{ required: ['rules'] }, { required: ['mapping_id'] }, { required: ['source'] }] },
           { oneOf: [{ required: ['data'] }, { required: ['snapshot_ids'] }, { required: ['collection_id'] }] },
         ],
       },
@@ -298,11 +331,11 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
       },
       handler: async (req, res) => {
         const { workspaceId } = principalOf(res);
-        const body = req.body as { rules?: unknown[]; mapping_id?: string; version?: number; data?: Record<string, unknown>; snapshot_ids?: string[]; collection_id?: string; now?: string };
-        const ruleSources = [body.rules, body.mapping_id].filter((v) => v !== undefined).length;
+        const body = req.body as { rules?: unknown[]; source?: { text: string; format: 'yaml' | 'json' }; mapping_id?: string; version?: number; data?: Record<string, unknown>; snapshot_ids?: string[]; collection_id?: string; now?: string };
+        const ruleSources = [body.rules, body.mapping_id, body.source].filter((v) => v !== undefined).length;
         const dataSources = [body.data, body.snapshot_ids, body.collection_id].filter((v) => v !== undefined).length;
         const problems: FieldError[] = [];
-        if (ruleSources !== 1) problems.push({ pointer: '/rules', message: 'give either rules or mapping_id' });
+        if (ruleSources !== 1) problems.push({ pointer: '/rules', message: 'give one of rules, source or mapping_id' });
         if (dataSources !== 1) problems.push({ pointer: '/data', message: 'give one of data, snapshot_ids or collection_id' });
         if (problems.length) throw HubError.validation(problems);
         // Stored data is what a run collected: reading it takes the scope that reading a snapshot does.
@@ -316,6 +349,8 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
           const version = await deps.mappings.version(set.id, body.version ?? set.latest_version);
           if (!version) throw HubError.validation([{ pointer: '/version', message: `must be between 1 and ${set.latest_version}` }]);
           rules = version.rules as unknown[];
+        } else if (body.source) {
+          rules = rulesFromSource(body.source); // faults with their place in the text
         } else {
           checkRules(body.rules!); // validation errors with pointers, here; evaluation on a preview thread
           rules = body.rules!;
@@ -324,7 +359,10 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
         if (Number.isNaN(now.getTime())) throw HubError.validation([{ pointer: '/now', message: 'is not a date-time this hub can use' }]);
         const data = await previewData(workspaceId, body);
         const ruleIds = rules.map((rule) => String((rule as { id?: unknown }).id));
-        const json = await deps.preview.run(workspaceId, { rules, ...data, nowMs: now.getTime() }, ruleIds);
+        // A client that goes away (an editor superseding this preview) stops it.
+        const gone = new AbortController();
+        res.once('close', () => { if (!res.writableFinished) gone.abort(); });
+        const json = await deps.preview.run(workspaceId, { rules, ...data, nowMs: now.getTime() }, ruleIds, gone.signal);
         res.type('application/json').send(json);
       },
     },

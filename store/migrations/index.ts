@@ -614,4 +614,15 @@ export const migrations: Migration[] = [
       CREATE INDEX snapshots_connection_newest ON snapshots (workspace_id, connection_id, id DESC);
     `,
   },
+  {
+    version: 14,
+    name: 'mapping version source text and message',
+    sql: `
+      -- A version keeps the text it was written as (YAML comments included) beside the parsed
+      -- rules, and the message it was published with.
+      ALTER TABLE mapping_versions ADD COLUMN source text;
+      ALTER TABLE mapping_versions ADD COLUMN source_format text CHECK (source_format IN ('yaml', 'json'));
+      ALTER TABLE mapping_versions ADD COLUMN message text;
+    `,
+  },
 ];
