@@ -12,10 +12,17 @@ import './mappings.css';
 /** Mapping sets (the rules that turn collected data into evidence), their versions, and the built-in packs. */
 
 interface MappingSummary { id: string; name: string; description: string | null; version: number; created_at: string; updated_at: string }
-interface Mapping extends MappingSummary { pack: string | null; restored_from: number | null; rules: Rule[] }
+interface Mapping extends MappingSummary {
+  pack: string | null; restored_from: number | null; rules: Rule[];
+  /** The text the version was written as, when it was sent as text (YAML comments kept). */
+  source?: string | null; source_format?: 'yaml' | 'json' | null; message?: string | null;
+}
 interface Rule { id?: string; control_ref?: string; title?: string; dataset?: string; enabled?: boolean; [field: string]: unknown }
 interface Pack { id: string; name: string; description: string; rules: Rule[] }
-interface Version { version: number; pack: string | null; restored_from: number | null; created_by: string | null; created_at: string }
+interface Version {
+  version: number; pack: string | null; restored_from: number | null; created_by: string | null; created_at: string;
+  message?: string | null; pinned_jobs?: { id: string; name: string }[];
+}
 
 // ---------------------------------------------------------------- /mappings
 
@@ -140,7 +147,7 @@ function MappingDetail(props: { id: string }) {
             <KeyValues items={[
               ['Latest version', String(data.version)],
               ['Rules', String(data.rules.length)],
-              ['Started from', data.pack ? <>the <code>{data.pack}</code> pack</> : <span class="muted">its own rules</span>],
+              ['Pack of the latest version', data.pack ? <code>{data.pack}</code> : <span class="muted">None</span>],
               ['Created', <Time value={data.created_at} />],
               ['Updated', <Time value={data.updated_at} />],
               ['Id', <span class="mono">{data.id}</span>],
@@ -151,13 +158,18 @@ function MappingDetail(props: { id: string }) {
       <Section title="Versions">
         <Resource fetched={versions} label="Loading versions…" empty={(d) => d.data.length === 0} emptyText="No versions.">
           {(d) => (
-            <Table caption="Versions, newest first" head={['Version', 'Published by', 'Time', 'Notes', '']}>
+            <Table caption="Versions, newest first" head={['Version', 'Published by', 'Time', 'Message', 'Jobs pinned to it', '']}>
               {d.data.map((v) => (
                 <tr key={v.version} class={v.version === shown ? 'selected' : undefined}>
                   <td class="num">{v.version}{v.version === latest && <> <Badge value="active" label="latest" /></>}</td>
                   <td>{v.created_by ? (keyNames?.get(v.created_by) ?? <span class="mono">{v.created_by}</span>) : <span class="muted">—</span>}</td>
                   <td class="nowrap"><Time value={v.created_at} /></td>
-                  <td>{v.restored_from ? `Restored from version ${v.restored_from}` : v.pack ? <>From the <code>{v.pack}</code> pack</> : <span class="muted">—</span>}</td>
+                  <td>
+                    {v.message && <span class="version-message">{v.message}</span>}
+                    {v.restored_from ? <span class="muted small">Restored from version {v.restored_from}</span> : v.pack ? <span class="muted small">From the <code>{v.pack}</code> pack</span> : null}
+                    {!v.message && !v.restored_from && !v.pack && <span class="muted">—</span>}
+                  </td>
+                  <td>{v.pinned_jobs?.length ? v.pinned_jobs.map((j) => <a key={j.id} class="pinned" href={`/jobs/${j.id}`}>{j.name}</a>) : <span class="muted">—</span>}</td>
                   <td>
                     <div class="row-actions">
                       <button type="button" class="secondary small-button" aria-pressed={v.version === shown} onClick={() => setSelected(v.version)}>
@@ -188,7 +200,9 @@ function MappingDetail(props: { id: string }) {
             {(d) => (
               <>
                 <RuleSummary rules={d.rules} />
-                <Json value={d.rules} label={`Rules of version ${d.version} as JSON`} />
+                {d.source
+                  ? <pre class="json rules-source" tabIndex={0} aria-label={`Rules of version ${d.version} as written (${d.source_format ?? 'text'})`}>{d.source}</pre>
+                  : <Json value={d.rules} label={`Rules of version ${d.version} as JSON`} />}
               </>
             )}
           </Resource>
