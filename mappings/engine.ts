@@ -14,3 +14,5 @@ export { parseRulesDocument, parseYamlOrJson, readRulesSource } from './document
 export type { ParsedMapping, SourceError } from './document.js';
 export { mappingDocumentSchema, mappingRulesSchema } from './rule-schema.js';
 export type * from './types.js';
+export { compareEvaluations, failingRecordsOf } from './failing-records.js';
+export type { FailingRecordView, RuleComparison } from './failing-records.js';

@@ -6,6 +6,10 @@ export interface PreviewTask {
   data?: Record<string, unknown>;
   snapshots?: { dataset: string; sha256: string }[];
   nowMs: number;
+  /** Published rules to compare with on the same data: the answer gains `comparison`. */
+  compareRules?: unknown[];
+  /** Instead of the evaluation: one page of one rule's failing records (all of them, not the capped payload list). */
+  failing?: { ruleId: string; offset: number; limit: number };
   /** Largest response, in bytes of JSON. */
   maxResponseBytes: number;
   /**

@@ -4,7 +4,7 @@
  * rule; a preview past its deadline is stopped by terminating its thread.
  */
 import { workerData } from 'node:worker_threads';
-import { compileRules, evaluate, type CompiledMapping } from '../../mappings/engine.js';
+import { compareEvaluations, compileRules, evaluate, failingRecordsOf, type CompiledMapping } from '../../mappings/engine.js';
 import { canonicalSha256 } from '../../lib/canonical-json.js';
 import { BlobStore } from '../../store/blobs.js';
 import { SnapshotCache } from '../../store/snapshot-cache.js';
@@ -28,6 +28,11 @@ function compile(rules: unknown[]): CompiledMapping {
 
 class Cancelled extends Error {}
 
+/** Paging a rule's failing records reads all of them, not the payload's capped list. */
+const EVERY_RECORD = 10_000_000;
+/** Records per assertion that a comparison tells apart (past it, flips are not listed). */
+const COMPARED_RECORDS = 100_000;
+
 export default async function preview(task: PreviewTask): Promise<PreviewOutcome> {
   const progress = new Int32Array(task.progress);
   Atomics.store(progress, 0, -1);
@@ -41,20 +46,33 @@ export default async function preview(task: PreviewTask): Promise<PreviewOutcome
       return { kind: 'unreadable', message: `the ${snapshot.dataset} snapshot could not be read: ${(err as Error).message}` };
     }
   }
-  let result;
+  const run = (rules: unknown[], maxListItems?: number) => evaluate(compile(rules), data, {
+    now: new Date(task.nowMs),
+    maxListItems,
+    onRule: (index) => {
+      if (cancelled()) throw new Cancelled();
+      Atomics.store(progress, 0, index);
+    },
+  });
+  let answer: unknown;
   try {
-    result = evaluate(compile(task.rules), data, {
-      now: new Date(task.nowMs),
-      onRule: (index) => {
-        if (cancelled()) throw new Cancelled();
-        Atomics.store(progress, 0, index);
-      },
-    });
+    if (task.failing) {
+      const { ruleId, offset, limit } = task.failing;
+      const rule = task.rules.filter((r) => (r as { id?: unknown }).id === ruleId);
+      const item = run(rule, EVERY_RECORD).evidence[0];
+      const records = item ? failingRecordsOf(item) : [];
+      answer = { rule_id: ruleId, result: item?.result ?? null, total: records.length, offset, records: records.slice(offset, offset + limit) };
+    } else {
+      const result = run(task.rules);
+      answer = task.compareRules
+        ? { ...result, comparison: compareEvaluations(run(task.compareRules, COMPARED_RECORDS), run(task.rules, COMPARED_RECORDS)) }
+        : result;
+    }
   } catch (err) {
     if (err instanceof Cancelled) return { kind: 'cancelled' };
     throw err;
   }
-  const json = JSON.stringify(result);
+  const json = JSON.stringify(answer);
   const bytes = Buffer.byteLength(json);
   return bytes > task.maxResponseBytes ? { kind: 'too_large', bytes } : { kind: 'ok', json };
 }

@@ -1,3 +1,4 @@
+import type { Response } from 'express';
 import type { RouteSpec, JsonSchema } from '../route.js';
 import { HubError, type FieldError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
@@ -75,6 +76,14 @@ const previewResult: JsonSchema = exact({
     items: exact({ rule_id: { type: 'string' }, selected: { type: 'integer', minimum: 0 }, matched: { type: 'integer', minimum: 0 }, excluded: { type: 'integer', minimum: 0 } }),
   },
 });
+// Only with compare_with: not among the always-present fields.
+(previewResult.properties as Record<string, JsonSchema>).comparison = {
+  type: 'array', description: 'With compare_with: per rule, its result under the published version (before) and the edited rules (after), and the records that flip.',
+  items: exact({
+    rule_id: { type: 'string' }, before: { enum: ['pass', 'fail', 'info', 'error', null] }, after: { enum: ['pass', 'fail', 'info', 'error', null] }, changed: { type: 'boolean' },
+    now_failing: { type: 'array', description: 'Ids of records failing now that did not before.' }, now_passing: { type: 'array', description: 'Ids of records no longer failing.' },
+  }),
+};
 const mappingLinks = () => ({
   ...linksTo(['getMapping', 'updateMapping', 'deleteMapping', 'listMappingVersions']),
   getThisVersion: { operationId: 'getMappingVersion', parameters: { id: '$response.body#/id', version: '$response.body#/version' } },
@@ -119,6 +128,29 @@ function parseVersion(raw: unknown): number {
   return version;
 }
 
+/** The preview's request: the rules (inline, as text, or stored) and the data (inline, snapshots, a collection). */
+function previewBody(extra: Record<string, JsonSchema>): JsonSchema {
+  const schema: JsonSchema = {
+    type: 'object', additionalProperties: false,
+    properties: {
+      rules: rulesField,
+      source: sourceField,
+      mapping_id: { type: 'string', description: 'A mapping set of this workspace.' },
+      version: { type: 'integer', minimum: 1, maximum: 2_147_483_647, description: 'With mapping_id: the version to preview (1 to the latest; default the latest).' },
+      data: { type: 'object', additionalProperties: { type: 'array' }, description: 'Records by dataset name, e.g. {"okta.users": [...]}.' },
+      snapshot_ids: { type: 'array', maxItems: 50, items: { type: 'string' }, description: 'Snapshots of this workspace (needs runs:read).' },
+      collection_id: { type: 'string', description: 'A collection of this workspace: its snapshots (needs runs:read).' },
+      now: { type: 'string', format: 'date-time', description: 'The evaluation time (default: now), for age thresholds.' },
+    },
+    // The rules: inline or stored; the data: inline, snapshots or a collection's snapshots.
+    allOf: [
+      { oneOf: [{ required: ['rules'] }, { required: ['mapping_id'] }, { required: ['source'] }] },
+      { oneOf: [{ required: ['data'] }, { required: ['snapshot_ids'] }, { required: ['collection_id'] }] },
+    ],
+  };
+  return { ...schema, properties: { ...(schema.properties as object), ...extra } };
+}
+
 export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
   const mustGet = async (workspaceId: string, id: string) => {
     const set = await deps.mappings.get(workspaceId, id);
@@ -144,6 +176,51 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
     const missing = ids.filter((id) => !snapshots.some((s) => s.id === id));
     if (missing.length) throw HubError.validation(missing.map((id) => ({ pointer: `/snapshot_ids/${ids.indexOf(id)}`, message: 'no such snapshot in this workspace' })));
     return { snapshots: snapshots.map((s) => ({ dataset: s.dataset, sha256: s.sha256 })) };
+  }
+
+  type PreviewRequest = { rules?: unknown[]; source?: { text: string; format: 'yaml' | 'json' }; mapping_id?: string; version?: number; data?: Record<string, unknown>; snapshot_ids?: string[]; collection_id?: string; now?: string };
+  interface PreviewInput { workspaceId: string; rules: unknown[]; ruleIds: string[]; nowMs: number; data: Pick<PreviewTask, 'data' | 'snapshots'> }
+
+  /** A stored version's rules (`pointer` names the field in the request when it does not exist). */
+  async function storedRules(workspaceId: string, ref: { mapping_id: string; version?: number }, pointer: string): Promise<unknown[]> {
+    const set = await deps.mappings.get(workspaceId, ref.mapping_id);
+    if (!set) throw HubError.validation([{ pointer: `${pointer}/mapping_id`.replace(/^\/\//, '/'), message: 'no such mapping set in this workspace' }]);
+    const version = await deps.mappings.version(set.id, ref.version ?? set.latest_version);
+    if (!version) throw HubError.validation([{ pointer: `${pointer}/version`.replace(/^\/\//, '/'), message: `must be between 1 and ${set.latest_version}` }]);
+    return version.rules as unknown[];
+  }
+
+  /** What a preview evaluates, checked: one source of rules, one of data, the scope stored data needs. */
+  async function previewInput(body: PreviewRequest, res: Response): Promise<PreviewInput> {
+    const { workspaceId } = principalOf(res);
+    const ruleSources = [body.rules, body.mapping_id, body.source].filter((v) => v !== undefined).length;
+    const dataSources = [body.data, body.snapshot_ids, body.collection_id].filter((v) => v !== undefined).length;
+    const problems: FieldError[] = [];
+    if (ruleSources !== 1) problems.push({ pointer: '/rules', message: 'give one of rules, source or mapping_id' });
+    if (dataSources !== 1) problems.push({ pointer: '/data', message: 'give one of data, snapshot_ids or collection_id' });
+    if (problems.length) throw HubError.validation(problems);
+    // Stored data is what a run collected: reading it takes the scope that reading a snapshot does.
+    if ((body.snapshot_ids || body.collection_id) && !hasScope(principalOf(res), 'runs:read')) {
+      throw HubError.forbidden('Previewing stored snapshots or collections needs the runs:read scope (inline data needs config:read only).');
+    }
+    let rules: unknown[];
+    if (body.mapping_id) rules = await storedRules(workspaceId, { mapping_id: body.mapping_id, version: body.version }, '');
+    else if (body.source) rules = rulesFromSource(body.source); // faults with their place in the text
+    else {
+      checkRules(body.rules!); // validation errors with pointers, here; evaluation on a preview thread
+      rules = body.rules!;
+    }
+    const now = body.now ? new Date(body.now) : new Date();
+    if (Number.isNaN(now.getTime())) throw HubError.validation([{ pointer: '/now', message: 'is not a date-time this hub can use' }]);
+    const data = await previewData(workspaceId, body);
+    return { workspaceId, rules, ruleIds: rules.map((rule) => String((rule as { id?: unknown }).id)), nowMs: now.getTime(), data };
+  }
+
+  /** Evaluates on a preview thread; a client that goes away (an editor superseding it) stops it. */
+  function runPreview(input: PreviewInput, res: Response, extra: Pick<PreviewTask, 'compareRules' | 'failing'>): Promise<string> {
+    const gone = new AbortController();
+    res.once('close', () => { if (!res.writableFinished) gone.abort(); });
+    return deps.preview.run(input.workspaceId, { rules: input.rules, ...input.data, nowMs: input.nowMs, ...extra }, input.ruleIds, gone.signal);
   }
 
   return [
@@ -304,24 +381,13 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
       method: 'post', path: '/api/v1/mappings/preview', operationId: 'previewMapping', tag: 'mappings', auth: 'config:read',
       summary: 'What rules produce on sample data or collected snapshots, with no side effect.',
       description: 'Rules inline (`rules`) or stored (`mapping_id`, optional `version`); data inline (`data`, keyed by dataset name), or snapshots (`snapshot_ids`, or `collection_id` for all of a collection’s). Snapshots are cached in memory, so previewing on every keystroke re-reads nothing.',
-      body: {
-        type: 'object', additionalProperties: false,
-        properties: {
-          rules: rulesField,
-          source: sourceField,
-          mapping_id: { type: 'string', description: 'A mapping set of this workspace.' },
-          version: { type: 'integer', minimum: 1, maximum: 2_147_483_647, description: 'With mapping_id: the version to preview (1 to the latest; default the latest).' },
-          data: { type: 'object', additionalProperties: { type: 'array' }, description: 'Records by dataset name, e.g. {"okta.users": [...]}.' },
-          snapshot_ids: { type: 'array', maxItems: 50, items: { type: 'string' }, description: 'Snapshots of this workspace (needs runs:read).' },
-          collection_id: { type: 'string', description: 'A collection of this workspace: its snapshots (needs runs:read).' },
-          now: { type: 'string', format: 'date-time', description: 'The evaluation time (default: now), for age thresholds.' },
+      body: previewBody({
+        compare_with: {
+          type: 'object', additionalProperties: false, required: ['mapping_id'],
+          properties: { mapping_id: { type: 'string' }, version: { type: 'integer', minimum: 1, maximum: 2_147_483_647, description: 'Default: the latest (what jobs not pinned run).' } },
+          description: 'Also evaluate this published version on the same data: the answer gains `comparison` (which rules change result, which records flip).',
         },
-        // The rules: inline or stored; the data: inline, snapshots or a collection's snapshots.
-        allOf: [
-          { oneOf: [{ required: ['rules'] }, { required: ['mapping_id'] }, { required: ['source'] }] },
-          { oneOf: [{ required: ['data'] }, { required: ['snapshot_ids'] }, { required: ['collection_id'] }] },
-        ],
-      },
+      }),
       responses: { 200: { description: 'Evidence items, rule errors and per-rule counts.', schema: previewResult } },
       problems: {
         403: 'Previewing stored snapshots or collections needs the runs:read scope (inline data needs config:read only).',
@@ -330,39 +396,37 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
         429: 'The workspace already has HUB_PREVIEW_CONCURRENCY previews running (Retry-After).',
       },
       handler: async (req, res) => {
-        const { workspaceId } = principalOf(res);
-        const body = req.body as { rules?: unknown[]; source?: { text: string; format: 'yaml' | 'json' }; mapping_id?: string; version?: number; data?: Record<string, unknown>; snapshot_ids?: string[]; collection_id?: string; now?: string };
-        const ruleSources = [body.rules, body.mapping_id, body.source].filter((v) => v !== undefined).length;
-        const dataSources = [body.data, body.snapshot_ids, body.collection_id].filter((v) => v !== undefined).length;
-        const problems: FieldError[] = [];
-        if (ruleSources !== 1) problems.push({ pointer: '/rules', message: 'give one of rules, source or mapping_id' });
-        if (dataSources !== 1) problems.push({ pointer: '/data', message: 'give one of data, snapshot_ids or collection_id' });
-        if (problems.length) throw HubError.validation(problems);
-        // Stored data is what a run collected: reading it takes the scope that reading a snapshot does.
-        if ((body.snapshot_ids || body.collection_id) && !hasScope(principalOf(res), 'runs:read')) {
-          throw HubError.forbidden('Previewing stored snapshots or collections needs the runs:read scope (inline data needs config:read only).');
-        }
-        let rules: unknown[];
-        if (body.mapping_id) {
-          const set = await deps.mappings.get(workspaceId, body.mapping_id);
-          if (!set) throw HubError.validation([{ pointer: '/mapping_id', message: 'no such mapping set in this workspace' }]);
-          const version = await deps.mappings.version(set.id, body.version ?? set.latest_version);
-          if (!version) throw HubError.validation([{ pointer: '/version', message: `must be between 1 and ${set.latest_version}` }]);
-          rules = version.rules as unknown[];
-        } else if (body.source) {
-          rules = rulesFromSource(body.source); // faults with their place in the text
-        } else {
-          checkRules(body.rules!); // validation errors with pointers, here; evaluation on a preview thread
-          rules = body.rules!;
-        }
-        const now = body.now ? new Date(body.now) : new Date();
-        if (Number.isNaN(now.getTime())) throw HubError.validation([{ pointer: '/now', message: 'is not a date-time this hub can use' }]);
-        const data = await previewData(workspaceId, body);
-        const ruleIds = rules.map((rule) => String((rule as { id?: unknown }).id));
-        // A client that goes away (an editor superseding this preview) stops it.
-        const gone = new AbortController();
-        res.once('close', () => { if (!res.writableFinished) gone.abort(); });
-        const json = await deps.preview.run(workspaceId, { rules, ...data, nowMs: now.getTime() }, ruleIds, gone.signal);
+        const input = await previewInput(req.body as PreviewRequest, res);
+        const compareWith = (req.body as { compare_with?: { mapping_id: string; version?: number } }).compare_with;
+        const compareRules = compareWith ? await storedRules(input.workspaceId, compareWith, '/compare_with') : undefined;
+        const json = await runPreview(input, res, { compareRules });
+        res.type('application/json').send(json);
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/mappings/preview/failing-records', operationId: 'previewFailingRecords', tag: 'mappings', auth: 'config:read',
+      summary: 'One page of the records one rule fails on, in a preview: all of them, where a payload lists only the first ones.',
+      description: 'The same rules and data as POST /api/v1/mappings/preview, plus `rule_id`, `offset` and `limit`. Each record comes with its label (the rule’s label_field) and the assertions it fails.',
+      body: previewBody({
+        rule_id: { type: 'string', minLength: 1, maxLength: 200 },
+        offset: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 0 },
+        limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+      }),
+      responses: {
+        200: {
+          description: 'A page of failing records.',
+          schema: exact({
+            rule_id: { type: 'string' }, result: { enum: ['pass', 'fail', 'info', 'error', null] }, total: { type: 'integer', minimum: 0 }, offset: { type: 'integer', minimum: 0 },
+            records: { type: 'array', items: { type: 'object', required: ['id', 'fails'], properties: { id: {}, label: {}, fails: { type: 'array', items: { type: 'string' } } } } },
+          }),
+        },
+      },
+      problems: { 403: 'Previewing stored snapshots or collections needs the runs:read scope.', 413: 'The page would be too large.', 422: 'Stopped past the deadline, or the snapshots could not be read.', 429: 'Too many previews running in this workspace.' },
+      handler: async (req, res) => {
+        const body = req.body as PreviewRequest & { rule_id: string; offset?: number; limit?: number };
+        const input = await previewInput(body, res);
+        if (!input.ruleIds.includes(body.rule_id)) throw HubError.validation([{ pointer: '/rule_id', message: 'is not a rule of these rules' }]);
+        const json = await runPreview(input, res, { failing: { ruleId: body.rule_id, offset: body.offset ?? 0, limit: body.limit ?? 50 } });
         res.type('application/json').send(json);
       },
     },
