@@ -3,6 +3,7 @@
  *
  *   evidence-hub mappings validate <files…>
  *   evidence-hub mappings test <rules-file> --fixtures <dir-or-file>
+ *   evidence-hub mappings preview <rules-file> --data <file> | --url <hub> --snapshot <id>…
  *   evidence-hub admin-key create [--name <name>]
  *
  * `main` returns the exit code instead of exiting, so tests can call it in-process.
@@ -10,6 +11,7 @@
 import { parseArgs } from 'node:util';
 import { EXIT, processIo, type CliIo } from './io.js';
 import { testMappingFile } from './mappings-test.js';
+import { previewMappingFile } from './mappings-preview.js';
 import { validateMappingFiles } from './mappings-validate.js';
 import { createAdminKeyCommand } from './admin-key.js';
 
@@ -18,6 +20,10 @@ const USAGE = `usage:
       Check mapping files (YAML or JSON) against the rule schema; prints "file: pointer: message" per problem.
   evidence-hub mappings test <rules-file> --fixtures <dir-or-file>
       Evaluate the rules on fixture data ({now?, data, expect: {rule_id: result}}) and compare the results.
+  evidence-hub mappings preview <rules-file> --data <file>
+  evidence-hub mappings preview <rules-file> --url <hub> --snapshot <id> [--snapshot <id>…]
+      What the rules produce, per rule: on sample data ({"dataset": [records]}) evaluated here, or on
+      snapshots the hub collected, by the hub (key from EVIDENCE_HUB_API_KEY). Exit 1 when a rule errors.
   evidence-hub admin-key create [--name <name>]
       Create a new admin key (admin + workspaces:admin in the default workspace) in the hub's database
       (HUB_DATA_DIR, or DATABASE_URL); prints it once. Refuses while a hub has the same data directory open.`;
@@ -46,6 +52,15 @@ export async function main(argv: readonly string[], io: CliIo = processIo, env: 
     }
     return testMappingFile(rulesFile, values.fixtures, io);
   }
+  if (group === 'mappings' && command === 'preview') {
+    const [rulesFile, extra] = rest;
+    const online = values.url !== undefined;
+    if (rulesFile === undefined || extra !== undefined || online === (values.data !== undefined) || (online && !values.snapshot?.length)) {
+      io.err('usage: evidence-hub mappings preview <rules-file> --data <file> | --url <hub> --snapshot <id>…');
+      return EXIT.usage;
+    }
+    return previewMappingFile(rulesFile, { data: values.data, url: values.url, snapshots: values.snapshot, apiKey: env.EVIDENCE_HUB_API_KEY }, io);
+  }
   io.err(`unknown command: ${positionals.join(' ')}\n${USAGE}`);
   return EXIT.usage;
 }
@@ -54,6 +69,9 @@ function parseCommandLine(argv: readonly string[]) {
   return parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { fixtures: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      fixtures: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      data: { type: 'string' }, url: { type: 'string' }, snapshot: { type: 'string', multiple: true },
+    },
   });
 }

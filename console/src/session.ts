@@ -9,6 +9,9 @@ export interface SessionInfo {
   key: { id: string; name: string; workspace_id: string; scopes: string[] };
   /** The workspace requests act in (another one only for a workspaces:admin key). */
   workspace_id: string;
+  /** Where run pages link their workflow (null when the hub knows no Temporal UI). */
+  temporal_ui_url: string | null;
+  temporal_namespace: string;
 }
 
 const WORKSPACE_SCOPES = ['config:read', 'config:write', 'runs:read', 'runs:write', 'evidence:read', 'evidence:write', 'audit:read'];

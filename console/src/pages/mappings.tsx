@@ -70,7 +70,7 @@ function PackTile(props: { pack: Pack; onCreated: () => void }) {
   const [open, setOpen] = useState(false);
   const [name, setName] = useState(p.name);
   const create = useAction(async () => {
-    const created = await api<Mapping>('/api/v1/mappings', { method: 'POST', body: { name: name.trim(), rules: p.rules } });
+    const created = await api<Mapping>('/api/v1/mappings', { method: 'POST', body: { name: name.trim(), pack: p.id } });
     props.onCreated();
     navigate(`/mappings/${created.id}`);
   });

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, listAll, withQuery, type Page as ApiPage, type RequestOptions } from '../api.js';
 import { navigate, useLocation } from '../router.js';
-import { useSession, type SessionInfo } from '../session.js';
+import { useSession } from '../session.js';
 import { IfAllowed, NeedsScope } from '../app.js';
 import {
   Badge, duration, Empty, Json, KeyValues, MoreButton, Notice, Page, ProblemMessage, Resource, Section, Select, Table, Time, useAction, useApi, usePaged,
@@ -164,8 +164,6 @@ export function RunPage(props: { id: string }) {
   return <NeedsScope scope="runs:read" title={`Run ${shortId(props.id)}`}><RunDetail id={props.id} /></NeedsScope>;
 }
 
-type TemporalSession = SessionInfo & { temporal_ui_url?: string | null; temporal_namespace?: string };
-
 function RunDetail(props: { id: string }) {
   const { session } = useSession();
   const names = useJobNames();
@@ -177,10 +175,9 @@ function RunDetail(props: { id: string }) {
     run.reload();
   });
   const title = `Run ${shortId(props.id)}`;
-  const temporal = session as TemporalSession;
   const r = run.data;
-  const temporalUrl = r && temporal.temporal_ui_url
-    ? `${temporal.temporal_ui_url.replace(/\/$/, '')}/namespaces/${encodeURIComponent(temporal.temporal_namespace ?? 'default')}/workflows/${encodeURIComponent(r.workflow_id)}`
+  const temporalUrl = r && session.temporal_ui_url
+    ? `${session.temporal_ui_url.replace(/\/$/, '')}/namespaces/${encodeURIComponent(session.temporal_namespace)}/workflows/${encodeURIComponent(r.workflow_id)}`
     : null;
 
   return (
