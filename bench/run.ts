@@ -1,6 +1,6 @@
 /**
  * `npm run bench [name…]`: every benchmark prints its figures and a ratio against a baseline
- * measured in the same run. Names: api, collection, mapping, e2e, webhooks, evidence-package, bounded-sources, audit-verify, preview-isolation, posture (default: all).
+ * measured in the same run. Names: api, collection, mapping, e2e, webhooks, evidence-package, bounded-sources, audit-verify, preview-isolation, posture, preview-roundtrip (default: all).
  */
 const benches: Record<string, () => Promise<void>> = {
   api: async () => (await import('./api.js')).runApiBench(),
@@ -13,6 +13,7 @@ const benches: Record<string, () => Promise<void>> = {
   'bounded-sources': async () => (await import('./bounded-sources.js')).runBoundedSourcesBench(),
   'preview-isolation': async () => (await import('./preview-isolation.js')).runPreviewIsolationBench(),
   posture: async () => (await import('./posture.js')).runPostureBench(),
+  'preview-roundtrip': async () => (await import('./preview-roundtrip.js')).runPreviewRoundTripBench(),
 };
 
 const wanted = process.argv.slice(2);
