@@ -167,11 +167,6 @@ function JobForm(props: { job?: Job; embedded?: boolean }) {
   const targetSchema = destinationTypes.data?.data.find((t) => t.type === destination?.type)?.target_schema;
   const targetHasFields = Object.keys(targetSchema?.properties ?? {}).length > 0;
 
-  // A new job starts with every dataset of the connection it picks.
-  const [datasetsTouched, setDatasetsTouched] = useState(Boolean(job));
-  useEffect(() => {
-    if (!datasetsTouched && connection && (connectors.data || datasets.length)) set({ datasets: datasets.map((d) => d.name) });
-  }, [connection?.id, connectors.data, datasetsTouched]);
 
   const [jsonError, setJsonError] = useState<string | null>(null);
   const [missing, setMissing] = useState<{ pointer: string; message: string }[]>([]);
@@ -214,7 +209,8 @@ function JobForm(props: { job?: Job; embedded?: boolean }) {
 
   const placeholder = (rows: Named[] | null, noun: string) => (rows === null ? `Loading ${noun}s…` : rows.length === 0 ? `No ${noun}s yet` : `Choose a ${noun}…`);
   const options = (rows: Named[] | null, noun: string, current: string) => {
-    const list = [{ value: '', label: placeholder(rows, noun) }, ...(rows ?? []).map((r) => ({ value: r.id, label: r.type ? `${r.name} (${r.type})` : r.name }))];
+    const twice = (r: Named) => (rows ?? []).filter((x) => x.name === r.name).length > 1;
+    const list = [{ value: '', label: placeholder(rows, noun) }, ...(rows ?? []).map((r) => ({ value: r.id, label: twice(r) ? `${r.name} (${r.type ?? shortId(r.id)}, ${shortId(r.id)})` : r.name }))];
     if (current && rows && !rows.some((r) => r.id === current)) list.push({ value: current, label: `${current} (not found)` });
     return list;
   };
@@ -226,10 +222,8 @@ function JobForm(props: { job?: Job; embedded?: boolean }) {
       <fieldset class="group">
         <legend>Source</legend>
         <Select label="Connection" value={f.connection_id} required error={err('/connection_id')}
-          onChange={(v) => {
-            // Back to the job's own connection: its datasets; another one: all of the new one's.
-            if (job && v === job.connection_id) { set({ connection_id: v, datasets: job.datasets }); setDatasetsTouched(true); } else { set({ connection_id: v, datasets: [] }); setDatasetsTouched(false); }
-          }}
+          // Back to the job's own connection: its datasets again; another one: choose anew.
+          onChange={(v) => set({ connection_id: v, datasets: job && v === job.connection_id ? job.datasets : [] })}
           options={options(connections.rows, 'connection', f.connection_id)}
           hint={connections.rows?.length === 0 ? <>Add a <a href="/connections/new">connection</a> first.</> : undefined} />
         {f.connection_id && (
@@ -239,7 +233,7 @@ function JobForm(props: { job?: Job; embedded?: boolean }) {
               <div class="dataset-choices">
                 {datasets.map((d) => (
                   <Checkbox key={d.name} label={d.name} hint={d.description} checked={f.datasets.includes(d.name)}
-                    onChange={(on) => { setDatasetsTouched(true); set({ datasets: on ? [...f.datasets, d.name] : f.datasets.filter((x) => x !== d.name) }); }} />
+                    onChange={(on) => set({ datasets: on ? [...f.datasets, d.name] : f.datasets.filter((x) => x !== d.name) })} />
                 ))}
               </div>
             )}
@@ -313,18 +307,9 @@ function JobForm(props: { job?: Job; embedded?: boolean }) {
 }
 
 function ZoneInput(props: { value: string; onInput: (v: string) => void; error?: string }) {
-  const listId = 'job-timezones';
   return (
-    <Field label="Time zone" error={props.error} hint={<>An IANA time zone the cron is read in; empty means UTC. Yours is <code>{browserZone}</code>.</>}>
-      {(id, describedBy) => (
-        <>
-          <input id={id} type="text" list={listId} value={props.value} placeholder="UTC" spellcheck={false} autoComplete="off"
-            aria-describedby={describedBy} aria-invalid={props.error ? 'true' : undefined}
-            onInput={(e) => props.onInput((e.currentTarget as HTMLInputElement).value)} />
-          <datalist id={listId}>{ZONE_EXAMPLES.map((z) => <option key={z} value={z} />)}</datalist>
-        </>
-      )}
-    </Field>
+    <TextInput label="Time zone" value={props.value} onInput={props.onInput} error={props.error} placeholder="UTC"
+      hint={<>The IANA time zone the cron is read in; empty means UTC. Yours is <code>{browserZone}</code>. Examples: {ZONE_EXAMPLES.map((z) => <code key={z} class="chip">{z}</code>)}</>} />
   );
 }
 
@@ -487,16 +472,16 @@ function ScheduleSection(props: { job: Job }) {
         <Empty>The hub could not read the next run times from Temporal just now.</Empty>
       ) : (
         <>
-          <h3>Next {next.length === 1 ? 'run' : `${next.length} runs`}</h3>
-          <Table caption="Next run times" head={sameZone ? [`Time (${schedule.timezone})`] : ['Your time', `In ${schedule.timezone}`]}>
+          <h3 id="next-runs">Next {next.length === 1 ? 'run' : `${next.length} runs`}</h3>
+          <ol class="next-runs" aria-labelledby="next-runs">
             {next.map((t) => (
-              <tr key={t}>
-                <td><Time value={t} /></td>
-                {!sameZone && <td>{inZone ? inZone.format(new Date(t)) : t}</td>}
-              </tr>
+              <li key={t}>
+                <Time value={t} />
+                {!sameZone && <span class="muted"> · {inZone ? inZone.format(new Date(t)) : t} in {schedule.timezone}</span>}
+              </li>
             ))}
-          </Table>
-          {!sameZone && <p class="hint">Your time is your browser’s time zone ({browserZone}); the schedule fires by the clock of {schedule.timezone}.</p>}
+          </ol>
+          {!sameZone && <p class="hint">The first time is in your browser’s time zone ({browserZone}); the schedule fires by the clock of {schedule.timezone}.</p>}
         </>
       )}
     </Section>
