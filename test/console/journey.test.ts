@@ -83,15 +83,24 @@ describe('the console, driven in Chromium through an admin’s whole journey', (
     await checkPage(page, 'jobs-empty');
     await page.getByRole('link', { name: 'New job' }).first().click();
     await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Nightly Okta');
-    await page.getByLabel('Connection').selectOption({ label: 'Okta production' });
+    await page.getByRole('combobox', { name: 'Connection' }).selectOption({ label: 'Okta production' });
     await page.getByRole('checkbox', { name: 'okta.users' }).check();
     await page.getByRole('checkbox', { name: 'okta.password_policies' }).check();
-    await page.getByLabel('Mapping', { exact: true }).selectOption({ label: 'Okta identity (built-in pack)' });
-    await page.getByLabel('Destination').selectOption({ label: 'AUDIGYD' });
-    await page.getByLabel('Assessment ID').fill('asm_okta');
+    await page.getByRole('button', { name: 'Create from pack' }).click();
+    await page.getByRole('combobox', { name: 'Pack' }).selectOption({ label: 'Okta identity' });
+    await page.getByRole('button', { name: 'Create mapping' }).click();
+    await expect.poll(() => page.getByRole('combobox', { name: 'Mapping', exact: true }).evaluate((select) => (select as unknown as { value: string }).value)).toMatch(/^map_/);
+    await page.getByRole('combobox', { name: 'Destination' }).selectOption({ label: 'AUDIGYD' });
+    await page.getByRole('textbox', { name: 'Assessment ID' }).fill('asm_okta');
+    await page.getByRole('textbox', { name: 'Cron' }).fill('30 2 * * 1-5');
+    await page.getByRole('textbox', { name: 'Time zone' }).fill('America/New_York');
     await checkPage(page, 'new-job');
     await page.getByRole('button', { name: 'Create job' }).click();
     await page.getByRole('heading', { level: 1, name: 'Nightly Okta' }).waitFor();
+    // The next five runs, as Temporal computes them for the schedule's time zone.
+    const job = (await t.call('GET', '/api/v1/jobs')).body.data[0];
+    expect(job.next_runs).toHaveLength(5);
+    await expect.poll(() => page.getByRole('main').getByRole('listitem').filter({ has: page.locator('time') }).count()).toBeGreaterThanOrEqual(5);
     await checkPage(page, 'job');
 
     // A marker that a reload would wipe: the run page must update by itself.
@@ -140,6 +149,7 @@ describe('the console, driven in Chromium through an admin’s whole journey', (
       await page.getByRole('heading', { level: 1, name: section }).waitFor();
       await checkPage(page, name);
     }
+    await nav(page, 'Audit log').click();
     await page.getByRole('button', { name: 'Verify' }).click();
     await expect.poll(() => page.getByRole('main').innerText()).toMatch(/Intact/);
     await checkPage(page, 'audit-log-verified');
