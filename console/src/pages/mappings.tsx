@@ -4,9 +4,10 @@ import { navigate } from '../router.js';
 import { useSession } from '../session.js';
 import { IfAllowed, NeedsScope } from '../app.js';
 import {
-  Badge, Empty, Json, KeyValues, MoreButton, Notice, Page, ProblemMessage, Resource, Section, Table, TextInput, Time, useAction, useApi, usePaged,
+  Badge, Loading, MoreButton, Page, ProblemMessage, Resource, Section, Table, TextInput, Time, useAction, useApi, usePaged,
   type FormEvent,
 } from '../ui.js';
+import type * as StudioExports from './studio/studio.js';
 import './mappings.css';
 
 /** Mapping sets (the rules that turn collected data into evidence), their versions, and the built-in packs. */
@@ -19,10 +20,6 @@ interface Mapping extends MappingSummary {
 }
 interface Rule { id?: string; control_ref?: string; title?: string; dataset?: string; enabled?: boolean; [field: string]: unknown }
 interface Pack { id: string; name: string; description: string; rules: Rule[] }
-interface Version {
-  version: number; pack: string | null; restored_from: number | null; created_by: string | null; created_at: string;
-  message?: string | null; pinned_jobs?: { id: string; name: string }[];
-}
 
 // ---------------------------------------------------------------- /mappings
 
@@ -116,119 +113,35 @@ function useKeyNames(): Map<string, string> | null {
   return names;
 }
 
+type StudioModule = typeof StudioExports;
+
+/** The studio (editor, preview, versions) is a chunk of its own, loaded when a mapping set is opened. */
+function useStudioModule(): { module: StudioModule | null; error: unknown } {
+  const [state, setState] = useState<{ module: StudioModule | null; error: unknown }>({ module: null, error: null });
+  useEffect(() => {
+    let live = true;
+    import('./studio/studio.js').then((module) => { if (live) setState({ module, error: null }); }, (error: unknown) => { if (live) setState({ module: null, error }); });
+    return () => { live = false; };
+  }, []);
+  return state;
+}
+
 function MappingDetail(props: { id: string }) {
   const base = `/api/v1/mappings/${encodeURIComponent(props.id)}`;
   const mapping = useApi<Mapping>(base);
-  const versions = useApi<{ data: Version[] }>(`${base}/versions`);
   const keyNames = useKeyNames();
-  const [selected, setSelected] = useState<number | null>(null);
-  const [restored, setRestored] = useState<{ from: number; to: number } | null>(null);
-  const latest = mapping.data?.version ?? null;
-  const shown = selected ?? latest;
-  const version = useApi<Mapping>(shown !== null && shown !== latest ? `${base}/versions/${shown}` : null);
-  const rules = shown === latest ? mapping : version;
-
-  const restore = useAction(async (v: number) => {
-    const saved = await api<Mapping>(`${base}/versions/${v}/restore`, { method: 'POST' });
-    setRestored({ from: v, to: saved.version });
-    setSelected(null);
-    mapping.reload();
-    versions.reload();
-  });
-
+  const studio = useStudioModule();
   const m = mapping.data;
   return (
-    <Page title={m ? m.name : 'Mapping'} description={m ? (m.description ?? <>Mapping set <span class="mono">{m.id}</span></>) : undefined}>
-      {restore.error ? <ProblemMessage error={restore.error} action="restore the version" /> : null}
-      {restored && <Notice tone="good">Version {restored.from} restored as version {restored.to}: jobs that follow the latest version use it from their next run.</Notice>}
+    <Page title={m ? m.name : 'Mapping'} description={m ? (m.description ?? <>Mapping set <span class="mono">{m.id}</span>{m.pack ? <> · from the <code>{m.pack}</code> pack</> : null}</>) : undefined}>
       <Resource fetched={mapping} label="Loading the mapping set…">
-        {(data) => (
-          <Section title="Details">
-            <KeyValues items={[
-              ['Latest version', String(data.version)],
-              ['Rules', String(data.rules.length)],
-              ['Pack of the latest version', data.pack ? <code>{data.pack}</code> : <span class="muted">None</span>],
-              ['Created', <Time value={data.created_at} />],
-              ['Updated', <Time value={data.updated_at} />],
-              ['Id', <span class="mono">{data.id}</span>],
-            ]} />
-          </Section>
-        )}
+        {(data) => studio.error
+          ? <ProblemMessage error={studio.error} action="load the editor" />
+          : studio.module
+            ? <studio.module.Studio key={data.id} mapping={data} keyNames={keyNames} onPublished={() => undefined} />
+            : <Loading label="Loading the editor…" />}
       </Resource>
-      <Section title="Versions">
-        <Resource fetched={versions} label="Loading versions…" empty={(d) => d.data.length === 0} emptyText="No versions.">
-          {(d) => (
-            <Table caption="Versions, newest first" head={['Version', 'Published by', 'Time', 'Message', 'Jobs pinned to it', '']}>
-              {d.data.map((v) => (
-                <tr key={v.version} class={v.version === shown ? 'selected' : undefined}>
-                  <td class="num">{v.version}{v.version === latest && <> <Badge value="active" label="latest" /></>}</td>
-                  <td>{v.created_by ? (keyNames?.get(v.created_by) ?? <span class="mono">{v.created_by}</span>) : <span class="muted">—</span>}</td>
-                  <td class="nowrap"><Time value={v.created_at} /></td>
-                  <td>
-                    {v.message && <span class="version-message">{v.message}</span>}
-                    {v.restored_from ? <span class="muted small">Restored from version {v.restored_from}</span> : v.pack ? <span class="muted small">From the <code>{v.pack}</code> pack</span> : null}
-                    {!v.message && !v.restored_from && !v.pack && <span class="muted">—</span>}
-                  </td>
-                  <td>{v.pinned_jobs?.length ? v.pinned_jobs.map((j) => <a key={j.id} class="pinned" href={`/jobs/${j.id}`}>{j.name}</a>) : <span class="muted">—</span>}</td>
-                  <td>
-                    <div class="row-actions">
-                      <button type="button" class="secondary small-button" aria-pressed={v.version === shown} onClick={() => setSelected(v.version)}>
-                        {v.version === shown ? 'Shown' : 'Show rules'}<span class="visually-hidden"> of version {v.version}</span>
-                      </button>
-                      {v.version !== latest && (
-                        <IfAllowed scope="config:write">
-                          <button type="button" class="secondary small-button" disabled={restore.busy} onClick={() => { void restore.run(v.version); }}>
-                            Restore<span class="visually-hidden"> version {v.version}</span>
-                          </button>
-                        </IfAllowed>
-                      )}
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </Table>
-          )}
-        </Resource>
-      </Section>
-      <Section title={shown !== null ? `Rules (version ${shown})` : 'Rules'}>
-        {/* The rule editor (with a live preview on collected data) goes here; this view is read-only. */}
-        <div class="rules-view">
-          <p class="muted section-intro">
-            Read-only. Publish a new version with <code>PUT /api/v1/mappings/{props.id}</code>; an editor with a live preview will come to this page.
-          </p>
-          <Resource fetched={rules} label="Loading rules…" empty={(d) => d.rules.length === 0} emptyText="This version has no rules.">
-            {(d) => (
-              <>
-                <RuleSummary rules={d.rules} />
-                {d.source
-                  ? <pre class="json rules-source" tabIndex={0} aria-label={`Rules of version ${d.version} as written (${d.source_format ?? 'text'})`}>{d.source}</pre>
-                  : <Json value={d.rules} label={`Rules of version ${d.version} as JSON`} />}
-              </>
-            )}
-          </Resource>
-        </div>
-      </Section>
     </Page>
   );
 }
 
-const text = (value: unknown) => (typeof value === 'string' && value ? value : <span class="muted">—</span>);
-
-/** One line per rule: what it evidences, before the full JSON. */
-function RuleSummary(props: { rules: Rule[] }) {
-  if (props.rules.length === 0) return <Empty>No rules.</Empty>;
-  return (
-    <Table caption="Rules" head={['Rule', 'Dataset', 'Control', 'Question', 'What it checks', 'Enabled']}>
-      {props.rules.map((r, i) => (
-        <tr key={r.id ?? i}>
-          <td class="mono">{r.id ?? `#${i + 1}`}</td>
-          <td class="mono small">{text(r.dataset)}</td>
-          <td>{text(r.control_ref)}</td>
-          <td>{text(r.question_match ?? r.question_id)}</td>
-          <td>{text(r.description ?? r.title)}</td>
-          <td>{r.enabled === false ? <Badge value="disabled" /> : <Badge value="enabled" label="yes" />}</td>
-        </tr>
-      ))}
-    </Table>
-  );
-}
