@@ -97,7 +97,7 @@ export function RulesEditor(props: {
         keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap, ...lintKeymap, ...foldKeymap]),
         languageSlot.current.of(language(props.format)),
         readOnlySlot.current.of(EditorState.readOnly.of(!!props.readOnly)),
-        EditorView.contentAttributes.of({ 'aria-label': 'Rules', role: 'textbox', 'aria-multiline': 'true', ...(props.describedBy ? { 'aria-describedby': props.describedBy } : {}) }),
+        EditorView.contentAttributes.of({ 'aria-label': 'Rules', role: 'textbox', 'aria-multiline': 'true', tabindex: '0', ...(props.describedBy ? { 'aria-describedby': props.describedBy } : {}) }),
         EditorView.updateListener.of((update) => { if (update.docChanged) onChange.current(update.state.doc.toString()); }),
         theme,
       ],
