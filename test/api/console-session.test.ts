@@ -156,3 +156,19 @@ describe('console sessions: an API key exchanged for a sealed cookie, re-checked
   });
 });
 
+
+describe('console sessions behind https', () => {
+  let t: TestHub;
+  beforeAll(async () => { t = await startTestHub({ env: { HUB_PUBLIC_URL: 'https://hub.example.com' } }); });
+  afterAll(async () => { await t?.stop(); });
+
+  it('sets a Secure, __Host- prefixed cookie and accepts changes from the public origin', async () => {
+    const browser = await signIn(t, t.adminKey, { origin: 'https://hub.example.com' });
+    expect(browser.setCookie).toMatch(/^__Host-eh_session=[A-Za-z0-9_-]+; Path=\/; HttpOnly; SameSite=Strict; Secure$/);
+    const call = (origin: string) => caller(t.url, null)('POST', '/api/v1/api-keys', {
+      json: { name: `from ${origin}`, scopes: ['runs:read'] }, headers: { cookie: browser.cookie, 'x-csrf-token': browser.csrf, origin },
+    });
+    expect((await call('https://hub.example.com')).status).toBe(201);
+    expect((await call('http://hub.example.com')).status).toBe(403); // another scheme is another origin
+  });
+});

@@ -123,9 +123,8 @@ describe('the console, driven in Chromium through an admin’s whole journey', (
   it('opens an evidence item from the run', async () => {
     await page.getByRole('link', { name: /^View evidence item Access Control/ }).first().click();
     await page.getByRole('heading', { level: 1 }).waitFor();
-    const text = await page.getByRole('main').innerText();
-    expect(text).toContain('Access Control');
-    expect(text).toMatch(/payload_sha256|Payload/i);
+    await expect.poll(() => page.getByRole('main').innerText()).toContain('Access Control');
+    expect(await page.getByRole('main').innerText()).toMatch(/payload_sha256|Payload/i);
     await checkPage(page, 'evidence');
   });
 

@@ -68,4 +68,33 @@ describe('the console shows a key only what its scopes allow, and ends its sessi
     await expect.poll(() => page.getByRole('status').allInnerTexts()).toEqual(expect.arrayContaining([expect.stringMatching(/session has ended/)]));
     await context.close();
   });
+
+  it('works with the keyboard alone: sign in, skip to content, reach a page from the navigation', async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await page.goto(t.url + '/');
+    // The key field has focus on arrival; Enter submits.
+    await page.getByLabel('API key').waitFor();
+    await expect.poll(() => page.evaluate('document.activeElement.id')).toBe('api-key');
+    await page.keyboard.type(t.adminKey);
+    await page.keyboard.press('Enter');
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    const focusedText = () => page.evaluate('document.activeElement && document.activeElement.textContent') as Promise<string>;
+    // Focus lands on the page's heading; the navigation comes before it.
+    await expect.poll(() => page.evaluate('document.activeElement.tagName')).toBe('H1');
+    for (let i = 0; i < 30 && (await focusedText()) !== 'Runs'; i++) await page.keyboard.press('Shift+Tab');
+    expect(await focusedText()).toBe('Runs');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Runs' }).waitFor();
+    // Focus moves to the new page's heading, so that a screen reader announces it.
+    await expect.poll(() => page.evaluate('document.activeElement.textContent')).toBe('Runs');
+    expect(await page.evaluate('document.activeElement.tagName')).toBe('H1');
+    // The first stop of the page is the skip link.
+    for (let i = 0; i < 40 && (await focusedText()) !== 'Skip to content'; i++) await page.keyboard.press('Shift+Tab');
+    expect(await focusedText()).toBe('Skip to content');
+    for (let i = 0; i < 40 && (await focusedText()) !== 'Sign out'; i++) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByLabel('API key').waitFor();
+    await context.close();
+  });
 });

@@ -201,7 +201,7 @@ export function schemathesisConfig(f: Fixtures, options: { maxExamples: number }
     { ids: ['revokeException'], parameters: { 'path.id': f.spareException } },
     // Stored rules, snapshots and collections, wherever a preview names one.
     {
-      ids: ['previewMapping'],
+      ids: ['previewMapping', 'previewFailingRecords'],
       parameters: {
         'body.mapping_id': { dictionary: 'mapping_ids' }, 'body.snapshot_ids[*]': { dictionary: 'snapshot_ids' }, 'body.collection_id': { dictionary: 'collection_ids' },
       },
@@ -216,7 +216,7 @@ export function schemathesisConfig(f: Fixtures, options: { maxExamples: number }
       extra: ['phases.examples.enabled = false', 'phases.coverage.enabled = false'],
     },
     // Coverage of the rule language's schema runs to tens of thousands of cases; fuzzing samples it.
-    { ids: ['createMapping', 'updateMapping', 'previewMapping'], extra: ['phases.coverage.enabled = false'] },
+    { ids: ['createMapping', 'updateMapping', 'previewMapping', 'previewFailingRecords'], extra: ['phases.coverage.enabled = false'] },
   ];
   const byOperation = new Map<string, { parameters: Record<string, Toml>; extra: string[] }>();
   for (const op of operations) {
