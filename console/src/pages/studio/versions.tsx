@@ -84,6 +84,7 @@ export function VersionDiff(props: { base: string; versions: Version[]; latest: 
           <div class="diff-wrap" tabIndex={0} role="region" aria-label={`Changes from version ${from} to version ${to}`}>
             <table class="diff">
               <caption class="visually-hidden">Version {from} on the left, version {to} on the right</caption>
+              <colgroup><col class="ln-col" /><col /><col class="ln-col" /><col /></colgroup>
               <thead><tr><th scope="col" colSpan={2}>Version {from}</th><th scope="col" colSpan={2}>Version {to}</th></tr></thead>
               <tbody>
                 {collapse(rows).map((row, i) => row === null
