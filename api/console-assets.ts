@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Request, RequestHandler } from 'express';
@@ -16,11 +17,17 @@ import type { Logger } from '../lib/logger.js';
 
 const API_PREFIXES = ['/api/', '/mcp', '/docs', '/healthz', '/readyz'];
 
-/** No inline script or style, nothing from elsewhere, no framing. */
-export const CONSOLE_CSP = [
-  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'",
-  "connect-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
-].join('; ');
+/**
+ * No inline script, nothing from elsewhere, no framing. Styles are the console's own files, and
+ * the <style> elements its code editor writes, which carry this page's nonce (a new one for
+ * every page served, given to the scripts in a meta element).
+ */
+export function consoleCsp(styleNonce: string): string {
+  return [
+    "default-src 'self'", "script-src 'self'", `style-src 'self' 'nonce-${styleNonce}'`, "img-src 'self' data:", "font-src 'self'",
+    "connect-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+  ].join('; ');
+}
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
@@ -97,10 +104,19 @@ export function consoleAssets(dir: string, logger: Logger): RequestHandler {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Vary', 'Accept-Encoding');
     if (served.type.startsWith('text/html')) {
-      res.setHeader('Content-Security-Policy', CONSOLE_CSP);
+      // A page: its own style nonce, so it is neither cached nor precompressed (it is small).
+      const nonce = randomBytes(16).toString('base64');
+      const page = Buffer.from(served.body.toString('utf8').replace('<head>', `<head>\n<meta name="csp-nonce" content="${nonce}">`));
+      res.setHeader('Content-Security-Policy', consoleCsp(nonce));
       res.setHeader('X-Frame-Options', 'DENY');
       res.setHeader('Referrer-Policy', 'same-origin');
-      res.setHeader('Cache-Control', 'no-cache');
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('Content-Type', served.type);
+      res.setHeader('Content-Length', String(page.length));
+      res.status(200);
+      if (req.method === 'HEAD') res.end();
+      else res.end(page);
+      return;
     } else {
       res.setHeader('Cache-Control', served.immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=3600');
     }

@@ -129,7 +129,7 @@ function parseVersion(raw: unknown): number {
 }
 
 /** The preview's request: the rules (inline, as text, or stored) and the data (inline, snapshots, a collection). */
-function previewBody(extra: Record<string, JsonSchema>): JsonSchema {
+function previewBody(extra: Record<string, JsonSchema>, required: string[] = []): JsonSchema {
   const schema: JsonSchema = {
     type: 'object', additionalProperties: false,
     properties: {
@@ -148,7 +148,7 @@ function previewBody(extra: Record<string, JsonSchema>): JsonSchema {
       { oneOf: [{ required: ['data'] }, { required: ['snapshot_ids'] }, { required: ['collection_id'] }] },
     ],
   };
-  return { ...schema, properties: { ...(schema.properties as object), ...extra } };
+  return { ...schema, properties: { ...(schema.properties as object), ...extra }, ...(required.length ? { required } : {}) };
 }
 
 export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
@@ -299,13 +299,15 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
       handler: async (req, res) => {
         const { workspaceId, keyId } = principalOf(res);
         const body = req.body as { rules?: unknown[]; source?: { text: string; format: 'yaml' | 'json' }; message?: string; name?: string; description?: string };
-        await mustGet(workspaceId, String(req.params.id));
+        const set = await mustGet(workspaceId, String(req.params.id));
+        // An edit of a set started from a pack still started from it (the studio shows its overrides).
+        const pack = (await deps.mappings.version(set.id, set.latest_version))?.pack ?? null;
         if ((body.rules === undefined) === (body.source === undefined)) throw HubError.validation([{ pointer: '/rules', message: 'give either rules or source' }]);
         const rules = body.source ? rulesFromSource(body.source) : body.rules!;
         checkRules(rules);
         const saved = await audited(deps, req, res,
           async (tx) => {
-            const appended = await new MappingStore(tx).append(workspaceId, String(req.params.id), { rules, createdBy: keyId, name: body.name, description: body.description, source: body.source, message: body.message });
+            const appended = await new MappingStore(tx).append(workspaceId, String(req.params.id), { rules, pack, createdBy: keyId, name: body.name, description: body.description, source: body.source, message: body.message });
             if (!appended) throw HubError.notFound('No mapping set with this id in this workspace.');
             return appended;
           },
@@ -411,7 +413,7 @@ export function mappingRoutes(deps: MappingDeps): RouteSpec[] {
         rule_id: { type: 'string', minLength: 1, maxLength: 200 },
         offset: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 0 },
         limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-      }),
+      }, ['rule_id']),
       responses: {
         200: {
           description: 'A page of failing records.',

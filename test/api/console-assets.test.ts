@@ -12,6 +12,7 @@ describe('the web console is served by the hub itself, beside the API', () => {
   afterAll(async () => { await t?.stop(); });
 
   it('answers console pages with index.html under a strict CSP, and API paths with problems', async () => {
+    const nonces = new Set<string>();
     for (const page of ['/', '/runs', '/runs/run_123', '/connections/new?type=okta', '/audit-log']) {
       const res = await fetch(t.url + page, { headers: html });
       expect(res.status, page).toBe(200);
@@ -20,8 +21,13 @@ describe('the web console is served by the hub itself, beside the API', () => {
       expect(csp).toContain("script-src 'self'");
       expect(csp).not.toContain('unsafe-inline');
       expect(csp).toContain("frame-ancestors 'none'");
-      expect(res.headers.get('cache-control')).toBe('no-cache');
+      expect(res.headers.get('cache-control')).toBe('no-store');
       const body = await res.text();
+      // Styles need the page's own nonce (the code editor's <style> elements carry it); a new one each time.
+      const nonce = /<meta name="csp-nonce" content="([A-Za-z0-9+/=]{24})">/.exec(body)![1]!;
+      expect(csp).toContain(`style-src 'self' 'nonce-${nonce}'`);
+      expect(nonces.has(nonce)).toBe(false);
+      nonces.add(nonce);
       expect(body).toMatch(/<script type="module" src="\/assets\/app-[A-Z0-9]+\.js"><\/script>/);
       expect(body).not.toMatch(/<script>(?!<)/); // no inline script
       expect(body).not.toMatch(/https?:\/\//); // nothing from elsewhere

@@ -50,6 +50,12 @@ describe('a mapping version keeps its rules as written, with a message; faults p
     expect(versions.body.data.every((v: { created_by: string }) => v.created_by === me.body.key_id)).toBe(true);
   });
 
+  it('an edit of a set started from a pack keeps naming the pack', async () => {
+    const created = await t.call('POST', '/api/v1/mappings', { json: { name: 'okta', pack: 'okta' } });
+    const edited = await t.call('PUT', `/api/v1/mappings/${created.body.id}`, { json: { rules: created.body.rules.slice(1), message: 'without the first rule' } });
+    expect(edited.body).toMatchObject({ version: 2, pack: 'okta' });
+  });
+
   it('answers a fault in the text with its document pointer, line and column; nothing is published', async () => {
     const broken = yamlRules(1).replace('select: "$[?(@.active == true)]"', 'select: "$[?(@.active == "');
     const res = await t.call('POST', '/api/v1/mappings', { json: { name: 'broken', source: { text: broken, format: 'yaml' } } });

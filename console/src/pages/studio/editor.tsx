@@ -53,22 +53,10 @@ function diagnostics(state: EditorState, faults: Fault[]): Diagnostic[] {
 }
 
 /**
- * CodeMirror styles itself with style modules, written to a <style> element when the root has a
- * head, which the console's CSP (style-src 'self') blocks. With no head it writes them to a
- * constructed, adopted stylesheet (CSSOM, which the CSP allows); the style set is made once per
- * document, at the first view, so the first view is made while `document.head` reads as null.
+ * CodeMirror styles itself with <style> elements; the console's CSP allows them only with the
+ * nonce the hub puts in each page it serves (meta csp-nonce).
  */
-let stylesAdopted = false;
-function createView(make: () => EditorView): EditorView {
-  if (stylesAdopted || !('adoptedStyleSheets' in Document.prototype)) return make();
-  Object.defineProperty(document, 'head', { value: null, configurable: true });
-  try {
-    return make();
-  } finally {
-    delete (document as { head?: unknown }).head;
-    stylesAdopted = true;
-  }
-}
+const styleNonce = document.querySelector('meta[name="csp-nonce"]')?.getAttribute('content') ?? '';
 
 export function RulesEditor(props: {
   initial: string; format: Format; faults: Fault[]; completion: CompletionData;
@@ -100,9 +88,10 @@ export function RulesEditor(props: {
         EditorView.contentAttributes.of({ 'aria-label': 'Rules', role: 'textbox', 'aria-multiline': 'true', tabindex: '0', ...(props.describedBy ? { 'aria-describedby': props.describedBy } : {}) }),
         EditorView.updateListener.of((update) => { if (update.docChanged) onChange.current(update.state.doc.toString()); }),
         theme,
+        EditorView.cspNonce.of(styleNonce),
       ],
     });
-    const v = createView(() => new EditorView({ state, parent: host.current! }));
+    const v = new EditorView({ state, parent: host.current! });
     view.current = v;
     props.handle.current = {
       replace(text) {
