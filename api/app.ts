@@ -41,6 +41,7 @@ import { healthRoutes } from './routers/health.js';
 import { metaRoutes } from './routers/meta.js';
 import { workspaceRoutes } from './routers/workspaces.js';
 import { webhookRoutes } from './routers/webhooks.js';
+import { integrationRoutes } from './routers/integrations.js';
 import type { WebhookConfig } from '../webhooks/config.js';
 
 export interface ApiDeps {
@@ -141,6 +142,7 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
     ...evidencePackageRoutes({ ...deps.stores, db: deps.db, blobs: deps.blobs, starter, logger: deps.logger }),
     ...webhookRoutes({ ...deps.stores, db: deps.db, allowPrivateNetworks: deps.allowPrivateNetworks, webhookConfig: deps.webhookConfig }),
     ...auditLogRoutes({ auditLog: deps.stores.auditLog }),
+    ...integrationRoutes({ routes: () => routes, publicUrl: deps.publicUrl, version: deps.version }),
   );
 
   app.use(requestId);

@@ -5,6 +5,7 @@
  *   evidence-hub mappings test <rules-file> --fixtures <dir-or-file>
  *   evidence-hub mappings preview <rules-file> --data <file> | --url <hub> --snapshot <id>…
  *   evidence-hub admin-key create [--name <name>]
+ *   evidence-hub power-automate export --out <dir> [--public-url <url>]
  *
  * `main` returns the exit code instead of exiting, so tests can call it in-process.
  */
@@ -14,6 +15,7 @@ import { testMappingFile } from './mappings-test.js';
 import { previewMappingFile } from './mappings-preview.js';
 import { validateMappingFiles } from './mappings-validate.js';
 import { createAdminKeyCommand } from './admin-key.js';
+import { exportPowerAutomateConnector } from './power-automate.js';
 
 const USAGE = `usage:
   evidence-hub mappings validate <file>...
@@ -26,7 +28,10 @@ const USAGE = `usage:
       snapshots the hub collected, by the hub (key from EVIDENCE_HUB_API_KEY). Exit 1 when a rule errors.
   evidence-hub admin-key create [--name <name>]
       Create a new admin key (admin + workspaces:admin in the default workspace) in the hub's database
-      (HUB_DATA_DIR, or DATABASE_URL); prints it once. Refuses while a hub has the same data directory open.`;
+      (HUB_DATA_DIR, or DATABASE_URL); prints it once. Refuses while a hub has the same data directory open.
+  evidence-hub power-automate export --out <dir> [--public-url <url>]
+      Write the Power Automate custom connector (apiDefinition.swagger.json, apiProperties.json, icon.png)
+      for the hub at --public-url (else HUB_PUBLIC_URL, else http://localhost:8080); needs no database.`;
 
 export async function main(argv: readonly string[], io: CliIo = processIo, env: Record<string, string | undefined> = process.env): Promise<number> {
   let parsed: ReturnType<typeof parseCommandLine>;
@@ -43,6 +48,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo, env: 
     return values.help ? EXIT.ok : EXIT.usage;
   }
   if (group === 'admin-key' && command === 'create' && rest.length === 0) return createAdminKeyCommand(io, env, values.name);
+  if (group === 'power-automate' && command === 'export') {
+    if (rest.length !== 0 || values.out === undefined) {
+      io.err('usage: evidence-hub power-automate export --out <dir> [--public-url <url>]');
+      return EXIT.usage;
+    }
+    return exportPowerAutomateConnector(values.out, values['public-url'] || env.HUB_PUBLIC_URL || undefined, io, env);
+  }
   if (group === 'mappings' && command === 'validate') return validateMappingFiles(rest, io);
   if (group === 'mappings' && command === 'test') {
     const [rulesFile, extra] = rest;
@@ -72,6 +84,7 @@ function parseCommandLine(argv: readonly string[]) {
     options: {
       fixtures: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       data: { type: 'string' }, url: { type: 'string' }, snapshot: { type: 'string', multiple: true },
+      out: { type: 'string' }, 'public-url': { type: 'string' },
     },
   });
 }
