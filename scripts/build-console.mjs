@@ -61,7 +61,7 @@ const result = await build({
   jsxImportSource: 'preact',
   outdir: path.join(out, 'assets'),
   entryNames: '[name]-[hash]',
-  chunkNames: 'chunk-[name]-[hash]',
+  chunkNames: '[name]-[hash]',
   assetNames: '[name]-[hash]',
   metafile: true,
   legalComments: 'linked',
