@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, Runtime, makeTelemetryFilterString, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Worker, Runtime, makeTelemetryFilterString, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import type { Logger } from '../lib/logger.js';
 
@@ -11,6 +11,15 @@ export function workflowsPath(): string {
     if (existsSync(candidate)) return candidate;
   }
   throw new Error('workflows/index not found');
+}
+
+/**
+ * The workflow bundle `npm run build` made (dist/workflow-bundle.js beside the compiled
+ * worker), so that a built hub starts without running webpack; null when running from source.
+ */
+export function prebuiltWorkflowBundle(): WorkflowBundleOption | null {
+  const codePath = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+  return import.meta.url.endsWith('.js') && existsSync(codePath) ? { codePath } : null;
 }
 
 let runtimeInstalled = false;
@@ -42,19 +51,26 @@ export interface WorkerOptions {
   taskQueue: string;
   deps: ActivityDeps;
   logger: Logger;
-  /** A pre-built bundle (tests build it once per run); else workflows are bundled at start. */
+  /** A pre-built bundle (tests build it once per run); else the build's, else workflows are bundled at start. */
   workflowBundle?: WorkflowBundle;
+}
+
+function workflowSource(given: WorkflowBundle | undefined): { workflowBundle: WorkflowBundleOption } | { workflowsPath: string } {
+  const bundle = given ?? prebuiltWorkflowBundle();
+  return bundle ? { workflowBundle: bundle } : { workflowsPath: workflowsPath() };
 }
 
 export async function createWorker(options: WorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
   installRuntime(options.logger);
   const connection = await NativeConnection.connect({ address: options.address });
+  const source = workflowSource(options.workflowBundle);
+  options.logger.info({ workflows: 'workflowBundle' in source ? ('codePath' in source.workflowBundle ? `prebuilt bundle ${source.workflowBundle.codePath}` : 'bundle given') : 'bundled at start (webpack)' }, 'worker workflow code');
   const worker = await Worker.create({
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities(options.deps),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
+    ...source,
     // Stop gracefully within this window; anything unfinished is retried by another worker.
     shutdownGraceTime: '10 seconds',
     // Send collection progress to the server at least every second, so that a worker that

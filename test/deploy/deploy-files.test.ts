@@ -58,9 +58,12 @@ describe('Dockerfile', async () => {
     expect(dockerfile).toContain('npm ci');
     expect(dockerfile).toContain('npm run build');
     const pkg = JSON.parse(await read('package.json')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.build).toContain('tsconfig.build.json');
-    const build = JSON.parse(await read('tsconfig.build.json')) as { include: string[] };
-    expect(build.include).toContain('*.ts'); // main.ts → dist/main.js
+    expect(pkg.scripts.build).toBe('node scripts/build.mjs');
+    const build = await read('scripts/build.mjs');
+    expect(build).toContain('tsconfig.build.json');
+    expect(build).toContain('workflow-bundle.js'); // the image carries the prebuilt workflow bundle in dist/
+    const tsconfig = JSON.parse(await read('tsconfig.build.json')) as { include: string[] };
+    expect(tsconfig.include).toContain('*.ts'); // main.ts → dist/main.js
   });
 
   it('starts dist/main.js with a role that compose overrides, as a non-root user, with a health check', () => {
