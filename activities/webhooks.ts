@@ -10,7 +10,7 @@ import { mapConcurrent } from '../lib/map-concurrent.js';
 import type { EndpointGate } from '../webhooks/endpoint-gate.js';
 import type { AttemptResult, WebhookSender } from '../webhooks/sender.js';
 import { webhookHeaders } from '../webhooks/signature.js';
-import { signingSecrets } from '../webhooks/secrets.js';
+import { deliveryUrl, removeCallbackUrl, signingSecrets } from '../webhooks/secrets.js';
 import { withHeartbeats } from './heartbeats.js';
 
 export interface WebhookDeps {
@@ -78,6 +78,29 @@ export function webhookActivities(deps: WebhookDeps) {
     deps.logger.warn({ webhook_id: endpoint.id, reason }, 'webhook endpoint disabled');
   }
 
+  /**
+   * Removes a flow subscription whose callback is gone (the flow was deleted without sending
+   * its DELETE): the endpoint is deleted with its sealed callback and secret, its open
+   * deliveries end, and the audit log says why (the callback as origin and path hash only).
+   */
+  async function removeFlowSubscription(endpoint: Webhook, statusCode: number, detail: string): Promise<void> {
+    await deps.db.transaction(async (tx) => {
+      const removed = await new WebhookStore(tx).softDelete(endpoint.workspace_id, endpoint.id);
+      if (!removed) return;
+      const failed = await new WebhookDeliveryStore(tx).failOpenForWebhook(endpoint.id, `the subscription was removed: ${detail}`);
+      await deps.secrets.remove({ workspaceId: endpoint.workspace_id, type: 'webhook', id: endpoint.id }, tx);
+      await removeCallbackUrl(deps.secrets, endpoint, tx);
+      await appendAuditEntries(tx, [{
+        workspaceId: endpoint.workspace_id, actor: SYSTEM_ACTOR, action: 'power_automate.subscription_removed', resourceType: 'webhook', resourceId: endpoint.id,
+        changes: {
+          reason: `${detail}: the flow was deleted or its trigger removed without unsubscribing`, status_code: statusCode,
+          callback: { origin: endpoint.url, path_sha256: endpoint.url_sha256 }, events: endpoint.events, failed_deliveries: failed,
+        },
+      }]);
+    });
+    deps.logger.warn({ webhook_id: endpoint.id, status_code: statusCode }, 'power automate subscription removed: its callback is gone');
+  }
+
   type Sent = { d: DeliveryToSend; result: AttemptResult; attemptedAt: Date };
   type Outcome = Parameters<WebhookDeliveryStore['afterAttempts']>[0][number];
 
@@ -98,8 +121,12 @@ export function webhookActivities(deps: WebhookDeps) {
     for (const s of sent) if (ok(s.result)) outcomes.push({ id: s.d.id, status: 'delivered', statusCode: s.result.statusCode, error: null });
     if (outcomes.length) await deps.webhooks.recordSuccess(endpoint.id);
 
+    // A flow deleted without its DELETE: its callback answers 404 or 410, and the subscription goes.
+    const flowGone = endpoint.kind === 'power_automate' ? failures.find((s) => s.result.statusCode === 404 || s.result.statusCode === 410) : undefined;
     let disable: { reason: 'gone' | 'failing'; detail: string } | null = null;
-    if (failures.some((s) => s.result.statusCode === 410)) {
+    if (flowGone) {
+      disable = { reason: 'gone', detail: `the flow's callback answered ${flowGone.result.statusCode === 404 ? '404 Not Found' : '410 Gone'}` };
+    } else if (failures.some((s) => s.result.statusCode === 410)) {
       disable = { reason: 'gone', detail: 'the receiver answered 410 Gone' };
     } else if (failures.length) {
       const failingSince = new Date(await deps.webhooks.recordFailure(endpoint.id));
@@ -127,7 +154,8 @@ export function webhookActivities(deps: WebhookDeps) {
         changes: { webhook_id: endpoint.id, event_id: settledIds.get(o.id)?.event_id ?? null, event_type: settledIds.get(o.id)?.event_type ?? null, status_code: o.statusCode, error: o.error, attempts: (settledIds.get(o.id)?.attempts ?? 0) + 1 },
       })));
     });
-    if (disable) await disableEndpoint(endpoint, disable.reason, disable.detail);
+    if (flowGone && disable) await removeFlowSubscription(endpoint, flowGone.result.statusCode!, disable.detail);
+    else if (disable) await disableEndpoint(endpoint, disable.reason, disable.detail);
     return retries;
   }
 
@@ -157,6 +185,11 @@ export function webhookActivities(deps: WebhookDeps) {
             continue;
           }
           const secrets = await signingSecrets(deps.secrets, endpoint);
+          const target = await deliveryUrl(deps.secrets, endpoint);
+          if (target === null) {
+            await deps.webhookDeliveries.failOpenForWebhook(webhookId, 'the subscription has no callback URL');
+            continue;
+          }
           const sent: Sent[] = [];
           await mapConcurrent(deliveries, config.maxInFlightPerEndpoint, async (d) => {
             const release = await deps.webhookGate.acquire(webhookId, GATE_WAIT_MS);
@@ -167,7 +200,7 @@ export function webhookActivities(deps: WebhookDeps) {
             const attemptedAt = new Date();
             try {
               const body = webhookBody(d);
-              const result = await deps.webhookSender.post(endpoint.url, webhookHeaders(secrets, d.event_id, Math.floor(attemptedAt.getTime() / 1000), body), body);
+              const result = await deps.webhookSender.post(target, webhookHeaders(secrets, d.event_id, Math.floor(attemptedAt.getTime() / 1000), body), body);
               sent.push({ d, result, attemptedAt });
             } finally {
               release();

@@ -142,7 +142,10 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
     ...evidencePackageRoutes({ ...deps.stores, db: deps.db, blobs: deps.blobs, starter, logger: deps.logger }),
     ...webhookRoutes({ ...deps.stores, db: deps.db, allowPrivateNetworks: deps.allowPrivateNetworks, webhookConfig: deps.webhookConfig }),
     ...auditLogRoutes({ auditLog: deps.stores.auditLog }),
-    ...integrationRoutes({ routes: () => routes, publicUrl: deps.publicUrl, version: deps.version }),
+    ...integrationRoutes({
+      ...audit, routes: () => routes, publicUrl: deps.publicUrl, version: deps.version, webhooks: deps.stores.webhooks, secrets: deps.stores.secrets,
+      allowPrivateNetworks: deps.allowPrivateNetworks, httpsOnly: deps.webhookConfig.httpsOnly,
+    }),
   );
 
   app.use(requestId);

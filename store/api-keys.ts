@@ -12,6 +12,7 @@ export const WORKSPACE_SCOPES = [
   'evidence:read',
   'evidence:write',
   'audit:read',
+  'events:subscribe',
 ] as const;
 export const ALL_SCOPES = [...WORKSPACE_SCOPES, 'workspaces:admin'] as const;
 export type Scope = (typeof ALL_SCOPES)[number];

@@ -4,7 +4,12 @@ import { toPage, type Page, type PageRequest } from './pagination.js';
 export interface Webhook {
   id: string;
   workspace_id: string;
+  /** The endpoint URL; for a flow subscription only the callback's origin (the full URL is sealed). */
   url: string;
+  /** 'power_automate': a flow's trigger subscription, created and deleted by the flow. */
+  kind: WebhookKind;
+  /** A flow subscription's callback: the SHA-256 of its path and query. */
+  url_sha256: string | null;
   /** Empty: every event type. */
   events: string[];
   description: string | null;
@@ -18,18 +23,29 @@ export interface Webhook {
   updated_at: Date;
 }
 
+export type WebhookKind = 'endpoint' | 'power_automate';
+
 export type WebhookPatch = Partial<Pick<Webhook, 'url' | 'events' | 'description' | 'enabled'>>;
 
 /** Webhook endpoints (subscriptions). Their secrets live sealed in the secrets table. */
 export class WebhookStore {
   constructor(private readonly db: Queryable) {}
 
-  async create(w: { id: string; workspaceId: string; url: string; events: string[]; description: string | null; enabled: boolean }): Promise<Webhook> {
+  async create(w: { id: string; workspaceId: string; url: string; events: string[]; description: string | null; enabled: boolean; kind?: WebhookKind; urlSha256?: string | null }): Promise<Webhook> {
     const [row] = await this.db.query<Webhook>(
-      'INSERT INTO webhooks (id, workspace_id, url, events, description, enabled) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *',
-      [w.id, w.workspaceId, w.url, w.events, w.description, w.enabled],
+      'INSERT INTO webhooks (id, workspace_id, url, events, description, enabled, kind, url_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *',
+      [w.id, w.workspaceId, w.url, w.events, w.description, w.enabled, w.kind ?? 'endpoint', w.urlSha256 ?? null],
     );
     return row!;
+  }
+
+  /** The flow subscriptions of a workspace (kind power_automate), oldest first. */
+  async listOfKind(workspaceId: string, kind: WebhookKind, page: PageRequest): Promise<Page<Webhook>> {
+    const rows = await this.db.query<Webhook>(
+      'SELECT * FROM webhooks WHERE workspace_id = $1 AND kind = $2 AND deleted_at IS NULL AND ($3::text IS NULL OR id > $3) ORDER BY id LIMIT $4',
+      [workspaceId, kind, page.after, page.limit + 1],
+    );
+    return toPage(rows, page.limit);
   }
 
   async get(workspaceId: string, id: string): Promise<Webhook | null> {

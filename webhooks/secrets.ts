@@ -34,3 +34,25 @@ export async function rotateSecret(secrets: SecretStore, endpoint: Webhook, grac
   await new WebhookStore(tx).setPreviousSecretExpiry(endpoint.id, previousExpiresAt);
   return { secret, previousExpiresAt };
 }
+
+/** Where a flow subscription's callback URL is sealed (the secrets table's owner type). */
+export const FLOW_CALLBACK_OWNER = 'power_automate_callback';
+const callbackOwner = (w: Pick<Webhook, 'workspace_id' | 'id'>) => ({ workspaceId: w.workspace_id, type: FLOW_CALLBACK_OWNER, id: w.id });
+
+/** Seals a flow subscription's callback URL (it carries the flow's signature in its query). */
+export async function sealCallbackUrl(secrets: SecretStore, endpoint: Pick<Webhook, 'workspace_id' | 'id'>, url: string, tx: Queryable): Promise<void> {
+  await secrets.put(callbackOwner(endpoint), { url }, tx);
+}
+
+/**
+ * Where deliveries to an endpoint go: its URL, or for a flow subscription the sealed callback
+ * URL (null when it is gone).
+ */
+export async function deliveryUrl(secrets: SecretStore, endpoint: Webhook): Promise<string | null> {
+  if (endpoint.kind !== 'power_automate') return endpoint.url;
+  return (await secrets.get(callbackOwner(endpoint))).url ?? null;
+}
+
+export async function removeCallbackUrl(secrets: SecretStore, endpoint: Pick<Webhook, 'workspace_id' | 'id'>, tx: Queryable): Promise<void> {
+  await secrets.remove(callbackOwner(endpoint), tx);
+}

@@ -46,6 +46,12 @@ export interface MakerOperation {
    * answer of the asynchronous pattern, taken from the route that answers it (the status URL).
    */
   finalResponse?: { source: string; status: number; description: string };
+  /**
+   * A webhook trigger (`x-ms-trigger: single`): the body property that carries the flow's
+   * callback URL (`x-ms-notification-url`, internal, required). Its path item declares the
+   * notification body (`x-ms-notification-content`); DELETE on the answered Location unsubscribes.
+   */
+  trigger?: { notificationUrl: string; description: string };
 }
 
 /** The connection test Power Automate runs when a connection is created (x-ms-capabilities). */
@@ -53,6 +59,7 @@ export const TEST_CONNECTION_OPERATION = 'TestConnection';
 
 const JOB_PICKER: Picker = { operationId: 'ListJobs', collection: 'data', value: 'id', title: 'name', parameters: { limit: 500 } };
 const DESTINATION_PICKER: Picker = { operationId: 'ListDestinations', collection: 'data', value: 'id', title: 'name', parameters: { limit: 500 } };
+const EVENT_TYPE_PICKER: Picker = { operationId: 'ListEventTypes', collection: 'data', value: 'type', title: 'type' };
 const CONNECTION_PICKER: Picker = { operationId: 'ListConnections', collection: 'data', value: 'id', title: 'name', parameters: { limit: 500 } };
 
 const PAGING: Record<string, ParameterOverride> = {
@@ -145,6 +152,27 @@ export const MAKER_OPERATIONS: MakerOperation[] = [
     summary: 'List destinations',
     description: 'Lists the destinations of the workspace, for the destination picker.',
     parameters: PAGING,
+  },
+  {
+    source: 'createPowerAutomateSubscription', operationId: 'WhenAHubEventOccurs', visibility: 'important',
+    summary: 'When a hub event occurs',
+    description: 'Starts the flow each time the chosen hub event occurs, for example when a run completes, with the event and its data.',
+    parameters: {
+      callback_url: { summary: 'Callback URL', description: 'The callback URL of the flow, which Power Automate fills in.', visibility: 'internal', required: true },
+      event_type: { summary: 'Event Type', description: 'The hub event that starts the flow.', visibility: 'important', required: true, picker: EVENT_TYPE_PICKER },
+    },
+    trigger: { notificationUrl: 'callback_url', description: 'The hub event, as the hub delivers it to the flow.' },
+  },
+  {
+    source: 'deletePowerAutomateSubscription', operationId: 'DeleteHubEventSubscription', visibility: 'internal',
+    summary: 'Delete a hub event subscription',
+    description: 'Unsubscribes a flow trigger; Power Automate calls it when the trigger of the flow is removed.',
+    parameters: { id: { summary: 'Subscription ID', description: 'The subscription to delete.', visibility: 'internal' } },
+  },
+  {
+    source: 'listEventTypes', operationId: 'ListEventTypes', visibility: 'internal',
+    summary: 'List event types',
+    description: 'Lists the events the hub emits with the schema of their data, for the event type picker.',
   },
   {
     source: 'listConnections', operationId: 'ListConnections', visibility: 'internal',

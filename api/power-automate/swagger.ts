@@ -1,3 +1,4 @@
+import { EVENT_TYPES, EVENT_TYPE_NAMES } from '../../store/event-catalog.js';
 import { buildOpenApi } from '../openapi.js';
 import type { JsonSchema, RouteSpec } from '../route.js';
 import { MAKER_OPERATIONS, TEST_CONNECTION_OPERATION, type MakerOperation, type ParameterOverride, type Picker } from './operations.js';
@@ -82,6 +83,12 @@ function swaggerOperation(op: MakerOperation, source: OpenApiOperation, finalSou
     const properties = Object.fromEntries(Object.entries((schema.properties ?? {}) as Record<string, SwaggerSchema>)
       .filter(([name]) => !op.parameters?.[name]?.omit)
       .map(([name, property]) => [name, dressProperty(name, property, op.parameters?.[name], required.has(name))]));
+    // A trigger's callback URL: Power Automate fills it in (x-ms-notification-url), the maker never sees it.
+    if (op.trigger) {
+      const field = properties[op.trigger.notificationUrl];
+      if (!field || !required.has(op.trigger.notificationUrl)) throw new Error(`power-automate: ${op.operationId} has no required body property ${op.trigger.notificationUrl}`);
+      properties[op.trigger.notificationUrl] = { ...field, 'x-ms-notification-url': true, 'x-ms-visibility': 'internal' };
+    }
     parameters.push({
       name: 'body',
       in: 'body',
@@ -121,10 +128,43 @@ function swaggerOperation(op: MakerOperation, source: OpenApiOperation, finalSou
     summary: op.summary,
     description: op.description,
     'x-ms-visibility': op.visibility,
+    ...(op.trigger ? { 'x-ms-trigger': 'single' } : {}),
     ...(body ? { consumes: ['application/json'] } : {}),
     produces: ['application/json'],
     parameters,
     responses: sorted,
+  };
+}
+
+/**
+ * What a trigger's flow receives: the event envelope the hub POSTs to every endpoint
+ * (activities/webhooks.ts webhookBody), with `data` from the event catalog. Swagger 2.0 has no
+ * oneOf and the event type is chosen in the flow, so `data` is the union of the event types'
+ * data properties (none required); a property whose schema differs between types keeps only
+ * its description.
+ */
+function notificationSchema(options: ConvertOptions): SwaggerSchema {
+  const data: Record<string, SwaggerSchema> = {};
+  for (const event of EVENT_TYPES) {
+    const converted = toSwaggerSchema(event.schema, options);
+    for (const [name, property] of Object.entries((converted.properties ?? {}) as Record<string, SwaggerSchema>)) {
+      const known = data[name];
+      if (!known) data[name] = property;
+      else if (JSON.stringify(known) !== JSON.stringify(property) && 'type' in known) {
+        data[name] = { description: sentence(`Depends on the event type: see GET /api/v1/event-types for the schema of ${name}`), 'x-ms-summary': titleOf(name) };
+      }
+    }
+  }
+  const sorted = Object.fromEntries(Object.entries(data).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return {
+    type: 'object',
+    required: ['id', 'type', 'timestamp', 'data'],
+    properties: {
+      id: { type: 'string', description: 'The event ID, also the webhook-id header: the same on every attempt.', 'x-ms-summary': 'Event ID' },
+      type: { type: 'string', enum: EVENT_TYPE_NAMES, description: 'The event type, for example run.completed.', 'x-ms-summary': 'Event Type' },
+      timestamp: { type: 'string', format: 'date-time', description: 'When the event occurred.', 'x-ms-summary': 'Event Time' },
+      data: { type: 'object', description: 'What the event is about: its fields depend on the event type.', 'x-ms-summary': 'Event Data', properties: sorted },
+    },
   };
 }
 
@@ -155,6 +195,7 @@ export function buildSwagger(routes: RouteSpec[], info: { version: string; targe
     if (op.finalResponse && !final) throw new Error(`power-automate: no route with operationId ${op.finalResponse.source}`);
     paths[found.path] ??= {};
     paths[found.path]![found.method] = swaggerOperation(op, found.operation, final?.operation, options);
+    if (op.trigger) paths[found.path]!['x-ms-notification-content'] = { description: sentence(op.trigger.description), schema: notificationSchema(options) };
   }
   const sortedPaths = Object.fromEntries(Object.entries(paths).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 

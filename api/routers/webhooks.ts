@@ -11,7 +11,7 @@ import type { SecretStore } from '../../store/secrets.js';
 import { WebhookDeliveryStore, type WebhookAttempt, type WebhookDelivery } from '../../store/webhook-deliveries.js';
 import { WebhookStore, type Webhook, type WebhookPatch } from '../../store/webhooks.js';
 import { EVENT_TYPES, EVENT_TYPE_NAMES } from '../../store/event-catalog.js';
-import { issueSecret, rotateSecret } from '../../webhooks/secrets.js';
+import { FLOW_CALLBACK_OWNER, issueSecret, rotateSecret } from '../../webhooks/secrets.js';
 import { audited, auditUrl, type AuditDeps } from '../audit.js';
 import { hasScope, principalOf } from '../auth.js';
 import { exact, linksTo, listOf, outboundUrl, pageQuery, pageRequest, timestamp } from '../schemas.js';
@@ -34,6 +34,7 @@ const nullableTime: JsonSchema = { type: ['string', 'null'], format: 'date-time'
 
 const webhookFields: Record<string, JsonSchema> = {
   id: { type: 'string' },
+  kind: { enum: ['endpoint', 'power_automate'], description: '`power_automate`: a flow trigger’s subscription, created and deleted by the flow (its callback URL is never shown, only its origin).' },
   url: { type: 'string', description: 'The endpoint URL; only its origin (scheme, host, port) for keys without config:write, see url_redacted.' },
   url_redacted: { type: 'boolean', description: 'True when `url` is only the origin: the path and query (often the receiver’s credential) are shown to keys with config:write alone.' },
   events: { type: 'array', items: { type: 'string' } }, description,
@@ -63,9 +64,10 @@ const DISABLED = 'The endpoint is disabled: enable it (PATCH enabled: true) firs
  * the path. Others get the origin in `url` and `url_redacted: true`.
  */
 export function presentWebhook(w: Webhook, { fullUrl }: { fullUrl: boolean }) {
-  const { workspace_id: _ws, ...view } = w as Webhook & { deleted_at?: unknown };
+  const { workspace_id: _ws, url_sha256: _hash, ...view } = w as Webhook & { deleted_at?: unknown };
   delete (view as { deleted_at?: unknown }).deleted_at;
-  if (fullUrl) return { ...view, url_redacted: false };
+  // A flow's callback URL is sealed: the row holds only its origin, whatever the key's scopes.
+  if (fullUrl && w.kind !== 'power_automate') return { ...view, url_redacted: false };
   let origin: string;
   try {
     origin = new URL(w.url).origin;
@@ -184,6 +186,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
             const store = new WebhookStore(tx);
             const before = await store.getForUpdate(workspaceId, idParam(req));
             if (!before) throw HubError.notFound('No webhook with this id in this workspace.');
+            if (before.kind === 'power_automate' && patch.url !== undefined) throw HubError.conflict('This endpoint is a Power Automate flow subscription: its URL is the flow’s callback and cannot be changed.');
             return { before, updated: (await store.update(workspaceId, before.id, patch))! };
           },
           ({ before: old, updated: w }) => ({
@@ -206,6 +209,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): RouteSpec[] {
             await new WebhookStore(tx).softDelete(workspaceId, endpoint.id);
             const failedDeliveries = await new WebhookDeliveryStore(tx).failOpenForWebhook(endpoint.id, 'the endpoint was deleted');
             await deps.secrets.remove({ workspaceId, type: 'webhook', id: endpoint.id }, tx);
+            if (endpoint.kind === 'power_automate') await deps.secrets.remove({ workspaceId, type: FLOW_CALLBACK_OWNER, id: endpoint.id }, tx);
             return { endpoint, failedDeliveries };
           },
           ({ endpoint, failedDeliveries }) => ({

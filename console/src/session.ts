@@ -14,7 +14,7 @@ export interface SessionInfo {
   temporal_namespace: string;
 }
 
-const WORKSPACE_SCOPES = ['config:read', 'config:write', 'runs:read', 'runs:write', 'evidence:read', 'evidence:write', 'audit:read'];
+const WORKSPACE_SCOPES = ['config:read', 'config:write', 'runs:read', 'runs:write', 'evidence:read', 'evidence:write', 'audit:read', 'events:subscribe'];
 
 /** The same rule as the API's: `admin` holds every workspace scope, `workspaces:admin` only itself. */
 export function hasScope(scopes: readonly string[], needed: string): boolean {

@@ -625,4 +625,16 @@ export const migrations: Migration[] = [
       ALTER TABLE mapping_versions ADD COLUMN message text;
     `,
   },
+  {
+    version: 15,
+    name: 'power automate flow subscriptions',
+    sql: `
+      -- A webhook endpoint is either one a person set up ('endpoint') or a Power Automate flow's
+      -- trigger subscription ('power_automate'), created and deleted by the flow. A flow's callback
+      -- URL carries a signature in its query: it is sealed in the secrets table, and the row keeps
+      -- only its origin (url) and the SHA-256 of its path and query (url_sha256).
+      ALTER TABLE webhooks ADD COLUMN kind text NOT NULL DEFAULT 'endpoint' CHECK (kind IN ('endpoint', 'power_automate'));
+      ALTER TABLE webhooks ADD COLUMN url_sha256 text;
+    `,
+  },
 ];

@@ -264,6 +264,29 @@ describe('power automate export: the certification rules', () => {
     expect((found.op.parameters as Json[]).filter((p) => p.required)).toEqual([]);
   });
 
+  it('declares the trigger When a hub event occurs: x-ms-notification-content on the path item, x-ms-trigger single, an internal required callback URL, 201 with Location, DELETE at that Location', () => {
+    const triggers = operations(doc).filter(({ op }) => op['x-ms-trigger'] !== undefined);
+    expect(triggers.map(({ op }) => [op.operationId, op['x-ms-trigger'], op.summary])).toEqual([['WhenAHubEventOccurs', 'single', 'When a hub event occurs']]);
+    const { path: p, method, op } = triggers[0]!;
+    expect([p, method]).toEqual(['/api/v1/integrations/power-automate/subscriptions', 'post']);
+    // On the path item, not on the operation.
+    const notification = doc.paths[p]['x-ms-notification-content'];
+    expect(op['x-ms-notification-content']).toBeUndefined();
+    expect(notification.description).toMatch(/\.$/);
+    expect(notification.schema.required).toEqual(['id', 'type', 'timestamp', 'data']);
+    expect(notification.schema.properties.type.enum).toContain('run.completed');
+    for (const name of ['run_id', 'job_id', 'status', 'counts', 'started_at', 'ended_at']) expect(notification.schema.properties.data.properties[name], name).toBeTruthy();
+    for (const prop of properties(notification.schema, 'notification')) expect(prop.schema['x-ms-summary'], prop.pointer).toBeTruthy();
+    const body = (op.parameters as Json[]).find((x) => x.in === 'body');
+    const urls = Object.entries(body.schema.properties as Record<string, Json>).filter(([, s]) => s['x-ms-notification-url'] === true);
+    expect(urls.map(([name, s]) => [name, s['x-ms-visibility']])).toEqual([['callback_url', 'internal']]);
+    expect(body.schema.required).toEqual(expect.arrayContaining(['callback_url', 'event_type']));
+    expect(body.schema.properties.event_type['x-ms-dynamic-values']).toMatchObject({ operationId: 'ListEventTypes', 'value-collection': 'data', 'value-path': 'type' });
+    expect(Object.keys(op.responses['201'].headers)).toEqual(['Location']);
+    const remove = operations(doc).find(({ op: o }) => o.operationId === 'DeleteHubEventSubscription')!;
+    expect([remove.path, remove.method, remove.op['x-ms-visibility']]).toEqual([`${p}/{id}`, 'delete', 'internal']);
+  });
+
   it('keeps the definition under 1 MB', () => {
     expect(files['apiDefinition.swagger.json'].length).toBeLessThan(1024 * 1024);
   });

@@ -1,4 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Ajv } from 'ajv';
@@ -133,12 +135,44 @@ class Engine {
   }
 }
 
+/** A flow's callback: a local HTTP server that records what the hub POSTs and answers `status`. */
+interface Callback { url: string; received: Json[]; status: number; close(): Promise<void> }
+async function startCallback(status = 200): Promise<Callback> {
+  const received: Json[] = [];
+  const callback: Callback = { url: '', received, status, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      res.writeHead(callback.status, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // As Power Automate's: the signature that lets anyone start the flow is in the query string.
+  callback.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/workflows/3f2a/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sig=FlowSignature${status}Secret`;
+  return callback;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 describe('the exported connector against a running hub: every operation answers what it declares', () => {
   let t: TestHub;
   let okta: OktaSimulator;
   let audigyd: AudigydSimulator;
   let engine: Engine;
   let dir: string;
+  let jobId: string;
+  let flowKey: string;
+  const callbacks: Callback[] = [];
 
   beforeAll(async () => {
     t = await startTestHub({ env: { HUB_DELIVERY_RETRY_INITIAL_MS: '200', HUB_DELIVERY_RETRY_MAX_MS: '1000' } });
@@ -160,11 +194,13 @@ describe('the exported connector against a running hub: every operation answers 
     dir = await mkdtemp(path.join(os.tmpdir(), 'pa-engine-'));
     expect(await main(['power-automate', 'export', '--out', dir, '--public-url', t.url], { out: () => {}, err: (l) => { throw new Error(l); } }, {})).toBe(0);
     const doc = JSON.parse(await readFile(path.join(dir, 'apiDefinition.swagger.json'), 'utf8'));
-    const key = await t.call('POST', '/api/v1/api-keys', { json: { name: 'power automate flow', scopes: ['config:read', 'runs:write', 'runs:read', 'evidence:read', 'evidence:write'] } });
+    const key = await t.call('POST', '/api/v1/api-keys', { json: { name: 'power automate flow', scopes: ['config:read', 'runs:write', 'runs:read', 'evidence:read', 'evidence:write', 'events:subscribe'] } });
     expect(key.status).toBe(201);
+    flowKey = key.body.key;
     engine = new Engine(doc, { api_key: key.body.key });
   }, 180_000);
   afterAll(async () => {
+    await Promise.all(callbacks.map((c) => c.close()));
     await okta?.close();
     await audigyd?.close();
     await t?.stop();
@@ -182,7 +218,7 @@ describe('the exported connector against a running hub: every operation answers 
     const jobParameter = (runJob.parameters as Json[]).find((p) => p.name === 'id');
     const choices = await engine.pick(jobParameter['x-ms-dynamic-values']);
     expect(choices.map((c) => c.title)).toEqual(expect.arrayContaining(['Nightly Okta', 'Weekly Jamf placeholder']));
-    const jobId = choices.find((c) => c.title === 'Nightly Okta')!.value;
+    jobId = choices.find((c) => c.title === 'Nightly Okta')!.value;
 
     expect((await engine.call('ListJobs')).body.data).toHaveLength(2);
     expect((await engine.call('GetJob', { id: jobId })).body.name).toBe('Nightly Okta');
@@ -228,8 +264,129 @@ describe('the exported connector against a running hub: every operation answers 
     expect(connections).toHaveLength(1);
   });
 
+  /** The trigger as the engine finds it: the operation marked x-ms-trigger, its callback field, its notification schema. */
+  function trigger(): { operationId: string; urlField: string; body: Json; notification: Json } {
+    for (const item of Object.values(engine.doc.paths as Record<string, Json>)) {
+      const post = item.post;
+      if (post?.['x-ms-trigger'] !== 'single') continue;
+      const body = (post.parameters as Json[]).find((p) => p.in === 'body');
+      const urlField = Object.entries(body.schema.properties as Record<string, Json>).find(([, s]) => s['x-ms-notification-url'] === true)![0];
+      return { operationId: post.operationId, urlField, body: body.schema, notification: item['x-ms-notification-content'].schema };
+    }
+    throw new Error('no trigger in the definition');
+  }
+
+  /** Runs the job as a flow would, to its end. */
+  async function runJob(idempotencyKey: string): Promise<Json> {
+    const started = await engine.call('RunJob', { id: jobId, 'Idempotency-Key': idempotencyKey });
+    expect(started.status).toBe(202);
+    const { final } = await engine.poll(started, 'RunJob');
+    expect(final.status).toBe(200);
+    return final.body;
+  }
+
+  async function subscribe(callback: Callback): Promise<{ location: string; body: Json }> {
+    const { operationId, urlField, body } = trigger();
+    expect(body.required).toEqual(expect.arrayContaining([urlField]));
+    expect(body.properties[urlField]['x-ms-visibility']).toBe('internal');
+    const types = await engine.pick(body.properties.event_type['x-ms-dynamic-values']);
+    expect(types.map((t) => t.value)).toContain('run.completed');
+    const created = await engine.call(operationId, { body: { [urlField]: callback.url, event_type: 'run.completed' } });
+    expect(created.status).toBe(201);
+    const location = created.headers.get('location')!;
+    expect(location).toMatch(/^https?:\/\//);
+    return { location, body: created.body };
+  }
+
+  it('subscribes the trigger, delivers run.completed as x-ms-notification-content declares, and nothing after DELETE of the Location', async () => {
+    const callback = await startCallback(200);
+    callbacks.push(callback);
+    const { location, body: created } = await subscribe(callback);
+    const secretPart = new URL(callback.url).search;
+    expect(JSON.stringify(created)).not.toContain('FlowSignature');
+    expect(created.callback).toEqual({ origin: new URL(callback.url).origin, path_sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+
+    const run = await runJob('flow-trigger-1');
+    const notification = await until('run.completed at the callback', () => callback.received.find((b) => b.type === 'run.completed' && b.data.run_id === run.id));
+    const validate = addFormats(new Ajv({ strict: false, allErrors: true })).compile(jsonSchemaOf(trigger().notification));
+    expect(validate(notification), JSON.stringify(validate.errors)).toBe(true);
+    expect(notification.data).toMatchObject({ run_id: run.id, job_id: jobId, status: 'succeeded' });
+    // The check has teeth: an envelope without its data does not validate.
+    expect(validate({ id: notification.id, type: 'run.completed', timestamp: notification.timestamp })).toBe(false);
+
+    // Nothing shows the callback URL, whatever the key: the flow's own, an admin's, the webhook list, the audit log.
+    const id = created.id as string;
+    for (const [method, p, key] of [
+      ['GET', '/api/v1/integrations/power-automate/subscriptions', flowKey], ['GET', `/api/v1/integrations/power-automate/subscriptions/${id}`, flowKey],
+      ['GET', '/api/v1/integrations/power-automate/subscriptions', t.adminKey], ['GET', `/api/v1/integrations/power-automate/subscriptions/${id}`, t.adminKey],
+      ['GET', '/api/v1/webhooks', t.adminKey], ['GET', `/api/v1/webhooks/${id}`, t.adminKey], ['GET', `/api/v1/audit-log?resource_id=${id}`, t.adminKey],
+    ] as const) {
+      const response = await fetch(`${t.url}${p}`, { method, headers: { 'x-api-key': key } });
+      const text = await response.text();
+      expect(response.status, `${p}: ${text}`).toBe(200);
+      expect(text, p).not.toContain('FlowSignature');
+      expect(text, p).not.toContain(secretPart);
+      expect(text, p).not.toContain('/workflows/3f2a');
+    }
+    const listed = await fetch(`${t.url}/api/v1/integrations/power-automate/subscriptions`, { headers: { 'x-api-key': flowKey } }).then((r) => r.json() as Promise<Json>);
+    expect(listed.data.map((s: Json) => s.id)).toContain(id);
+
+    // Power Automate removes the trigger: DELETE to the Location, with the connection's key, as the definition declares it.
+    const del = engine.operation('DeleteHubEventSubscription');
+    expect(new URL(location).pathname).toBe(del.path.replace('{id}', id));
+    const deleted = await fetch(location, { method: 'DELETE', headers: { [engine.doc.securityDefinitions.api_key.name]: flowKey } });
+    expect(deleted.status).toBe(200);
+    engine.validate('DeleteHubEventSubscription', 200, await deleted.json());
+    engine.called.add('DeleteHubEventSubscription');
+    expect((await fetch(location, { headers: { 'x-api-key': flowKey } })).status).toBe(404);
+
+    // Another flow subscribed to the same event proves the second run's event went out.
+    const witness = await startCallback(200);
+    callbacks.push(witness);
+    const { location: witnessLocation } = await subscribe(witness);
+    const before = callback.received.length;
+    const again = await runJob('flow-trigger-2');
+    await until('run.completed at the other flow', () => witness.received.find((b) => b.type === 'run.completed' && b.data.run_id === again.id));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(callback.received.length).toBe(before);
+    expect((await fetch(witnessLocation, { method: 'DELETE', headers: { 'x-api-key': flowKey } })).status).toBe(200);
+  }, 180_000);
+
+  it('removes a subscription whose callback answers 410 (a flow deleted without its DELETE), and says why in the audit log', async () => {
+    const callback = await startCallback(410);
+    callbacks.push(callback);
+    const { location, body: created } = await subscribe(callback);
+    await runJob('flow-trigger-gone');
+    await until('the 410 at the callback', () => (callback.received.length ? true : undefined));
+    const entry = await until('the removal in the audit log', async () => {
+      const log = await t.call('GET', `/api/v1/audit-log?action=power_automate.subscription_removed&resource_id=${created.id}`);
+      return log.body.data?.[0] as Json | undefined;
+    });
+    expect(entry).toMatchObject({ action: 'power_automate.subscription_removed', actor: { type: 'system' }, resource_type: 'webhook', resource_id: created.id, changes: { status_code: 410 } });
+    expect(entry.changes.reason).toMatch(/410/);
+    expect(entry.changes.callback).toEqual(created.callback);
+    expect(JSON.stringify(entry)).not.toContain('FlowSignature');
+    expect((await fetch(location, { headers: { 'x-api-key': flowKey } })).status).toBe(404);
+    const listed = await fetch(`${t.url}/api/v1/integrations/power-automate/subscriptions`, { headers: { 'x-api-key': flowKey } }).then((r) => r.json() as Promise<Json>);
+    expect(listed.data.map((s: Json) => s.id)).not.toContain(created.id);
+  }, 180_000);
+
+  it('refuses the trigger to a key without events:subscribe, naming the scope', async () => {
+    const key = await t.call('POST', '/api/v1/api-keys', { json: { name: 'flow without trigger', scopes: ['config:read', 'runs:write', 'runs:read'] } });
+    const { urlField } = trigger();
+    const response = await fetch(`${engine.baseUrl}${engine.operation(trigger().operationId).path}`, {
+      method: 'POST', headers: { 'x-api-key': key.body.key, 'content-type': 'application/json' },
+      body: JSON.stringify({ [urlField]: 'https://prod-01.westeurope.logic.azure.com/workflows/x?sig=abc', event_type: 'run.completed' }),
+    });
+    const problem: Json = await response.json();
+    expect(response.status).toBe(403);
+    expect(problem.detail).toContain('events:subscribe');
+    expect(problem.missing_scopes ?? problem.fields?.missing_scopes).toEqual(['events:subscribe']);
+  });
+
   it('has called every operation of the definition, each answer matching its declared schema', () => {
-    const all = Object.values(engine.doc.paths as Record<string, Json>).flatMap((item) => Object.values(item as Record<string, Json>).map((op) => op.operationId as string));
+    const all = Object.values(engine.doc.paths as Record<string, Json>).flatMap((item) => Object.entries(item as Record<string, Json>)
+      .filter(([key]) => !key.startsWith('x-')).map(([, op]) => op.operationId as string));
     expect([...engine.called].sort()).toEqual(all.sort());
     // The check has teeth: a body the schema does not describe fails it.
     expect(() => engine.validate('GetRun', 200, { id: 'run_x', status: 'unheard-of' })).toThrow();

@@ -21,6 +21,7 @@ const SCOPES: { scope: string; explains: string }[] = [
   { scope: 'evidence:read', explains: 'Read the evidence ledger with its payloads, posture, checks, frameworks and exceptions.' },
   { scope: 'evidence:write', explains: 'Push evidence to destinations over the API.' },
   { scope: 'audit:read', explains: 'Read and verify the audit log.' },
+  { scope: 'events:subscribe', explains: 'Subscribe Power Automate flow triggers to hub events, and unsubscribe them.' },
 ];
 
 export function ApiKeysPage() {
