@@ -8,8 +8,12 @@ import { buildSwagger, connectorTarget } from './swagger.js';
 export const CONNECTOR_FILES = ['apiDefinition.swagger.json', 'apiProperties.json', 'icon.png'] as const;
 export type ConnectorFiles = Record<(typeof CONNECTOR_FILES)[number], Buffer>;
 
-/** Every entry of the ZIP carries this time, so that two exports are the same bytes. */
-const FIXED_MTIME = new Date(Date.UTC(2024, 0, 1, 0, 0, 0));
+/**
+ * Every entry of the ZIP carries this time, so that two exports are the same bytes. A ZIP's DOS
+ * time is local wall-clock time: the date is made from local fields (the same fields in every
+ * time zone), and no UTC extended-timestamp field is written.
+ */
+const FIXED_MTIME = new Date(2024, 0, 1, 0, 0, 0);
 
 const json = (value: unknown) => Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
 
@@ -28,7 +32,7 @@ export function buildConnector(routes: RouteSpec[], options: { publicUrl: string
 /** The files as one ZIP, deterministic: fixed order, times and modes. */
 export async function connectorZip(files: ConnectorFiles): Promise<Buffer> {
   const zip = new yazl.ZipFile();
-  for (const name of CONNECTOR_FILES) zip.addBuffer(files[name], name, { mtime: FIXED_MTIME, mode: 0o100644, compress: true });
+  for (const name of CONNECTOR_FILES) zip.addBuffer(files[name], name, { mtime: FIXED_MTIME, mode: 0o100644, compress: true, forceDosTimestamp: true });
   zip.end();
   const parts: Buffer[] = [];
   for await (const part of zip.outputStream as AsyncIterable<Buffer>) parts.push(part);

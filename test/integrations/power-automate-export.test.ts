@@ -2,6 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { inflateSync } from 'node:zlib';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +11,9 @@ import { main } from '../../cli/index.js';
 import { crc32 } from '../../api/power-automate/icon.js';
 import { OPENAPI_3_ONLY_KEYWORDS } from '../../api/power-automate/schema.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '../..');
 
 /**
  * The custom-connector rules that can be checked offline (Microsoft's certification
@@ -325,6 +330,17 @@ describe('power automate export: the certification rules', () => {
     const b = JSON.parse(other.files['apiDefinition.swagger.json'].toString('utf8'));
     const differing = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
     expect(differing.sort()).toEqual(['basePath', 'host', 'schemes']);
+  });
+
+  it('writes the same ZIP in every time zone', async () => {
+    // A ZIP's entry times are local wall-clock fields: two processes in far-apart zones must agree.
+    const script = "import { connectorZip } from './api/power-automate/connector.ts'; import { createHash } from 'node:crypto';" +
+      " const files = { 'apiDefinition.swagger.json': Buffer.from('{}'), 'apiProperties.json': Buffer.from('{}'), 'icon.png': Buffer.from('png') };" +
+      " connectorZip(files).then((zip) => process.stdout.write(createHash('sha256').update(zip).digest('hex')));";
+    const digest = async (tz: string) => (await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, env: { ...process.env, TZ: tz } })).stdout;
+    const [utc, tokyo, honolulu] = await Promise.all([digest('UTC'), digest('Asia/Tokyo'), digest('Pacific/Honolulu')]);
+    expect(utc).toMatch(/^[0-9a-f]{64}$/);
+    expect([tokyo, honolulu]).toEqual([utc, utc]);
   });
 
   it('refuses a --public-url that is not http(s)', async () => {
