@@ -1,4 +1,5 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { packageVersion } from './lib/package-version.js';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import type { WorkflowBundle } from '@temporalio/worker';
@@ -62,16 +63,6 @@ export interface StartOptions {
   progress?: (line: string) => void;
 }
 
-async function packageVersion(): Promise<string> {
-  for (const candidate of ['../package.json', './package.json']) {
-    try {
-      return (JSON.parse(await readFile(new URL(candidate, import.meta.url), 'utf8')) as { version: string }).version;
-    } catch {
-      // the compiled layout has package.json one level higher
-    }
-  }
-  return '0.0.0';
-}
 
 /** The composition root: builds every dependency once and wires it into the API and/or worker. */
 export async function startHub(config: Config, role: Role, options: StartOptions): Promise<Hub> {

@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { packageVersion } from '../lib/package-version.js';
 import os from 'node:os';
 import path from 'node:path';
 import { createApp, type ApiDeps } from '../api/app.js';
@@ -56,16 +57,6 @@ export function routeDeclarations(version: string, env: Record<string, string | 
   return createApp(deps).routes;
 }
 
-async function packageVersion(): Promise<string> {
-  for (const candidate of ['../package.json', '../../package.json']) {
-    try {
-      return (JSON.parse(await readFile(new URL(candidate, import.meta.url), 'utf8')) as { version: string }).version;
-    } catch {
-      // the compiled layout has package.json one level higher
-    }
-  }
-  return '0.0.0';
-}
 
 /** `evidence-hub power-automate export --out <dir> [--public-url <url>]`: the three connector files. */
 export async function exportPowerAutomateConnector(outDir: string, publicUrl: string | undefined, io: CliIo, env: Record<string, string | undefined> = process.env): Promise<number> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
+import { unzip } from '../helpers/zip.js';
 import { startOktaSimulator, type OktaSimulator } from '../simulators/index.js';
 import { startAudigydSimulator, type AudigydSimulator } from '../simulators/audigyd.js';
 import { caller, eventually, newWorkspace, startTestHub, type ApiCaller, type TestHub } from '../helpers/hub.js';
@@ -19,30 +19,6 @@ import { EVIDENCE_PAGE_SIZE } from '../../activities/evidence-package-writer.js'
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
-/** Every file of a ZIP, by path (test packages are small). */
-function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (err, file) => {
-      if (err || !file) return reject(err ?? new Error('no zip'));
-      const files = new Map<string, Buffer>();
-      file.on('error', reject);
-      file.on('end', () => resolve(files));
-      file.on('entry', (entry: yauzl.Entry) => {
-        file.openReadStream(entry, (openErr, stream) => {
-          if (openErr || !stream) return reject(openErr ?? new Error('no stream'));
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('error', reject);
-          stream.on('end', () => {
-            files.set(entry.fileName, Buffer.concat(chunks));
-            file.readEntry();
-          });
-        });
-      });
-      file.readEntry();
-    });
-  });
-}
 
 async function download(t: TestHub, path: string, key: string): Promise<{ status: number; headers: Headers; body: Buffer }> {
   const response = await fetch(t.url + path, { headers: { 'x-api-key': key } });

@@ -5,7 +5,7 @@ import { inflateSync } from 'node:zlib';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import SwaggerParser from '@apidevtools/swagger-parser';
-import yauzl from 'yauzl';
+import { unzip } from '../helpers/zip.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/index.js';
 import { crc32 } from '../../api/power-automate/icon.js';
@@ -48,29 +48,6 @@ async function exportConnector(args: string[] = [], env: Record<string, string |
   return { dir, files, out };
 }
 
-function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (err, file) => {
-      if (err || !file) return reject(err ?? new Error('no zip'));
-      const files = new Map<string, Buffer>();
-      file.on('error', reject);
-      file.on('end', () => resolve(files));
-      file.on('entry', (entry: yauzl.Entry) => {
-        file.openReadStream(entry, (openErr, stream) => {
-          if (openErr || !stream) return reject(openErr ?? new Error('no stream'));
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('error', reject);
-          stream.on('end', () => {
-            files.set(entry.fileName, Buffer.concat(chunks));
-            file.readEntry();
-          });
-        });
-      });
-      file.readEntry();
-    });
-  });
-}
 
 /** Maps whose keys are names (of paths, properties, headers…), not keywords. */
 const NAME_MAPS = new Set(['paths', 'properties', 'definitions', 'parameters', 'responses', 'headers', 'securityDefinitions', 'x-ms-capabilities']);
