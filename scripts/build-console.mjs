@@ -82,8 +82,8 @@ const html = readFileSync(path.join(source, 'index.html'), 'utf8').replace('%SCR
 writeFileSync(path.join(out, 'index.html'), html);
 writeFileSync(path.join(out, 'favicon.svg'), readFileSync(path.join(source, 'favicon.svg')));
 
-// Precompressed copies of every text file: the hub serves the smallest one the browser accepts.
-const compressible = /\.(js|css|html|svg|json|map|txt)$/;
+// Precompressed copies of every text asset: the hub serves the smallest one the browser accepts.
+const compressible = /\.(js|css|svg|json|map|txt)$/; // pages carry a per-request nonce: served as they are
 function compressAll(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);

@@ -112,6 +112,39 @@ export function usePaged<T>(path: string | null, query: RequestOptions['query'] 
   return { data: first.data ? [...first.data.data, ...extra.rows] : undefined, error: first.error, loading: first.loading, reload: first.reload, more, loadingMore };
 }
 
+const LIVE_PAGE_SIZE = 50;
+const LIVE_MAX_PAGE = 500;
+
+/**
+ * A listing that stays live: the loaded rows are re-read together (one request of up to 500)
+ * every `pollMs` while `pollWhile` holds for them, so every row shown updates, not only the first
+ * page. "Load more" widens that request; past 500 rows it pages on by cursor (those rows are not
+ * re-read).
+ */
+export function useLiveList<T>(path: string | null, query: RequestOptions['query'], options: { pollMs: number; pollWhile: (rows: T[]) => boolean }) {
+  const [limit, setLimit] = useState(LIVE_PAGE_SIZE);
+  const [extra, setExtra] = useState<{ rows: T[]; cursor: string | null | undefined }>({ rows: [], cursor: undefined });
+  const [loadingMore, setLoadingMore] = useState(false);
+  const queryKey = JSON.stringify(query ?? {});
+  useEffect(() => { setLimit(LIVE_PAGE_SIZE); setExtra({ rows: [], cursor: undefined }); }, [path, queryKey]);
+  const extraRef = useRef<T[]>([]);
+  extraRef.current = extra.rows;
+  const first = useApi<ApiPage<T>>(path, {
+    query: { ...query, limit }, pollMs: options.pollMs,
+    pollWhile: (page) => options.pollWhile([...page.data, ...extraRef.current]),
+  });
+  const cursor = extra.cursor === undefined ? first.data?.next_cursor ?? null : extra.cursor;
+  const more = !cursor || !path ? null : limit < LIVE_MAX_PAGE ? () => setLimit((n) => Math.min(LIVE_MAX_PAGE, n + LIVE_PAGE_SIZE)) : () => {
+    setLoadingMore(true);
+    api<ApiPage<T>>(path, { query: { ...query, limit: LIVE_PAGE_SIZE, cursor } })
+      .then((page) => setExtra((e) => ({ rows: [...e.rows, ...page.data], cursor: page.next_cursor })))
+      .catch(() => undefined)
+      .finally(() => setLoadingMore(false));
+  };
+  const fetched: Fetched<T[]> = { data: first.data ? [...first.data.data, ...extra.rows] : undefined, error: first.error, loading: first.loading, reload: first.reload };
+  return { ...fetched, more, loadingMore: loadingMore || (first.loading && first.data !== undefined) };
+}
+
 /** Loading, error, empty or the content: the four states every list and detail has. */
 export function Resource<T>(props: { fetched: Fetched<T>; empty?: (data: T) => boolean; emptyText?: ComponentChildren; children: (data: T) => ComponentChildren; label?: string }) {
   const { data, error, loading } = props.fetched;

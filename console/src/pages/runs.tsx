@@ -1,11 +1,10 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, listAll, withQuery, type Page as ApiPage, type RequestOptions } from '../api.js';
+import { useEffect, useState } from 'preact/hooks';
+import { api, listAll, withQuery } from '../api.js';
 import { navigate, useLocation } from '../router.js';
 import { useSession } from '../session.js';
 import { IfAllowed, NeedsScope } from '../app.js';
 import {
-  Badge, duration, Empty, Json, KeyValues, MoreButton, Notice, Page, ProblemMessage, Resource, Section, Select, Table, Time, useAction, useApi, usePaged,
-  type Fetched,
+  Badge, duration, Empty, Json, KeyValues, MoreButton, Notice, Page, ProblemMessage, Resource, Section, Select, Table, Time, useAction, useApi, useLiveList, usePaged,
 } from '../ui.js';
 import './runs.css';
 
@@ -33,8 +32,6 @@ interface Evidence extends RunItem {
 
 /** The run page shows the API's first 500 items; beyond that it lists them from the ledger. */
 const MAX_ITEMS_IN_RUN = 500;
-const PAGE_SIZE = 50;
-const MAX_PAGE = 500;
 
 /** `run_01m8x9zr6dk8myh3xex1avhpzq` → `x1avhpzq`: enough to tell runs apart on a page. */
 export function shortId(id: string): string {
@@ -42,35 +39,6 @@ export function shortId(id: string): string {
   return rest.slice(-8);
 }
 
-/**
- * A listing that stays live: the loaded rows are re-read together (one request of up to 500)
- * every `pollMs` while `pollWhile` holds for them, so every row shown updates, not only the first
- * page. "Load more" widens that request; past 500 rows it pages on by cursor (those rows are not
- * re-read).
- */
-export function useLiveList<T>(path: string | null, query: RequestOptions['query'], options: { pollMs: number; pollWhile: (rows: T[]) => boolean }) {
-  const [limit, setLimit] = useState(PAGE_SIZE);
-  const [extra, setExtra] = useState<{ rows: T[]; cursor: string | null | undefined }>({ rows: [], cursor: undefined });
-  const [loadingMore, setLoadingMore] = useState(false);
-  const queryKey = JSON.stringify(query ?? {});
-  useEffect(() => { setLimit(PAGE_SIZE); setExtra({ rows: [], cursor: undefined }); }, [path, queryKey]);
-  const extraRef = useRef<T[]>([]);
-  extraRef.current = extra.rows;
-  const first = useApi<ApiPage<T>>(path, {
-    query: { ...query, limit }, pollMs: options.pollMs,
-    pollWhile: (page) => options.pollWhile([...page.data, ...extraRef.current]),
-  });
-  const cursor = extra.cursor === undefined ? first.data?.next_cursor ?? null : extra.cursor;
-  const more = !cursor || !path ? null : limit < MAX_PAGE ? () => setLimit((n) => Math.min(MAX_PAGE, n + PAGE_SIZE)) : () => {
-    setLoadingMore(true);
-    api<ApiPage<T>>(path, { query: { ...query, limit: PAGE_SIZE, cursor } })
-      .then((page) => setExtra((e) => ({ rows: [...e.rows, ...page.data], cursor: page.next_cursor })))
-      .catch(() => undefined)
-      .finally(() => setLoadingMore(false));
-  };
-  const fetched: Fetched<T[]> = { data: first.data ? [...first.data.data, ...extra.rows] : undefined, error: first.error, loading: first.loading, reload: first.reload };
-  return { ...fetched, more, loadingMore: loadingMore || (first.loading && first.data !== undefined) };
-}
 
 /** Job names by id (read once; a key without config:read sees job ids instead). */
 export function useJobNames(): Map<string, string> | null {

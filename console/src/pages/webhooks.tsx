@@ -5,9 +5,8 @@ import { navigate } from '../router.js';
 import { IfAllowed, NeedsScope } from '../app.js';
 import {
   Badge, Checkbox, Empty, KeyValues, MoreButton, Notice, Page, ProblemMessage, Resource, Section, Select, ShownOnce, Table, TextInput, Time,
-  useAction, useApi, usePaged, type FormEvent,
+  useAction, useApi, useLiveList, usePaged, type FormEvent,
 } from '../ui.js';
-import { useLiveList } from './runs.js';
 import './webhooks.css';
 
 /** Webhook endpoints: subscribe, edit, rotate the signing secret, test, and follow every delivery. */
