@@ -52,6 +52,8 @@ export interface Config {
   collection: { maxRecords: number; deadlineMs: number };
   /** The web console: where its built assets are, how long an idle session lives, where the Temporal UI is. */
   console: { dir: string; sessionIdleMs: number; temporalUiUrl: string | null };
+  /** The MCP endpoint: browser origins allowed besides the hub's own and loopback ones. */
+  mcp: { allowedOrigins: string[] };
 }
 
 /** The console's build output: dist/console beside the compiled hub, or under dist/ when running from source. */
@@ -178,7 +180,24 @@ export function loadConfig(env: Env = process.env): Config {
       sessionIdleMs: duration(env, 'HUB_CONSOLE_SESSION_IDLE', '8h', 60_000, 30 * 86_400_000),
       temporalUiUrl: url(env, 'HUB_TEMPORAL_UI_URL'),
     },
+    mcp: { allowedOrigins: originList(env, 'HUB_MCP_ALLOWED_ORIGINS') },
   };
+}
+
+/** A comma-separated list of browser origins (scheme://host[:port]), each checked. */
+function originList(env: Env, name: string): string[] {
+  return (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((raw) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new ConfigError(`${name} must list origins such as https://assistant.example.com, got "${raw}"`);
+    }
+    if (!['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== raw.replace(/\/+$/, '')) {
+      throw new ConfigError(`${name} must list origins (scheme://host[:port], no path), got "${raw}"`);
+    }
+    return parsed.origin;
+  });
 }
 
 function outboundLimits(env: Env): Config['outbound'] {

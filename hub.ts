@@ -201,6 +201,7 @@ export async function startHub(config: Config, role: Role, options: StartOptions
         jsonMaxDepth: config.jsonMaxDepth,
         exceptionMaxDurationMs: config.exceptionMaxDurationMs,
         sessions: new ConsoleSessions(masterKey, stores.consoleSessions, config.console.sessionIdleMs),
+        mcpAllowedOrigins: config.mcp.allowedOrigins,
         console: { dir: config.console.dir, temporalUiUrl: config.console.temporalUiUrl ?? devServer?.uiUrl ?? null, temporalNamespace: config.temporal.namespace },
         version: await packageVersion(),
       });

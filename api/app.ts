@@ -42,6 +42,7 @@ import { metaRoutes } from './routers/meta.js';
 import { workspaceRoutes } from './routers/workspaces.js';
 import { webhookRoutes } from './routers/webhooks.js';
 import { integrationRoutes } from './routers/integrations.js';
+import { mcpEndpoint } from './mcp/http.js';
 import type { WebhookConfig } from '../webhooks/config.js';
 
 export interface ApiDeps {
@@ -72,6 +73,8 @@ export interface ApiDeps {
   sessions: ConsoleSessions;
   /** The web console: its built assets, and where run pages link the Temporal UI. */
   console: { dir: string; temporalUiUrl: string | null; temporalNamespace: string };
+  /** Browser origins the MCP endpoint accepts besides the hub's own and loopback ones. */
+  mcpAllowedOrigins: readonly string[];
 }
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -156,6 +159,9 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
   const health = routes.find((r) => r.path === '/healthz')!;
   app.get('/healthz', (req, res) => health.handler(req, res));
 
+  const mcp = mcpEndpoint({ logger: deps.logger, version: deps.version, publicUrl: deps.publicUrl, allowedOrigins: deps.mcpAllowedOrigins });
+  app.use('/mcp', mcp.guard);
+
   // A key that must be looked up is first counted against the client IP (refused there when spent): made-up keys cannot flood the database.
   const gate = unverifiedKeyGate(limiter);
   app.use(authenticator.identify(gate));
@@ -173,6 +179,9 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
       }
     },
   }));
+
+  // MCP over streamable HTTP: after keys and the rate limiter, so each message spends the key's budget.
+  app.all('/mcp', mcp.handle);
 
   const idempotencyMiddleware = idempotency(deps.stores.idempotency, deps.logger);
   for (const route of routes) if (route.path !== '/healthz') mount(app, route, idempotencyMiddleware);

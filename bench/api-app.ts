@@ -55,6 +55,7 @@ export async function startBenchApi(env: Record<string, string> = {}): Promise<B
     rateLimitPerMinute: 10_000_000, jsonBodyLimitBytes: 1 << 20, jsonMaxDepth: 64, version: 'bench', exceptionMaxDurationMs: config.exceptionMaxDurationMs,
     sessions: new ConsoleSessions(masterKey, stores.consoleSessions, config.console.sessionIdleMs),
     console: { dir: config.console.dir, temporalUiUrl: null, temporalNamespace: 'default' },
+    mcpAllowedOrigins: [],
   });
   const server = createServer(app);
   const url = await listen(server);

@@ -6,6 +6,7 @@
  *   evidence-hub mappings preview <rules-file> --data <file> | --url <hub> --snapshot <id>…
  *   evidence-hub admin-key create [--name <name>]
  *   evidence-hub power-automate export --out <dir> [--public-url <url>]
+ *   evidence-hub mcp --url <hub>
  *
  * `main` returns the exit code instead of exiting, so tests can call it in-process.
  */
@@ -16,6 +17,7 @@ import { previewMappingFile } from './mappings-preview.js';
 import { validateMappingFiles } from './mappings-validate.js';
 import { createAdminKeyCommand } from './admin-key.js';
 import { exportPowerAutomateConnector } from './power-automate.js';
+import { runMcpStdio } from './mcp.js';
 
 const USAGE = `usage:
   evidence-hub mappings validate <file>...
@@ -31,7 +33,10 @@ const USAGE = `usage:
       (HUB_DATA_DIR, or DATABASE_URL); prints it once. Refuses while a hub has the same data directory open.
   evidence-hub power-automate export --out <dir> [--public-url <url>]
       Write the Power Automate custom connector (apiDefinition.swagger.json, apiProperties.json, icon.png)
-      for the hub at --public-url (else HUB_PUBLIC_URL, else http://localhost:8080); needs no database.`;
+      for the hub at --public-url (else HUB_PUBLIC_URL, else http://localhost:8080); needs no database.
+  evidence-hub mcp --url <hub>
+      The hub's MCP server over stdio, for desktop assistants: each tool calls the hub's HTTP API
+      with the key from EVIDENCE_HUB_API_KEY (and EVIDENCE_HUB_WORKSPACE_ID for a workspaces:admin key).`;
 
 export async function main(argv: readonly string[], io: CliIo = processIo, env: Record<string, string | undefined> = process.env): Promise<number> {
   let parsed: ReturnType<typeof parseCommandLine>;
@@ -54,6 +59,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo, env: 
       return EXIT.usage;
     }
     return exportPowerAutomateConnector(values.out, values['public-url'] || env.HUB_PUBLIC_URL || undefined, io, env);
+  }
+  if (group === 'mcp') {
+    if (command !== undefined || values.url === undefined) {
+      io.err('usage: evidence-hub mcp --url <hub>   (key from EVIDENCE_HUB_API_KEY)');
+      return EXIT.usage;
+    }
+    return runMcpStdio({ url: values.url, env, io });
   }
   if (group === 'mappings' && command === 'validate') return validateMappingFiles(rest, io);
   if (group === 'mappings' && command === 'test') {

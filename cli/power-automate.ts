@@ -50,6 +50,7 @@ export function routeDeclarations(version: string, env: Record<string, string | 
     exceptionMaxDurationMs: config.exceptionMaxDurationMs,
     // A directory that holds no console build: nothing is loaded.
     console: { dir: path.join(os.tmpdir(), 'evidence-hub-no-console'), temporalUiUrl: null, temporalNamespace: config.temporal.namespace },
+    mcpAllowedOrigins: [],
     version,
   } as Partial<ApiDeps>, {
     get: (known, property) => (property in known ? known[property as keyof ApiDeps] : inert()),

@@ -62,6 +62,10 @@ export interface EvidenceFilter {
   controlRef?: string;
   result?: string;
   status?: string;
+  /** Items whose data was collected at or after this time. */
+  collectedFrom?: Date;
+  /** Items whose data was collected before this time. */
+  collectedTo?: Date;
 }
 
 export class EvidenceStore {
@@ -111,8 +115,9 @@ export class EvidenceStore {
   async list(workspaceId: string, page: PageRequest, f: EvidenceFilter): Promise<Page<Omit<Evidence, 'payload'>>> {
     const rows = await this.db.query<Omit<Evidence, 'payload'>>(
       `SELECT ${LISTED_COLUMNS} FROM evidence WHERE workspace_id = $1 AND ($2::text IS NULL OR id > $2) AND ($3::text IS NULL OR run_id = $3) AND ($4::text IS NULL OR job_id = $4)
-       AND ($5::text IS NULL OR control_ref = $5) AND ($6::text IS NULL OR result = $6) AND ($7::text IS NULL OR status = $7) ORDER BY id LIMIT $8`,
-      [workspaceId, page.after, f.runId ?? null, f.jobId ?? null, f.controlRef ?? null, f.result ?? null, f.status ?? null, page.limit + 1],
+       AND ($5::text IS NULL OR control_ref = $5) AND ($6::text IS NULL OR result = $6) AND ($7::text IS NULL OR status = $7)
+       AND ($9::timestamptz IS NULL OR collected_at >= $9) AND ($10::timestamptz IS NULL OR collected_at < $10) ORDER BY id LIMIT $8`,
+      [workspaceId, page.after, f.runId ?? null, f.jobId ?? null, f.controlRef ?? null, f.result ?? null, f.status ?? null, page.limit + 1, f.collectedFrom ?? null, f.collectedTo ?? null],
     );
     return toPage(rows, page.limit);
   }

@@ -72,12 +72,17 @@ export function evidenceRoutes(deps: EvidenceDeps): RouteSpec[] {
         properties: {
           ...(pageQuery.properties as object), run_id: { type: 'string' }, job_id: { type: 'string' }, control_ref: { type: 'string' },
           result: { enum: ['pass', 'fail', 'info', 'error'] }, status: { enum: STATUSES },
+          collected_from: { type: 'string', format: 'date-time', description: 'Items whose data was collected at or after this time.' },
+          collected_to: { type: 'string', format: 'date-time', description: 'Items whose data was collected before this time.' },
         },
       },
       responses: { 200: { description: 'A page of items (without payloads).', schema: listOf(evidenceSummary) } },
       handler: async (_req, res) => {
-        const q = res.locals.query as { run_id?: string; job_id?: string; control_ref?: string; result?: string; status?: string };
-        const page = await deps.evidence.list(principalOf(res).workspaceId, pageRequest(res), { runId: q.run_id, jobId: q.job_id, controlRef: q.control_ref, result: q.result, status: q.status });
+        const q = res.locals.query as { run_id?: string; job_id?: string; control_ref?: string; result?: string; status?: string; collected_from?: string; collected_to?: string };
+        const page = await deps.evidence.list(principalOf(res).workspaceId, pageRequest(res), {
+          runId: q.run_id, jobId: q.job_id, controlRef: q.control_ref, result: q.result, status: q.status,
+          collectedFrom: q.collected_from ? new Date(q.collected_from) : undefined, collectedTo: q.collected_to ? new Date(q.collected_to) : undefined,
+        });
         res.json({ data: page.data.map((e) => presentEvidence(e, false)), next_cursor: page.next_cursor });
       },
     },
