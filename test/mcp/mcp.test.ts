@@ -254,6 +254,15 @@ describe('the MCP server, with the SDK’s own clients, against a running hub wi
     expect(get.headers.get('allow')).toBe('POST');
   });
 
+  it('keeps no session: a tool call with no initialize before it (as another API process would get it) is answered', async () => {
+    const call = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'list_jobs', arguments: {} } };
+    const answer = await rawPost(t.url, { authorization: `Bearer ${assistantKey}`, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION }, call);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('mcp-session-id')).toBeNull();
+    const body = (await answer.json()) as Json;
+    expect(body.result.structuredContent.jobs.map((j: Json) => j.id)).toEqual([jobId]);
+  });
+
   it('counts MCP requests against the key’s rate limit', async () => {
     const first = await rawPost(t.url, { authorization: `Bearer ${assistantKey}` });
     const second = await rawPost(t.url, { authorization: `Bearer ${assistantKey}` });
