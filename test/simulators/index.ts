@@ -10,6 +10,9 @@ export type { JamfSimulator, JamfSimulatorOptions, JamfTruth, JamfApiClient, Jam
 export { startAuditComplySimulator } from './auditcomply.js';
 export type { AuditComplySimulator, AuditComplySimulatorOptions, AuditComplyTruth, AuditComplyApiUser, AuditComplyCounts } from './auditcomply.js';
 
+export { startGraphSimulator, GRAPH_PERMISSIONS, GRAPH_CLIENT_ASSERTION_TYPE } from './graph.js';
+export type { GraphSimulator, GraphSimulatorOptions, GraphTruth, GraphApp, GraphAppCertificate, GraphUserOptions, GraphDeviceOptions, GraphLicences, ConditionalAccessSetup } from './graph.js';
+
 export type { Fault, FaultTarget } from './common/faults.js';
 export type { RateLimitOptions, ThrottleEvent } from './common/rate-limit.js';
 export type { RequestLogEntry, SimulatorServer } from './common/server.js';
