@@ -98,6 +98,12 @@ export class GraphClient {
       throw new ConnectorError('bad_response', `Microsoft Graph: refused to follow a link to another host (${parsed.host}) while ${call.what}; the configured Graph host is ${new URL(this.graphOrigin).host}.`);
     }
     const bucket = bucketOf(parsed.pathname);
+    // One fresh token per call, whether the 401 comes first or after a wait (a token that ran out during a Retry-After).
+    let renewed = false;
+    const renew = () => {
+      renewed = true;
+      this.tokens.invalidate();
+    };
     for (let attempt = 0; ; attempt++) {
       let said: GraphErrorBody | null = null;
       try {
@@ -108,7 +114,7 @@ export class GraphClient {
             headers: { authorization: `Bearer ${await this.tokens.get()}`, accept: 'application/json' },
           }),
           // An access token that expired early or was revoked: one fresh token, once.
-          renewCredentials: () => this.tokens.invalidate(),
+          renewCredentials: renewed ? undefined : renew,
           message: (r) => {
             said = graphErrorOf(r);
             return said ? `${said.message} (${said.code})` : undefined;
@@ -118,6 +124,10 @@ export class GraphClient {
       } catch (err) {
         if (!(err instanceof ConnectorError)) throw err;
         if (err.details.status === 403) throw deniedError(call, said);
+        if (err.details.status === 401 && !renewed) {
+          renew();
+          continue;
+        }
         // "503 Service Unavailable … honour the Retry-After header" (Graph throttling guidance).
         if (err.details.status === 503 && err.details.retryAfterMs !== undefined && attempt < MAX_UNAVAILABLE_RETRIES) {
           const waitMs = this.pacer.throttled(bucket, { retryAfterMs: err.details.retryAfterMs });
