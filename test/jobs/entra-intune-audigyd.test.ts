@@ -2,27 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAudigydSimulator, startGraphSimulator, type AudigydSimulator, type GraphSimulator } from '../simulators/index.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { createConnection, runToEnd } from '../helpers/collect.js';
+import { GRAPH_ASSESSMENT } from '../helpers/graph-fixtures.js';
 
-/** An AUDIGYD assessment with one question per entra and intune pack hint. */
-const GRAPH_ASSESSMENT = {
-  id: 'asm_graph',
-  name: 'Microsoft 365 review',
-  sections: [
-    {
-      control_ref: 'Access Control',
-      questions: [
-        { id: 'q_mfa_members', text: 'Have all enabled members registered MFA?' },
-        { id: 'q_mfa_privileged', text: 'Is MFA required for privileged roles?' },
-        { id: 'q_mfa_enforced', text: 'Is MFA enforced by conditional access enforcement or security defaults?' },
-        { id: 'q_inactive', text: 'Are inactive accounts disabled within 90 days?' },
-        { id: 'q_guests', text: 'Is there a periodic guest review?' },
-      ],
-    },
-    { control_ref: 'Endpoint Security', questions: [{ id: 'q_compliance', text: 'Is device compliance enforced?' }, { id: 'q_encryption', text: 'Is device encryption on for every laptop?' }] },
-    { control_ref: 'Vulnerability Management', questions: [{ id: 'q_os', text: 'Is the operating system version current?' }] },
-    { control_ref: 'Asset Management', questions: [{ id: 'q_sync', text: 'Does every device sync regularly?' }] },
-  ],
-};
 
 describe('jobs end to end: Graph simulator → entra / intune packs → AUDIGYD simulator', () => {
   let t: TestHub;
@@ -60,15 +41,15 @@ describe('jobs end to end: Graph simulator → entra / intune packs → AUDIGYD 
     expect(run.status, run.error ?? '').toBe('succeeded');
     expect(run.counts).toMatchObject({ evidence: 5, delivered: 5, ambiguous: 0, rejected: 0, failed: 0 });
     const truth = graph.truth();
-    expect(delivered('q_mfa_members').body).toMatchObject({ control_ref: 'Access Control', question_match: 'MFA registered members', result: 'fail' });
-    const members = delivered('q_mfa_members').body.payload as { members_without_mfa: { items: { id: string }[] } };
+    expect(delivered('q_ms_mfa_members').body).toMatchObject({ control_ref: 'Access Control', question_match: 'MFA registered members', result: 'fail' });
+    const members = delivered('q_ms_mfa_members').body.payload as { members_without_mfa: { items: { id: string }[] } };
     expect(members.members_without_mfa.items.map((m) => m.id).sort()).toEqual([...truth.enabledMembers.idsWithoutMfa].sort());
-    const privileged = delivered('q_mfa_privileged').body.payload as { privileged_assignments: { items: { principal_id: string; mfa_registered: boolean }[] } };
+    const privileged = delivered('q_ms_mfa_privileged').body.payload as { privileged_assignments: { items: { principal_id: string; mfa_registered: boolean }[] } };
     expect(privileged.privileged_assignments.items.filter((a) => !a.mfa_registered).map((a) => a.principal_id)).toEqual(truth.privilegedUsers.idsWithoutMfa);
-    expect(delivered('q_mfa_privileged').body.result).toBe('fail');
-    expect(delivered('q_mfa_enforced').body.result).toBe(truth.mfaEnforcedForAllUsers ? 'pass' : 'fail');
-    expect(delivered('q_inactive').body.result).toBe(truth.inactiveEnabled.total > 0 ? 'fail' : 'pass');
-    expect(delivered('q_guests').body).toMatchObject({ result: 'fail', payload: { enabled_guests: truth.enabledGuests.total } });
+    expect(delivered('q_ms_mfa_privileged').body.result).toBe('fail');
+    expect(delivered('q_ms_mfa_enforced').body.result).toBe(truth.mfaEnforcedForAllUsers ? 'pass' : 'fail');
+    expect(delivered('q_ms_inactive').body.result).toBe(truth.inactiveEnabled.total > 0 ? 'fail' : 'pass');
+    expect(delivered('q_ms_guests').body).toMatchObject({ result: 'fail', payload: { enabled_guests: truth.enabledGuests.total } });
   });
 
   it('intune: compliant, encrypted and synced devices pass; two below the minimum OS fail that rule only', async () => {
@@ -76,8 +57,8 @@ describe('jobs end to end: Graph simulator → entra / intune packs → AUDIGYD 
     expect(run.status, run.error ?? '').toBe('succeeded');
     expect(run.counts).toMatchObject({ evidence: 4, delivered: 4, ambiguous: 0, rejected: 0, failed: 0 });
     expect(run.counts.collected).toBe(120 + graph.truth().compliancePolicies);
-    expect(Object.fromEntries(['q_compliance', 'q_encryption', 'q_os', 'q_sync'].map((q) => [q, delivered(q).body.result]))).toEqual({ q_compliance: 'pass', q_encryption: 'pass', q_os: 'fail', q_sync: 'pass' });
-    const os = delivered('q_os').body.payload as { _evaluation: { assertions: { passed: boolean; failing?: { items?: { id: string }[] } }[] } };
+    expect(Object.fromEntries(['q_ms_compliance', 'q_ms_encryption', 'q_ms_os', 'q_ms_sync'].map((q) => [q, delivered(q).body.result]))).toEqual({ q_ms_compliance: 'pass', q_ms_encryption: 'pass', q_ms_os: 'fail', q_ms_sync: 'pass' });
+    const os = delivered('q_ms_os').body.payload as { _evaluation: { assertions: { passed: boolean; failing?: { items?: { id: string }[] } }[] } };
     const failing = os._evaluation.assertions.find((a) => !a.passed);
     expect(JSON.stringify(failing)).toContain(graph.truth().devices.ids.outdatedOs[0]);
   });
