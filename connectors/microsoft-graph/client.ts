@@ -6,20 +6,13 @@ import { TokenCache } from '../token-cache.js';
 import type { ConnectorContext } from '../types.js';
 import { CLIENT_ASSERTION_TYPE, certificateAssertion } from './assertion.js';
 import { DEFAULT_AUTHORITY, DEFAULT_GRAPH, type GraphConfig } from './settings.js';
-import { deniedError, graphErrorOf, type GraphErrorBody } from './errors.js';
+import { deniedError, graphErrorOf, type GraphCall, type GraphErrorBody } from './errors.js';
+
+export type { GraphCall } from './errors.js';
 
 const SYSTEM = 'Microsoft Graph';
 /** 503s with Retry-After absorbed inside one call (429s are counted by pacedRequest). */
 const MAX_UNAVAILABLE_RETRIES = 5;
-
-/** What one Graph call is for, and what it takes to be allowed it (named in a 403's message). */
-export interface GraphCall {
-  what: string;
-  /** The least-privileged application permission, e.g. `User.Read.All`. */
-  permission: string;
-  /** A licence the data needs, e.g. `Microsoft Entra ID P1 or P2 (for signInActivity)`. */
-  licence?: string;
-}
 
 /**
  * The one request helper for Microsoft Graph, shared by the entra and intune connectors:

@@ -1,6 +1,14 @@
 import { ConnectorError } from '../errors.js';
 import type { HttpResponse } from '../http-client.js';
-import type { GraphCall } from './client.js';
+
+/** What one Graph call is for, and what it takes to be allowed it (named in a 403's message). */
+export interface GraphCall {
+  what: string;
+  /** The least-privileged application permission, e.g. `User.Read.All`. */
+  permission: string;
+  /** A licence the data needs, e.g. `Microsoft Entra ID P1 or P2 (for signInActivity)`. */
+  licence?: string;
+}
 
 /** Graph's error body: `{"error": {"code", "message", "innerError": {…}}}`. */
 export interface GraphErrorBody {
