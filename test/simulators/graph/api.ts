@@ -79,7 +79,8 @@ const USER_DEFAULT_PROPERTIES = ['id', 'displayName', 'mail', 'userPrincipalName
 export function graphApi(state: GraphApiState): VendorBehaviour {
   const { tenant } = state;
 
-  function select(req: SimRequest, resource: Record<string, unknown>, defaults?: readonly string[]): Record<string, unknown> | SimResponse {
+  /** `$select`: the listed properties (and id); an unknown property is Graph's 400. */
+  function select(req: SimRequest, resource: Record<string, unknown>, defaults?: readonly string[]): Record<string, unknown> {
     const raw = req.query.get('$select');
     const wanted = raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : defaults;
     if (!wanted) return resource;
@@ -88,7 +89,7 @@ export function graphApi(state: GraphApiState): VendorBehaviour {
     out.id = resource.id;
     for (const name of wanted) {
       if (!(name in resource) && !['businessPhones', 'givenName', 'jobTitle', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname'].includes(name)) {
-        return graphError(400, 'BadRequest', `Could not find a property named '${name}' on type 'microsoft.graph.${typeNameOf(req.path)}'.`);
+        throw new BadQuery(graphError(400, 'BadRequest', `Could not find a property named '${name}' on type 'microsoft.graph.${typeNameOf(req.path)}'.`));
       }
       out[name] = resource[name] ?? null;
     }
@@ -97,7 +98,7 @@ export function graphApi(state: GraphApiState): VendorBehaviour {
   }
 
   /** A server-paged collection: $top (default, max), $skiptoken = base64url offset, @odata.nextLink absolute. */
-  function list(req: SimRequest, version: string, collection: Collection, project: (resource: Record<string, unknown>) => Record<string, unknown> | SimResponse): SimResponse {
+  function list(req: SimRequest, version: string, collection: Collection, project: (resource: Record<string, unknown>) => Record<string, unknown>): SimResponse {
     const rawTop = req.query.get('$top');
     const top = rawTop === null ? state.defaultPageSize : Number(rawTop);
     if (!Number.isInteger(top) || top < 1 || top > state.maxPageSize) {
@@ -111,10 +112,11 @@ export function graphApi(state: GraphApiState): VendorBehaviour {
       offset = Number(decoded[1]);
     }
     const value: Record<string, unknown>[] = [];
-    for (let i = offset; i < Math.min(collection.total, offset + top); i++) {
-      const projected = project(collection.item(i));
-      if ('status' in projected && 'body' in projected && typeof projected.status === 'number') return projected as SimResponse;
-      value.push(projected as Record<string, unknown>);
+    try {
+      for (let i = offset; i < Math.min(collection.total, offset + top); i++) value.push(project(collection.item(i)));
+    } catch (err) {
+      if (err instanceof BadQuery) return err.response;
+      throw err;
     }
     const body: Record<string, unknown> = { '@odata.context': `${req.origin}/${version}/$metadata#${contextOf(req.path)}`, value };
     if (offset + top < collection.total) {
@@ -236,6 +238,13 @@ export function graphApi(state: GraphApiState): VendorBehaviour {
     rateLimitedResponse: (window: RateWindow, req) =>
       graphError(429, 'TooManyRequests', 'Too many requests.', { 'Retry-After': String(retryAfterSeconds(window.resetAtMs, req.receivedAtMs)) }),
   };
+}
+
+/** A query option Graph refuses, carrying its answer. */
+class BadQuery extends Error {
+  constructor(readonly response: SimResponse) {
+    super('bad query');
+  }
 }
 
 function typeNameOf(path: string): string {
