@@ -1,6 +1,5 @@
 import { ConnectorError } from '../connectors/errors.js';
 import type { DeliveryItem, DeliveryOutcome } from '../connectors/types.js';
-import { mapConcurrent } from '../lib/map-concurrent.js';
 import type { Evidence, EvidenceStore, SettleOutcome } from '../store/evidence.js';
 import { openDestination, retryable, type DestinationDeps, type OpenDestination } from './destinations.js';
 import { withHeartbeats } from './heartbeats.js';
@@ -9,13 +8,54 @@ export interface DeliverDeps extends DestinationDeps {
   evidence: EvidenceStore;
 }
 
-type Settle = (id: string, outcome: SettleOutcome) => Promise<void>;
+type Settled = SettleOutcome & { id: string };
 
-/** Outcomes settled together: fewer transactions, and at most this many items re-sent after a crash. */
-const SETTLE_EVERY = 8;
+/** The most outcomes one settle transaction records (a larger backlog is settled in several, back to back). */
+const MAX_SETTLE_GROUP = 200;
+
+/**
+ * Group commit of delivery outcomes, shared by every delivery activity of a worker process:
+ * one settle transaction at a time (ledger rows, their events and audit entries, so one turn
+ * of the audit chain's lock), taking every outcome that completed since the previous one
+ * began. An outcome waits for no timer and no group size: when nothing is being settled it is
+ * settled at once, else as soon as the running transaction ends. Each promise resolves once
+ * its outcome has committed.
+ */
+export class OutcomeSettler {
+  private queue: { outcome: Settled; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private draining = false;
+
+  constructor(private readonly evidence: EvidenceStore) {}
+
+  settle(outcome: Settled): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ outcome, resolve, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length) {
+        const group = this.queue.splice(0, MAX_SETTLE_GROUP);
+        try {
+          await this.evidence.settleMany(group.map((g) => g.outcome));
+          for (const g of group) g.resolve();
+        } catch (err) {
+          for (const g of group) g.reject(err);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+}
 
 /** Delivery of ledger items to their destinations: the push relay's one item, a run's batches. */
 export function deliveryActivities(deps: DeliverDeps) {
+  const settler = new OutcomeSettler(deps.evidence);
+
   /**
    * Whether an earlier attempt at this item, whose outcome was never recorded (its worker died
    * between the request and the settle, or the answer never came), delivered it: asked of
@@ -38,11 +78,11 @@ export function deliveryActivities(deps: DeliverDeps) {
   }
 
   /**
-   * Delivers one ledger item and settles it; idempotent (a settled item is not sent again).
-   * A retryable failure is thrown as the ConnectorError for the caller to turn into a retry.
-   * Sessions (with their access tokens) are shared by the items of one activity.
+   * Delivers one ledger item and returns the outcome to settle; a retryable failure is thrown as
+   * the ConnectorError for the caller to turn into a retry. Sessions (with their access tokens)
+   * are shared by the items of one activity.
    */
-  async function deliverOne(evidence: Evidence, sessions: Map<string, OpenDestination | ConnectorError | null>, settle: Settle): Promise<Evidence['status']> {
+  async function deliverOne(evidence: Evidence, sessions: Map<string, OpenDestination | ConnectorError | null>): Promise<SettleOutcome> {
     const key = `${evidence.workspace_id}/${evidence.destination_id}`;
     if (!sessions.has(key)) {
       // A destination that cannot be opened (its secrets bound to other URLs) fails each item alike.
@@ -50,14 +90,8 @@ export function deliveryActivities(deps: DeliverDeps) {
         .catch((err: unknown) => { if (err instanceof ConnectorError) return err; throw err; }));
     }
     const open = sessions.get(key);
-    if (!open) {
-      await settle(evidence.id, { status: 'failed', error: 'The destination no longer exists.' });
-      return 'failed';
-    }
-    if (open instanceof ConnectorError) {
-      await settle(evidence.id, { status: 'rejected', error: open.message });
-      return 'rejected';
-    }
+    if (!open) return { status: 'failed', error: 'The destination no longer exists.' };
+    if (open instanceof ConnectorError) return { status: 'rejected', error: open.message };
     const { connector, session } = open;
     const item: DeliveryItem = {
       evidence_id: evidence.id, rule_id: evidence.rule_id, control_ref: evidence.control_ref, question_match: evidence.question_match,
@@ -69,16 +103,13 @@ export function deliveryActivities(deps: DeliverDeps) {
       const target = evidence.target ?? {};
       // `attempts` counts this one: more means an earlier attempt ended with no recorded outcome.
       const outcome = (evidence.attempts > 1 ? await deliveredEarlier(open, item, target) : null) ?? await connector.deliver(session, item, target);
-      if (outcome.status === 'delivered') await settle(evidence.id, { status: 'delivered', destinationIds: outcome.destination_ids });
-      else if (outcome.status === 'ambiguous') await settle(evidence.id, { status: 'ambiguous', candidates: outcome.candidates, error: outcome.error });
-      else await settle(evidence.id, { status: 'rejected', error: outcome.error });
-      return outcome.status;
+      if (outcome.status === 'delivered') return { status: 'delivered', destinationIds: outcome.destination_ids };
+      if (outcome.status === 'ambiguous') return { status: 'ambiguous', candidates: outcome.candidates, error: outcome.error };
+      return { status: 'rejected', error: outcome.error };
     } catch (err) {
       if (err instanceof ConnectorError && !err.retryable) {
         // Credentials, permissions, a bad hash: the destination will answer the same again.
-        const status = err.kind === 'bad_response' ? 'failed' : 'rejected';
-        await settle(evidence.id, { status, error: err.message });
-        return status;
+        return { status: err.kind === 'bad_response' ? 'failed' : 'rejected', error: err.message };
       }
       throw err;
     }
@@ -86,36 +117,50 @@ export function deliveryActivities(deps: DeliverDeps) {
 
   /**
    * Delivers the still-pending items among `ids` (each attempt counted), `concurrency` at a
-   * time. Outcomes are settled a few at a time (SETTLE_EVERY), each group in one transaction
-   * with its events and audit entries: a worker that dies re-sends at most that many items,
-   * which the destinations' idempotency identity absorbs (or, where a destination has none,
-   * its findDelivered check before an item is sent again).
+   * time. Each outcome goes to the worker's settler as soon as it is known (see OutcomeSettler)
+   * and the lanes go on sending while outcomes commit, as long as fewer than `concurrency` of
+   * this activity's outcomes are uncommitted: a worker that dies re-sends at most 2 ×
+   * `concurrency` items (those in flight and those being settled), which the destinations' idempotency identity absorbs
+   * (or, where a destination has none, its findDelivered check before an item is sent again).
+   * The activity ends once all its outcomes have committed.
    */
   async function deliverPending(ids: string[], concurrency: number, onRetryable: (err: ConnectorError) => void): Promise<void> {
     const sessions = new Map<string, OpenDestination | ConnectorError | null>();
     const pending = await deps.evidence.beginAttempts(ids);
-    let buffered: (SettleOutcome & { id: string })[] = [];
-    const flush = async () => {
-      const group = buffered;
-      buffered = [];
-      await deps.evidence.settleMany(group);
-    };
-    const settle: Settle = async (id, outcome) => {
-      buffered.push({ id, ...outcome });
-      if (buffered.length >= SETTLE_EVERY) await flush();
-    };
-    try {
-      await mapConcurrent(pending, concurrency, async (evidence) => {
+    const commits: Promise<void>[] = [];
+    // Outcomes of this activity known but not yet committed, and lanes waiting for that to drop.
+    let uncommitted = 0;
+    const waiting: (() => void)[] = [];
+    let next = 0;
+    const lane = async () => {
+      while (next < pending.length) {
+        const evidence = pending[next++]!;
+        let outcome: SettleOutcome | null = null;
         try {
-          await deliverOne(evidence, sessions, settle);
+          outcome = await deliverOne(evidence, sessions);
         } catch (err) {
           if (err instanceof ConnectorError && err.retryable) onRetryable(err);
           else throw err;
         }
-      });
-    } finally {
-      await flush();
-    }
+        if (outcome) {
+          uncommitted++;
+          const committed = settler.settle({ id: evidence.id, ...outcome }).finally(() => {
+            uncommitted--;
+            waiting.shift()?.();
+          });
+          // Awaited at the end; marked handled so that a failure is reported once, there.
+          committed.catch(() => undefined);
+          commits.push(committed);
+        }
+        // Sent but unrecorded stays within 2 × concurrency: the lanes in flight, and as many outcomes committing.
+        while (uncommitted >= concurrency && next < pending.length) await new Promise<void>((resolve) => waiting.push(resolve));
+      }
+    };
+    const lanes = await Promise.allSettled(Array.from({ length: Math.min(concurrency, pending.length) }, lane));
+    // Whatever happened, what was delivered is recorded before the activity ends.
+    const committed = await Promise.allSettled(commits);
+    const failed = [...lanes, ...committed].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   return {

@@ -24,7 +24,9 @@ export async function openDb(options: { databaseUrl: string | null; dataDir: str
   if (options.databaseUrl) return openPostgres(options.databaseUrl);
   const dir = path.join(options.dataDir, 'pg');
   await mkdir(dir, { recursive: true });
-  return openPglite(dir);
+  // The hub's embedded database runs in a thread of its own (store/pglite-thread.ts).
+  const [{ PGlite }, { openPgliteThread }] = await Promise.all([import('@electric-sql/pglite'), import('./pglite-thread.js')]);
+  return openPgliteThread(dir, [...PGlite.defaultStartParams]);
 }
 
 export async function openPglite(dataDir?: string): Promise<Db> {

@@ -152,11 +152,12 @@ export class EvidenceStore {
   async settleMany(outcomes: (SettleOutcome & { id: string })[]): Promise<void> {
     if (!outcomes.length) return;
     await atomically(this.db, async (tx) => {
-      const settled = await tx.query<Evidence>(
+      // Every column but the payload: the events and audit entries do not carry it.
+      const settled = await tx.query<Omit<Evidence, 'payload'>>(
         `UPDATE evidence e SET status = o.status, destination_evidence_ids = o.destination_ids, candidates = o.candidates, error = o.error,
            delivered_at = CASE WHEN o.status = 'delivered' THEN now() ELSE NULL END, updated_at = now()
          FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[]) AS o(id, status, destination_ids, candidates, error)
-         WHERE e.id = o.id AND e.status = 'pending' RETURNING e.*`,
+         WHERE e.id = o.id AND e.status = 'pending' RETURNING ${LISTED_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}`,
         [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => (o.destinationIds ? JSON.stringify(o.destinationIds) : null)),
           outcomes.map((o) => (o.candidates ? JSON.stringify(o.candidates) : null)), outcomes.map((o) => o.error ?? null)],
       );
@@ -189,7 +190,7 @@ export class EvidenceStore {
 /** The `data` of an evidence item's events (schemas in event-catalog.ts). */
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 
-export function evidenceEventData(e: Evidence): Record<string, unknown> {
+export function evidenceEventData(e: Omit<Evidence, 'payload'>): Record<string, unknown> {
   return {
     evidence_id: e.id, run_id: e.run_id, job_id: e.job_id, rule_id: e.rule_id, destination_id: e.destination_id,
     control_ref: e.control_ref, question_match: e.question_match, title: e.title, source: e.source, result: e.result,
@@ -198,7 +199,7 @@ export function evidenceEventData(e: Evidence): Record<string, unknown> {
 }
 
 /** The event a settled ledger item emits, if any. */
-export function settledEvidenceEvent(e: Evidence): { type: 'evidence.added' | 'evidence.rejected' | 'evidence.ambiguous'; data: Record<string, unknown> } | null {
+export function settledEvidenceEvent(e: Omit<Evidence, 'payload'>): { type: 'evidence.added' | 'evidence.rejected' | 'evidence.ambiguous'; data: Record<string, unknown> } | null {
   if (e.status === 'delivered') return { type: 'evidence.added', data: { ...evidenceEventData(e), destination_evidence_ids: e.destination_evidence_ids ?? [] } };
   if (e.status === 'rejected' || e.status === 'failed') return { type: 'evidence.rejected', data: { ...evidenceEventData(e), error: e.error ?? 'rejected' } };
   if (e.status === 'ambiguous') return { type: 'evidence.ambiguous', data: { ...evidenceEventData(e), candidates: e.candidates ?? [], error: e.error } };
