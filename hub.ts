@@ -32,7 +32,9 @@ import { ValetTokens } from './lib/valet-token.js';
 import { ConsoleSessions } from './api/console-session.js';
 import { createWorker } from './worker/worker.js';
 import { WebhookSender } from './webhooks/sender.js';
-import { EndpointGate } from './webhooks/endpoint-gate.js';
+import { EndpointGate, SharedEndpointGate, type InFlightGate } from './webhooks/endpoint-gate.js';
+import { EndpointSlotStore, RateLimitLeaseStore } from './store/shared-limits.js';
+import { FixedWindowRateLimiter, SharedRateLimiter, type RateLimiter } from './api/rate-limit.js';
 import { WebhookDispatcher, roundTimeoutMs } from './webhooks/dispatcher.js';
 import { QueuedRunReconciler } from './worker/run-reconciler.js';
 import { ADVISORY_LOCKS } from './store/advisory-locks.js';
@@ -132,11 +134,16 @@ export async function startHub(config: Config, role: Role, options: StartOptions
     if (role === 'worker' || role === 'all') {
       const webhookSender = new WebhookSender({ allowPrivateNetworks: config.allowPrivateNetworks, httpsOnly: config.webhooks.httpsOnly, timeoutMs: config.webhooks.requestTimeoutMs });
       cleanups.push(() => webhookSender.close());
+      // With PostgreSQL, the workers share each endpoint's in-flight cap; PGlite is one process's.
+      const webhookGate: InFlightGate = db.kind === 'postgres'
+        ? new SharedEndpointGate(new EndpointSlotStore(db), config.webhooks.maxInFlightPerEndpoint, { onError: (err) => logger.warn({ err }, 'webhook in-flight slots: database error') })
+        : new EndpointGate(config.webhooks.maxInFlightPerEndpoint);
+      cleanups.push(async () => webhookGate.close?.());
       const { worker, connection } = await createWorker({
         address: temporalAddress,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
-        deps: { ...stores, db, blobs, http, registry, logger, collectionLimits: config.collection, webhookSender, webhookGate: new EndpointGate(config.webhooks.maxInFlightPerEndpoint), webhookConfig: config.webhooks },
+        deps: { ...stores, db, blobs, http, registry, logger, collectionLimits: config.collection, webhookSender, webhookGate, webhookConfig: config.webhooks },
         logger,
         workflowBundle: options.workflowBundle,
       });
@@ -186,6 +193,11 @@ export async function startHub(config: Config, role: Role, options: StartOptions
         await tx.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.bootstrap]);
         return bootstrap({ workspaces: new WorkspaceStore(tx), keys: new ApiKeyStore(tx), adminKey: config.adminKey, dataDir: config.dataDir });
       });
+      // With PostgreSQL, the API processes share each key's and IP's window; PGlite is one process's.
+      const rateLimiter: RateLimiter = db.kind === 'postgres'
+        ? new SharedRateLimiter(new RateLimitLeaseStore(db), config.rateLimitPerMinute, { onError: (err) => logger.warn({ err }, 'rate limit: database error; counting in this process') })
+        : new FixedWindowRateLimiter(config.rateLimitPerMinute);
+      cleanups.push(async () => rateLimiter.close?.());
       const preview = new PreviewPool(path.join(config.dataDir, 'blobs'), config.preview);
       cleanups.push(() => preview.close());
       const created = createApp({
@@ -197,6 +209,7 @@ export async function startHub(config: Config, role: Role, options: StartOptions
         publicUrl: config.publicUrl,
         webhookConfig: config.webhooks,
         rateLimitPerMinute: config.rateLimitPerMinute,
+        rateLimiter,
         jsonBodyLimitBytes: config.jsonBodyLimitBytes,
         jsonMaxDepth: config.jsonMaxDepth,
         exceptionMaxDurationMs: config.exceptionMaxDurationMs,

@@ -7,7 +7,7 @@ import type { SecretStore } from '../store/secrets.js';
 import { WebhookDeliveryStore, type DeliveryToSend } from '../store/webhook-deliveries.js';
 import { WebhookStore, type Webhook } from '../store/webhooks.js';
 import { mapConcurrent } from '../lib/map-concurrent.js';
-import type { EndpointGate } from '../webhooks/endpoint-gate.js';
+import type { InFlightGate } from '../webhooks/endpoint-gate.js';
 import type { AttemptResult, WebhookSender } from '../webhooks/sender.js';
 import { webhookHeaders } from '../webhooks/signature.js';
 import { deliveryUrl, removeCallbackUrl, signingSecrets } from '../webhooks/secrets.js';
@@ -19,7 +19,7 @@ export interface WebhookDeps {
   webhookDeliveries: WebhookDeliveryStore;
   secrets: SecretStore;
   webhookSender: WebhookSender;
-  webhookGate: EndpointGate;
+  webhookGate: InFlightGate;
   webhookConfig: WebhookConfig;
   logger: Logger;
 }

@@ -9,7 +9,7 @@ import { sessionRoutes } from './routers/sessions.js';
 import { idempotency } from './idempotency.js';
 import { buildOpenApi } from './openapi.js';
 import { notFoundHandler, problemHandler } from './problem.js';
-import { FixedWindowRateLimiter, rateLimit, unverifiedKeyGate } from './rate-limit.js';
+import { FixedWindowRateLimiter, rateLimit, unverifiedKeyGate, type RateLimiter } from './rate-limit.js';
 import { requestId } from './request-id.js';
 import { requestLog } from './request-log.js';
 import type { RouteSpec } from './route.js';
@@ -63,6 +63,8 @@ export interface ApiDeps {
   starter: WorkflowStarter;
   webhookConfig: WebhookConfig;
   rateLimitPerMinute: number;
+  /** The rate limiter (shared through PostgreSQL by several API processes); else one counting in this process. */
+  rateLimiter?: RateLimiter;
   jsonBodyLimitBytes: number;
   /** Deepest nesting of a JSON body. */
   jsonMaxDepth: number;
@@ -119,7 +121,7 @@ export function createApp(deps: ApiDeps): { app: Express; routes: RouteSpec[] } 
   app.set('query parser', 'simple');
 
   const authenticator = new Authenticator(deps.stores.keys);
-  const limiter = new FixedWindowRateLimiter(deps.rateLimitPerMinute);
+  const limiter = deps.rateLimiter ?? new FixedWindowRateLimiter(deps.rateLimitPerMinute);
 
   const routes: RouteSpec[] = [];
   let openApi: Record<string, unknown> | null = null;

@@ -83,7 +83,7 @@ export class LruCache<K, V> {
  * the database is asked; `verified` follows a lookup that found a valid key.
  */
 export interface LookupGate {
-  beforeLookup?(req: Request, res: Response): void;
+  beforeLookup?(req: Request, res: Response): void | Promise<void>;
   verified?(req: Request, res: Response): void;
 }
 
@@ -141,7 +141,7 @@ export class Authenticator {
       if (!presented) return next();
       let key = this.cached(presented);
       if (!key) {
-        gate.beforeLookup?.(req, res);
+        await gate.beforeLookup?.(req, res);
         key = await this.lookup(presented);
         if (key) gate.verified?.(req, res);
       }

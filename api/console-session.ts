@@ -192,7 +192,7 @@ export function sessionAuth(sessions: ConsoleSessions, authenticator: Authentica
     if (!sealed) return ended();
     let key = authenticator.cached(sealed.k);
     if (!key) {
-      gate.beforeLookup?.(req, res);
+      await gate.beforeLookup?.(req, res);
       key = await authenticator.lookup(sealed.k);
       if (key) gate.verified?.(req, res);
     }

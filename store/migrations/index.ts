@@ -637,4 +637,30 @@ export const migrations: Migration[] = [
       ALTER TABLE webhooks ADD COLUMN url_sha256 text;
     `,
   },
+  {
+    version: 16,
+    name: 'limits shared across processes',
+    sql: `
+      -- The API rate limit's fixed windows, per bucket (an API key, a client IP): the quota the
+      -- API processes have leased from each (api/rate-limit.ts, SharedRateLimiter).
+      CREATE TABLE rate_limit_windows (
+        bucket text NOT NULL,
+        window_start timestamptz NOT NULL,
+        taken integer NOT NULL CHECK (taken >= 0),
+        last_grant integer NOT NULL DEFAULT 0,
+        PRIMARY KEY (bucket, window_start)
+      );
+      CREATE INDEX rate_limit_windows_start ON rate_limit_windows (window_start);
+      -- The slots of each webhook endpoint's in-flight cap held by worker processes, each
+      -- until given back or its lease expires (webhooks/endpoint-gate.ts, SharedEndpointGate).
+      CREATE TABLE webhook_inflight_slots (
+        webhook_id text NOT NULL,
+        slot integer NOT NULL,
+        holder text NOT NULL,
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (webhook_id, slot)
+      );
+      CREATE INDEX webhook_inflight_slots_holder ON webhook_inflight_slots (holder);
+    `,
+  },
 ];
