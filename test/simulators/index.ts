@@ -13,6 +13,9 @@ export type { AuditComplySimulator, AuditComplySimulatorOptions, AuditComplyTrut
 export { startGraphSimulator, GRAPH_PERMISSIONS, GRAPH_CLIENT_ASSERTION_TYPE } from './graph.js';
 export type { GraphSimulator, GraphSimulatorOptions, GraphTruth, GraphApp, GraphAppCertificate, GraphUserOptions, GraphDeviceOptions, GraphLicences, ConditionalAccessSetup } from './graph.js';
 
+export { startGitHubSimulator, GITHUB_PERMISSIONS } from './github.js';
+export type { GitHubSimulator, GitHubSimulatorOptions, GitHubTruth, GitHubPopulationOptions, GitHubAppRegistration, GitHubInstallation, GitHubPermission, GitHubTokenRegistration } from './github.js';
+
 export type { Fault, FaultTarget } from './common/faults.js';
 export type { RateLimitOptions, ThrottleEvent } from './common/rate-limit.js';
 export type { RequestLogEntry, SimulatorServer } from './common/server.js';

@@ -142,7 +142,8 @@ export async function startSimulatorServer(behaviour: VendorBehaviour, options: 
       if (fault?.kind === 'delay') await sleep(fault.ms);
       response = fault && fault.kind !== 'delay' ? faultResponse(fault, simRequest, bucket, nowMs, window) : await handleSafely(simRequest, entry);
       if (window && behaviour.rateLimitHeaders && response.status !== 429) {
-        response = { ...response, headers: { ...response.headers, ...behaviour.rateLimitHeaders(window) } };
+        // A vendor that answers its limit with another status (GitHub: 403) sets its own figures: they stand.
+        response = { ...response, headers: { ...behaviour.rateLimitHeaders(window), ...response.headers } };
       }
     }
     entry.status = response.status;
