@@ -65,7 +65,7 @@ describe('mapping sets: versions, packs and preview', () => {
 
   it('starts from a built-in pack with overrides', async () => {
     const packs = await t.call('GET', '/api/v1/mapping-packs');
-    expect(packs.body.data.map((p: { id: string }) => p.id).sort()).toEqual(['agentaudit', 'auditcomply', 'aws', 'complianceagent', 'entra', 'intune', 'jamf', 'okta']);
+    expect(packs.body.data.map((p: { id: string }) => p.id).sort()).toEqual(['agentaudit', 'auditcomply', 'aws', 'complianceagent', 'entra', 'github', 'intune', 'jamf', 'okta']);
     const okta = packs.body.data.find((p: { id: string }) => p.id === 'okta');
     const res = await t.call('POST', '/api/v1/mappings', {
       json: { name: 'okta tuned', pack: 'okta', overrides: [{ id: 'okta-password-lockout', enabled: false }, { id: 'okta-admin-mfa', question_match: 'Administrator MFA' }] },
