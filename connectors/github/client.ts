@@ -31,6 +31,8 @@ export class GitHubClient {
   private readonly tokens: TokenCache;
   /** Until when a secondary limit holds every request of this session back (epoch ms). */
   private pausedUntilMs = 0;
+  /** The installation token GitHub last answered 401 to. */
+  private rejectedToken: string | null = null;
 
   constructor(private readonly ctx: ConnectorContext, readonly config: GitHubConfig) {
     const api = new URL(config.api_url ?? DEFAULT_API_URL);
@@ -48,13 +50,20 @@ export class GitHubClient {
     return encodeURIComponent(this.config.org);
   }
 
-  private async authorization(): Promise<string> {
+  private async authorization(): Promise<{ header: string; token: string | null }> {
     if (this.config.auth_method === 'token') {
       const token = this.ctx.secrets.token;
       if (!token) throw new ConnectorError('bad_config', 'GitHub: auth_method token needs the token secret (a fine-grained personal access token).', { system: SYSTEM });
-      return `Bearer ${token}`;
+      return { header: `Bearer ${token}`, token: null };
     }
-    return `Bearer ${await this.tokens.get()}`;
+    let token = await this.tokens.get();
+    // GitHub refused this token (it expired early or was revoked): fetch another, once for all
+    // the requests that were in flight with it.
+    if (token === this.rejectedToken) {
+      this.tokens.invalidate();
+      token = await this.tokens.get();
+    }
+    return { header: `Bearer ${token}`, token };
   }
 
   /** POST /app/installations/{id}/access_tokens with the App JWT: a token for one hour. */
@@ -98,13 +107,14 @@ export class GitHubClient {
       throw new ConnectorError('bad_response', `GitHub: refused to follow a link to another host (${parsed.host}) while ${call.what}; the configured API host is ${new URL(this.origin).host}.`, { system: SYSTEM });
     }
     let renewed = false;
-    const renew = this.config.auth_method === 'app' ? () => { renewed = true; this.tokens.invalidate(); } : undefined;
+    const sent: { token: string | null } = { token: null };
+    const renew = this.config.auth_method === 'app' ? () => { renewed = true; this.rejectedToken = sent.token; } : undefined;
     for (;;) {
       let said: string | undefined;
       try {
         return await pacedRequest(this.ctx, {
           system: SYSTEM, what: call.what, pacer: this.pacer, bucket: BUCKET,
-          send: () => this.send(url, call),
+          send: () => this.send(url, call, sent),
           window: rateWindow,
           // An installation token that expired early or was revoked: one fresh token, once per call.
           renewCredentials: renewed ? undefined : renew,
@@ -131,15 +141,17 @@ export class GitHubClient {
    * GitHub asks) through the injected sleep and sends again; the primary limit's 403 goes to
    * the pacer as a 429 (wait until x-ratelimit-reset).
    */
-  private async send(url: string, call: GitHubCall): Promise<HttpResponse> {
+  private async send(url: string, call: GitHubCall, sent: { token: string | null }): Promise<HttpResponse> {
     for (let attempt = 0; ; attempt++) {
       for (let wait = this.pausedUntilMs - Date.now(); wait > 0; wait = this.pausedUntilMs - Date.now()) {
         this.ctx.heartbeat();
         await this.ctx.sleep(wait);
       }
+      const authorization = await this.authorization();
+      sent.token = authorization.token;
       const response = await this.ctx.http.request(url, {
         system: SYSTEM, what: call.what, signal: this.ctx.signal,
-        headers: { authorization: await this.authorization(), accept: 'application/vnd.github+json', 'x-github-api-version': API_VERSION },
+        headers: { authorization: authorization.header, accept: 'application/vnd.github+json', 'x-github-api-version': API_VERSION },
       });
       const limit = rateLimitOf(response);
       if (limit?.kind !== 'secondary') return asThrottle(response);

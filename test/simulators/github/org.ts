@@ -63,22 +63,29 @@ export class GitHubOrgData {
   constructor(seed: number, readonly login: string, readonly nowMs: number, readonly twoFactorRequired: boolean, readonly alertMaxAgeDays: number, p: GitHubPopulationOptions) {
     const n = (v: number | undefined, d: number) => v ?? d;
     const memberCount = n(p.members, 30);
-    const roles = assignCategories(memberCount, [Math.min(n(p.owners, 3), memberCount)], new Rng(seed ^ 0x11));
-    const no2fa = assignCategories(memberCount, [n(p.membersWithout2fa, 2)], new Rng(seed ^ 0x12));
+    // Defaults shrink to fit a small population; counts given explicitly are exact.
+    const roles = assignCategories(memberCount, [n(p.owners, Math.min(3, memberCount))], new Rng(seed ^ 0x11));
+    const no2fa = assignCategories(memberCount, [n(p.membersWithout2fa, Math.min(2, memberCount))], new Rng(seed ^ 0x12));
     for (let i = 0; i < memberCount; i++) {
       const person = randomPerson(Rng.forRecord(seed, 21, i));
       this.members.push({ id: 1_000 + i, login: `${handleOf(person).replace('.', '-')}${i}`, role: roles[i] === 1 ? 'admin' : 'member', twoFactor: no2fa[i] !== 1 });
     }
     const collaboratorCount = n(p.outsideCollaborators, 4);
-    const c2fa = assignCategories(collaboratorCount, [n(p.collaboratorsWithout2fa, 1)], new Rng(seed ^ 0x13));
+    const c2fa = assignCategories(collaboratorCount, [n(p.collaboratorsWithout2fa, Math.min(1, collaboratorCount))], new Rng(seed ^ 0x13));
     for (let i = 0; i < collaboratorCount; i++) {
       const person = randomPerson(Rng.forRecord(seed, 22, i));
       this.collaborators.push({ id: 900_000 + i, login: `${handleOf(person).replace('.', '-')}-contractor${i}`, twoFactor: c2fa[i] !== 1 });
     }
 
     const repoCount = n(p.repositories, 40);
-    const archived = n(p.archived, 4);
-    const kinds = assignCategories(repoCount, [archived, n(p.rulesetProtected, 8), n(p.protectedWithoutReviews, 1), n(p.unprotected, 2)], new Rng(seed ^ 0x14));
+    let left = repoCount;
+    const fit = (given: number | undefined, fallback: number) => {
+      const count = given ?? Math.min(fallback, left);
+      left -= count;
+      return count;
+    };
+    const categoryCounts = [fit(p.archived, 4), fit(p.rulesetProtected, 8), fit(p.protectedWithoutReviews, 1), fit(p.unprotected, 2)];
+    const kinds = assignCategories(repoCount, categoryCounts, new Rng(seed ^ 0x14));
     const names: string[] = [];
     for (let i = 0; i < repoCount; i++) {
       const rng = Rng.forRecord(seed, 23, i);
@@ -102,7 +109,7 @@ export class GitHubOrgData {
     // Alert ages stay two days clear of the threshold, so a check against the wall clock agrees with truth().
     const maxAge = this.alertMaxAgeDays;
     const openCount = n(p.dependabotAlerts, 12);
-    const stale = n(p.staleCriticalOrHigh, 2);
+    const stale = n(p.staleCriticalOrHigh, Math.min(2, openCount));
     if (stale > openCount) throw new RangeError('staleCriticalOrHigh cannot exceed dependabotAlerts');
     const total = openCount + n(p.closedDependabotAlerts, 3);
     if (total > 0 && this.repositories.length === 0) throw new RangeError('alerts need at least one repository');
