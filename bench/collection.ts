@@ -24,6 +24,7 @@ import { createStores } from '../store/index.js';
 import { migrate } from '../store/migrate.js';
 import { startGraphSimulator, startOktaSimulator, type GraphSimulator } from '../test/simulators/index.js';
 import { table } from './util.js';
+import { runGitHubCollectionBench } from './github-collection.js';
 
 const WINDOW_MS = 1000;
 
@@ -135,6 +136,7 @@ export async function runCollectionBench(): Promise<void> {
   const enriched = Number(process.env.BENCH_OKTA_ENRICHED_USERS ?? 3_000);
   await scenario(`${enriched} users with factors and roles, 600 req/s per endpoint`, enriched, 600, { enrich: true, enrich_concurrency: 16 }, (n) => n);
   await runGraphCollectionBench();
+  await runGitHubCollectionBench();
 }
 
 /**
