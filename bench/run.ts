@@ -1,6 +1,6 @@
 /**
  * `npm run bench [name…]`: every benchmark prints its figures and a ratio against a baseline
- * measured in the same run. Names: api, collection, mapping, e2e, webhooks, evidence-package, bounded-sources, audit-verify, preview-isolation, posture, preview-roundtrip, scale-out (default: all).
+ * measured in the same run. Names: api, collection, mapping, e2e, webhooks, evidence-package, bounded-sources, audit-verify, preview-isolation, posture, preview-roundtrip, footprint, scale-out (default: all).
  */
 const benches: Record<string, () => Promise<void>> = {
   api: async () => (await import('./api.js')).runApiBench(),
@@ -14,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   'preview-isolation': async () => (await import('./preview-isolation.js')).runPreviewIsolationBench(),
   posture: async () => (await import('./posture.js')).runPostureBench(),
   'preview-roundtrip': async () => (await import('./preview-roundtrip.js')).runPreviewRoundTripBench(),
+  footprint: async () => (await import('./footprint.js')).runFootprintBench(),
   'scale-out': async () => (await import('./scale-out.js')).runScaleOutBench(),
 };
 

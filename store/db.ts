@@ -20,22 +20,41 @@ export interface Db extends Queryable {
   close(): Promise<void>;
 }
 
-export async function openDb(options: { databaseUrl: string | null; dataDir: string }): Promise<Db> {
+/**
+ * Server settings of the embedded database, given to PGlite at start as `-c name=value` (its
+ * postgresql.conf is left as initdb wrote it). PGlite's own default of shared_buffers is
+ * 128 MB of buffer pool inside the WASM memory, touched as pages are read and kept for the life
+ * of the process: most of an idle hub's resident memory. The embedded hub holds a small
+ * database, so a 16 MB pool holds its hot pages; a larger installation runs on PostgreSQL
+ * (DATABASE_URL). `npm run bench -- footprint` shows what each setting changes.
+ * A value of null leaves that setting at PGlite's default.
+ */
+export const PGLITE_SETTINGS: Readonly<Record<string, string | null>> = {};
+
+export async function openDb(options: { databaseUrl: string | null; dataDir: string; pglite?: Record<string, string | null> }): Promise<Db> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl);
   const dir = path.join(options.dataDir, 'pg');
   await mkdir(dir, { recursive: true });
   // The hub's embedded database runs in a thread of its own (store/pglite-thread.ts).
   const [{ PGlite }, { openPgliteThread }] = await Promise.all([import('@electric-sql/pglite'), import('./pglite-thread.js')]);
-  return openPgliteThread(dir, [...PGlite.defaultStartParams]);
+  return openPgliteThread(dir, pgliteStartParams(PGlite.defaultStartParams, options.pglite));
 }
 
-export async function openPglite(dataDir?: string): Promise<Db> {
+/** PGlite's start parameters with the server settings added as `-c name=value`. */
+export function pgliteStartParams(defaults: readonly string[], settings: Record<string, string | null> = PGLITE_SETTINGS): string[] {
+  const startParams = [...defaults];
+  for (const [name, value] of Object.entries(settings)) if (value !== null) startParams.push('-c', `${name}=${value}`);
+  return startParams;
+}
+
+export async function openPglite(dataDir?: string, settings: Record<string, string | null> = PGLITE_SETTINGS): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
+  const startParams = pgliteStartParams(PGlite.defaultStartParams, settings);
   // Timestamps are read as node-postgres reads them: PGlite's own parser takes the years 0001
   // to 0099 for 1901 to 1999 (or an invalid date), so such a timestamp would not read back as written.
   const { default: pgModule } = await import('pg');
   const TIMESTAMPTZ = pgModule.types.builtins.TIMESTAMPTZ;
-  const db: PGlite = await PGlite.create(dataDir, { parsers: { [TIMESTAMPTZ]: pgModule.types.getTypeParser(TIMESTAMPTZ) } });
+  const db: PGlite = await PGlite.create(dataDir, { startParams, parsers: { [TIMESTAMPTZ]: pgModule.types.getTypeParser(TIMESTAMPTZ) } });
   const wrap = (q: PGlite | Transaction): Queryable => ({
     async query<T>(sql: string, params?: unknown[]) {
       const result = await q.query<T>(sql, params as unknown[]);
