@@ -1,8 +1,5 @@
-import { CloudTrailClient, DescribeTrailsCommand, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
-import { GenerateCredentialReportCommand, GetAccountPasswordPolicyCommand, GetAccountSummaryCommand, GetCredentialReportCommand, IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
-import { GetPublicAccessBlockCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import type { IAMClientConfig } from '@aws-sdk/client-iam';
+import type * as Sdk from './sdk.js';
 import http from 'node:http';
 import https from 'node:https';
 import { guardedLookup } from '../../lib/net-guard.js';
@@ -21,6 +18,10 @@ interface AwsConfig {
 }
 
 const SYSTEM = 'AWS';
+
+/** The AWS SDK (tens of MB of modules) is loaded on the first AWS call, not when the hub starts. */
+let sdkLoading: Promise<typeof Sdk> | null = null;
+const loadSdk = () => (sdkLoading ??= import('./sdk.js'));
 const REPORT_POLL_MS = 2_000;
 const REPORT_MAX_POLLS = 60;
 
@@ -44,7 +45,7 @@ export function classify(err: unknown, what: string): never {
 
 /** Clients per service and region, sharing one credential provider. */
 class AwsSession {
-  private readonly credentials: IAMClientConfig['credentials'];
+  private readonly credentials: () => Promise<IAMClientConfig['credentials']>;
   readonly regions: string[];
 
   constructor(readonly ctx: ConnectorContext, readonly config: AwsConfig, allowAmbientCredentials: boolean) {
@@ -58,22 +59,27 @@ class AwsSession {
     }
     if (config.auth === 'assume_role') {
       if (!config.role_arn) throw new ConnectorError('bad_config', 'AWS: assume_role needs config.role_arn.');
-      this.credentials = fromTemporaryCredentials({
-        params: { RoleArn: config.role_arn, RoleSessionName: 'evidence-hub', ...(config.external_id ? { ExternalId: config.external_id } : {}) },
+      const roleArn = config.role_arn;
+      this.credentials = async () => (await loadSdk()).fromTemporaryCredentials({
+        params: { RoleArn: roleArn, RoleSessionName: 'evidence-hub', ...(config.external_id ? { ExternalId: config.external_id } : {}) },
         // The role is assumed with static keys when given, else with the default chain.
         ...(staticKeys ? { masterCredentials: staticKeys } : {}),
         clientConfig: { region: this.regions[0], ...(config.endpoint ? { endpoint: config.endpoint } : {}) },
       });
     } else {
       // undefined: the SDK's default chain (environment, shared config, instance/task role).
-      this.credentials = config.auth === 'static' ? staticKeys : undefined;
+      const credentials = config.auth === 'static' ? staticKeys : undefined;
+      this.credentials = async () => credentials;
     }
   }
 
-  private options(region: string) {
+  /** The session's one credential provider, made on first use. */
+  private resolvedCredentials: Promise<IAMClientConfig['credentials']> | null = null;
+
+  private async options(region: string) {
     return {
       region,
-      credentials: this.credentials,
+      credentials: await (this.resolvedCredentials ??= this.credentials()),
       ...(this.config.endpoint ? { endpoint: this.config.endpoint } : {}),
       // The SDK has its own HTTP stack: an endpoint override gets the same DNS-time
       // private-address check as every other outbound call.
@@ -82,14 +88,14 @@ class AwsSession {
     };
   }
 
-  iam() { return new IAMClient(this.options('us-east-1')); }
-  sts() { return new STSClient(this.options(this.regions[0]!)); }
-  cloudtrail(region: string) { return new CloudTrailClient(this.options(region)); }
+  async iam() { return new (await loadSdk()).IAMClient(await this.options('us-east-1')); }
+  async sts() { return new (await loadSdk()).STSClient(await this.options(this.regions[0]!)); }
+  async cloudtrail(region: string) { return new (await loadSdk()).CloudTrailClient(await this.options(region)); }
   // S3 Control puts the account id in front of the host name; an endpoint override is used
   // exactly as given instead (the rule set would turn http://10.0.0.5 into an invalid host).
-  s3control() {
+  async s3control() {
     const endpoint = this.config.endpoint;
-    return new S3ControlClient({ ...this.options(this.regions[0]!), ...(endpoint ? { endpointProvider: () => ({ url: new URL(endpoint) }) } : {}) });
+    return new (await loadSdk()).S3ControlClient({ ...(await this.options(this.regions[0]!)), ...(endpoint ? { endpointProvider: () => ({ url: new URL(endpoint) }) } : {}) });
   }
 
   async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -103,7 +109,9 @@ class AwsSession {
   }
 
   async accountId(): Promise<string> {
-    const identity = await this.call('reading the caller identity', () => this.sts().send(new GetCallerIdentityCommand({})));
+    const { GetCallerIdentityCommand } = await loadSdk();
+    const sts = await this.sts();
+    const identity = await this.call('reading the caller identity', () => sts.send(new GetCallerIdentityCommand({})));
     return identity.Account ?? '';
   }
 }
@@ -140,7 +148,8 @@ export const awsConnector = (options: AwsOptions): SourceConnector<AwsSession> =
     'aws.credential_report': {
       ...awsDatasets['aws.credential_report'],
       async *pages(aws) {
-        const iam = aws.iam();
+        const { GenerateCredentialReportCommand, GetCredentialReportCommand } = await loadSdk();
+        const iam = await aws.iam();
         // Generate, then poll until COMPLETE (AWS builds the report asynchronously).
         for (let poll = 0; ; poll++) {
           const generated = await aws.call('generating the credential report', () => iam.send(new GenerateCredentialReportCommand({})));
@@ -157,8 +166,10 @@ export const awsConnector = (options: AwsOptions): SourceConnector<AwsSession> =
     'aws.password_policy': {
       ...awsDatasets['aws.password_policy'],
       async *pages(aws) {
+        const { GetAccountPasswordPolicyCommand } = await loadSdk();
+        const iam = await aws.iam();
         try {
-          const { PasswordPolicy: p } = await aws.iam().send(new GetAccountPasswordPolicyCommand({}));
+          const { PasswordPolicy: p } = await iam.send(new GetAccountPasswordPolicyCommand({}));
           yield one({
             exists: true,
             minimum_password_length: p?.MinimumPasswordLength ?? null,
@@ -186,7 +197,9 @@ export const awsConnector = (options: AwsOptions): SourceConnector<AwsSession> =
     'aws.account_summary': {
       ...awsDatasets['aws.account_summary'],
       async *pages(aws) {
-        const { SummaryMap } = await aws.call('reading the account summary', () => aws.iam().send(new GetAccountSummaryCommand({})));
+        const { GetAccountSummaryCommand } = await loadSdk();
+        const iam = await aws.iam();
+        const { SummaryMap } = await aws.call('reading the account summary', () => iam.send(new GetAccountSummaryCommand({})));
         yield one((SummaryMap ?? {}) as JsonValue);
       },
     },
@@ -194,15 +207,16 @@ export const awsConnector = (options: AwsOptions): SourceConnector<AwsSession> =
       ...awsDatasets['aws.cloudtrail_trails'],
       async *pages(aws) {
         // A multi-region trail shows up in every region: one record per ARN.
+        const { DescribeTrailsCommand, GetTrailStatusCommand } = await loadSdk();
         const seen = new Set<string>();
         const records: JsonValue[] = [];
         for (const region of aws.regions) {
-          const client = aws.cloudtrail(region);
+          const client = await aws.cloudtrail(region);
           const { trailList } = await aws.call(`listing CloudTrail trails in ${region}`, () => client.send(new DescribeTrailsCommand({ includeShadowTrails: true })));
           for (const trail of trailList ?? []) {
             if (!trail.TrailARN || seen.has(trail.TrailARN)) continue;
             seen.add(trail.TrailARN);
-            const home = aws.cloudtrail(trail.HomeRegion ?? region);
+            const home = await aws.cloudtrail(trail.HomeRegion ?? region);
             const status = await aws.call(`reading the status of trail ${trail.Name}`, () => home.send(new GetTrailStatusCommand({ Name: trail.TrailARN })));
             records.push({
               name: trail.Name ?? '',
@@ -226,9 +240,11 @@ export const awsConnector = (options: AwsOptions): SourceConnector<AwsSession> =
     'aws.s3_account_public_access_block': {
       ...awsDatasets['aws.s3_account_public_access_block'],
       async *pages(aws) {
+        const { GetPublicAccessBlockCommand } = await loadSdk();
         const accountId = await aws.accountId();
+        const s3control = await aws.s3control();
         try {
-          const { PublicAccessBlockConfiguration: c } = await aws.s3control().send(new GetPublicAccessBlockCommand({ AccountId: accountId }));
+          const { PublicAccessBlockConfiguration: c } = await s3control.send(new GetPublicAccessBlockCommand({ AccountId: accountId }));
           yield one({
             account_id: accountId, configured: true,
             block_public_acls: c?.BlockPublicAcls ?? false, ignore_public_acls: c?.IgnorePublicAcls ?? false,
