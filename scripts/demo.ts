@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: the product working in five minutes without any vendor account. Starts the
  * hub (embedded Temporal, PGlite) with simulators of Okta, Jamf, Microsoft Graph (Entra ID and
- * Intune) and AUDIGYD (and AWS through
+ * Intune), GitHub and AUDIGYD (and AWS through
  * moto when it is installed), creates a workspace, connections, the built-in packs, an
  * AUDIGYD destination, a webhook subscription with a local receiver, and jobs; triggers the
  * runs and prints what arrived where, and which signed webhooks the receiver verified.
@@ -15,9 +15,10 @@ import { loadConfig } from '../config.js';
 import { startHub } from '../hub.js';
 import { createLogger } from '../lib/logger.js';
 import { freePort } from '../temporal/dev-server.js';
-import { startAudigydSimulator, startGraphSimulator, startJamfSimulator, startOktaSimulator } from '../test/simulators/index.js';
+import { startAudigydSimulator, startGitHubSimulator, startGraphSimulator, startJamfSimulator, startOktaSimulator } from '../test/simulators/index.js';
 import { ASSESSMENT, OKTA_ASSESSMENT } from '../test/helpers/fixtures.js';
 import { GRAPH_ASSESSMENT } from '../test/helpers/graph-fixtures.js';
+import { GITHUB_ASSESSMENT } from '../test/helpers/github-fixtures.js';
 import { Webhook } from 'standardwebhooks';
 import { WebhookReceiver } from '../test/helpers/webhook-receiver.js';
 
@@ -46,12 +47,14 @@ async function main(): Promise<void> {
   const [okta, jamf, audigyd, moto] = await Promise.all([
     startOktaSimulator({ population: { total: 500, admins: 12, adminsWithoutMfa: 2, withoutMfa: 30, deprovisioned: 20 }, rateLimit: { limit: 600, windowMs: 1000 } }),
     startJamfSimulator({ fleet: { total: 200, unencrypted: 6, firewallDisabled: 3 } }),
-    startAudigydSimulator({ assessments: [OKTA_ASSESSMENT, ASSESSMENT, GRAPH_ASSESSMENT], rateLimit: false, uploadRateLimit: false }),
+    startAudigydSimulator({ assessments: [OKTA_ASSESSMENT, ASSESSMENT, GRAPH_ASSESSMENT, GITHUB_ASSESSMENT], rateLimit: false, uploadRateLimit: false }),
     startMoto(),
   ]);
   // Microsoft Graph (Entra ID and Intune): one simulated tenant, one app registration for both connectors.
   const graph = await startGraphSimulator({ users: { total: 400, withoutMfa: 15, admins: 6, adminsWithoutMfa: 1, guests: 8, staleGuests: 2 }, devices: { total: 150, noncompliant: 4, unencrypted: 2, staleSync: 3, outdatedOs: 5 } });
   const graphConfig = { tenant_id: graph.tenantId, client_id: graph.clientId, authority_url: graph.url, graph_url: graph.url };
+  // GitHub: one simulated organization, read through a GitHub App installation.
+  const github = await startGitHubSimulator({ population: { members: 60, membersWithout2fa: 2, repositories: 40, dependabotAlerts: 15, staleCriticalOrHigh: 2, openSecretAlerts: 1 } });
   const config = loadConfig({
     ...process.env,
     PORT: process.env.PORT || String(await freePort()),
@@ -89,6 +92,7 @@ async function main(): Promise<void> {
     { pack: 'jamf', assessment: ASSESSMENT.id, type: 'jamf', config: { base_url: jamf.url, client_id: jamf.clientId }, secrets: { client_secret: jamf.clientSecret }, datasets: ['jamf.computers'] },
     { pack: 'entra', assessment: GRAPH_ASSESSMENT.id, type: 'entra', config: graphConfig, secrets: { client_secret: graph.clientSecret }, datasets: ['entra.users', 'entra.mfa_registration', 'entra.directory_roles', 'entra.conditional_access', 'entra.security_defaults'] },
     { pack: 'intune', assessment: GRAPH_ASSESSMENT.id, type: 'intune', config: graphConfig, secrets: { client_secret: graph.clientSecret }, datasets: ['intune.managed_devices', 'intune.compliance_policies'] },
+    { pack: 'github', assessment: GITHUB_ASSESSMENT.id, type: 'github', config: { org: github.org, api_url: github.apiUrl, auth_method: 'app', app_id: github.appId, installation_id: github.installationId }, secrets: { private_key: github.appPrivateKey }, datasets: ['github.org', 'github.members', 'github.repositories', 'github.dependabot_alerts', 'github.secret_scanning_alerts'] },
     ...(moto ? [{ pack: 'aws', assessment: ASSESSMENT.id, type: 'aws', config: { auth: 'static', access_key_id: 'AKIAIOSFODNN7EXAMPLE', endpoint: moto.url }, secrets: { secret_access_key: 'demo' }, datasets: ['aws.credential_report', 'aws.password_policy', 'aws.account_summary', 'aws.cloudtrail_trails', 'aws.s3_account_public_access_block'] }] : []),
   ];
   if (!moto) say('(moto_server is not installed: the AWS job is left out; pip install "moto[server]" to include it)');
@@ -137,7 +141,7 @@ async function main(): Promise<void> {
 
   const stop = async () => {
     await hub.stop();
-    await Promise.all([okta.close(), jamf.close(), graph.close(), audigyd.close(), receiver.down()]);
+    await Promise.all([okta.close(), jamf.close(), graph.close(), github.close(), audigyd.close(), receiver.down()]);
     moto?.stop();
     await rm(dataDir, { recursive: true, force: true });
   };

@@ -18,6 +18,8 @@ describe('npm run demo', () => {
     // Entra ID and Intune through the Graph simulator: every pack hint matches one question.
     expect(output).toMatch(/== entra: run run_\w+ succeeded — collected \d+ records, 5 evidence items, 5 delivered, 0 ambiguous/);
     expect(output).toMatch(/== intune: run run_\w+ succeeded — collected \d+ records, 4 evidence items, 4 delivered, 0 ambiguous/);
+    // GitHub through its simulator: the pack's five hints each match one question.
+    expect(output).toMatch(/== github: run run_\w+ succeeded — collected \d+ records, 5 evidence items, 5 delivered, 0 ambiguous/);
     expect(output).toMatch(/What arrived at AUDIGYD: \d+ evidence items/);
     expect(output).toContain('asm_okta q_mfa_admin');
     // ISO 27001 coverage after the demo's jobs: the requirements its packs cite, each with its checks.
