@@ -44,8 +44,8 @@ if (part === 'pglite') {
   await migrate(db);
   // A little of what the API does at idle: a read on a few tables.
   for (let i = 0; i < 50; i++) await db.query('SELECT count(*) FROM audit_log');
-  const settings = await db.query("SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'temp_buffers', 'wal_buffers', 'maintenance_work_mem')");
-  extra.settings = Object.fromEntries(settings.map((s) => [s.name, `${s.setting}${s.unit ?? ''}`]));
+  const settings = await db.query("SELECT name, current_setting(name) AS value FROM unnest(ARRAY['shared_buffers', 'work_mem', 'temp_buffers', 'wal_buffers', 'maintenance_work_mem']) AS name");
+  extra.settings = Object.fromEntries(settings.map((s) => [s.name, s.value]));
 } else if (part === 'worker') {
   const { NativeConnection, Worker } = await import('@temporalio/worker');
   const connection = await NativeConnection.connect({ address: arg });

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { findOrBuildTemporalCli } from '../temporal/cli-binary.js';
 import { freePort, startDevServer } from '../temporal/dev-server.js';
+import { PGLITE_SETTINGS } from '../store/db.js';
 import { table } from './util.js';
 
 const run = promisify(execFile);
@@ -227,12 +228,13 @@ export async function runFootprintBench(): Promise<void> {
       }
 
       if (only.includes('pglite')) {
-        console.log('\nPGlite settings, each alone over the default of this build (median of 3, opened on the same database):');
+        console.log(`\nPGlite settings (this build's default: ${JSON.stringify(PGLITE_SETTINGS)}), each alone over that default (median of 3, opened on the same database):`);
         const variants: [string, Record<string, string | null> | null][] = [
           ['PGlite\'s own default shared_buffers (128MB)', { shared_buffers: null }],
           ['this build\'s default', null],
           ['shared_buffers=128kB', { shared_buffers: '128kB' }],
           ['shared_buffers=8MB', { shared_buffers: '8MB' }],
+          ['shared_buffers=16MB', { shared_buffers: '16MB' }],
           ['shared_buffers=32MB', { shared_buffers: '32MB' }],
           ['work_mem=1MB', { work_mem: '1MB' }],
           ['temp_buffers=1MB', { temp_buffers: '1MB' }],
@@ -242,7 +244,7 @@ export async function runFootprintBench(): Promise<void> {
         const out = [];
         for (const [label, settings] of variants) {
           const r = await partMedian(['pglite', pgliteDir, ...(settings ? [JSON.stringify(settings)] : [])]);
-          out.push({ setting: label, 'RSS (MB)': Math.round(r.rssKb / MB), 'open (ms)': r.openMs ?? '', 'shared_buffers / work_mem': `${r.settings?.shared_buffers} / ${r.settings?.work_mem}` });
+          out.push({ setting: label, 'RSS (MB)': Math.round(r.rssKb / MB), 'open (ms)': r.openMs ?? '', 'shared_buffers / work_mem / temp_buffers / wal_buffers / maintenance_work_mem': Object.values(r.settings ?? {}).join(' / ') });
         }
         table(out);
       }

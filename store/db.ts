@@ -29,7 +29,9 @@ export interface Db extends Queryable {
  * (DATABASE_URL). `npm run bench -- footprint` shows what each setting changes.
  * A value of null leaves that setting at PGlite's default.
  */
-export const PGLITE_SETTINGS: Readonly<Record<string, string | null>> = {};
+export const PGLITE_SETTINGS: Readonly<Record<string, string | null>> = {
+  shared_buffers: '16MB',
+};
 
 export async function openDb(options: { databaseUrl: string | null; dataDir: string; pglite?: Record<string, string | null> }): Promise<Db> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl);
