@@ -124,6 +124,8 @@ export class GitHubClient {
         if (!(err instanceof ConnectorError)) throw err;
         const status = err.details.status;
         if (status === 404 && call.notFoundIsNull) return null;
+        // GitHub Free: "Upgrade to GitHub Pro or make this repository public to enable this feature." The repository cannot be protected: not a permission problem.
+        if (status === 403 && call.notFoundIsNull && /upgrade to github pro|make this repository public/i.test(said ?? '')) return null;
         if (status === 403 || (status === 422 && call.ownerOnly)) throw deniedError(call, status, said);
         // A 401 after a rate-limit wait (the token ran out meanwhile): the one renewal is still due.
         if (status === 401 && renew && !renewed) {

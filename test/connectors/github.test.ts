@@ -202,6 +202,15 @@ describe('github connector against the GitHub simulator', () => {
     await expect(collectAll(ctx, 'github.secret_scanning_alerts')).rejects.toMatchObject({ message: expect.stringMatching(/Secret scanning alerts \(read\)/) });
   });
 
+  it('on GitHub Free a private repository cannot be protected: unprotected, not a permission error', async () => {
+    const free = await start({ plan: 'free', population: { repositories: 12, archived: 0, rulesetProtected: 3, protectedWithoutReviews: 0, unprotected: 0 } });
+    const { records } = await collectAll(context(free), 'github.repositories');
+    const truth = free.truth();
+    expect(records.filter((r) => !r.default_branch_requires_reviews).map((r) => r.full_name).sort()).toEqual([...truth.repositories.activeWithoutReviews].sort());
+    expect(records.filter((r) => r.visibility !== 'public').every((r) => r.branch_protected === false && r.default_branch_requires_reviews === false)).toBe(true);
+    expect(free.requests.some((r) => r.status === 403)).toBe(true);
+  });
+
   it('works against GitHub Enterprise Server’s /api/v3, and refuses a next link to another host', async () => {
     const ghes = await start({ pathPrefix: '/api/v3', population: { repositories: 5, archived: 0, rulesetProtected: 1, protectedWithoutReviews: 0, unprotected: 1, dependabotAlerts: 0, staleCriticalOrHigh: 0, closedDependabotAlerts: 0 } });
     expect(ghes.apiUrl).toMatch(/\/api\/v3$/);

@@ -40,6 +40,8 @@ export interface GitHubSimulatorOptions {
   installationTokenTtlSeconds?: number;
   /** The primary limit per bucket (core, app). Default 5 000 an hour; false: none, no headers. */
   rateLimit?: RateLimitOptions | false;
+  /** The organization's plan (default enterprise). `free`: private repositories have no branch protection or rulesets; reading protection is 403 "Upgrade to GitHub Pro…". */
+  plan?: 'free' | 'team' | 'enterprise';
   /** '/api/v3' to serve as GitHub Enterprise Server does (default '': github.com). */
   pathPrefix?: string;
   port?: number;
@@ -102,7 +104,7 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
   const tokens = options.tokens ?? [{ token, owner: true }, { token: nonOwnerToken, owner: false }];
   const credentials = new GitHubCredentials(apps, tokens, options.installationTokenTtlSeconds ?? 3600, clock);
   const pathPrefix = (options.pathPrefix ?? '').replace(/\/+$/, '');
-  const api: GitHubApiState = { org, credentials, pathPrefix, expireTokensAfter: null, secondary: [] };
+  const api: GitHubApiState = { org, credentials, pathPrefix, expireTokensAfter: null, secondary: [], plan: options.plan ?? 'enterprise' };
   const rateLimit = options.rateLimit === false ? undefined : (options.rateLimit ?? { limit: 5_000, windowMs: 3_600_000 });
   const server = await startSimulatorServer(githubApi(api), { port: options.port, clock, rateLimit });
   const firstApp = apps[0];
@@ -127,11 +129,11 @@ export async function startGitHubSimulator(options: GitHubSimulatorOptions = {})
     secondaryRateLimit: ({ retryAfterSeconds = 1, status = 403, times = 1, path } = {}) => {
       api.secondary.push({ retryAfterSeconds, status, remaining: times, path });
     },
-    truth: () => computeTruth(org),
+    truth: () => computeTruth(org, api.plan),
   };
 }
 
-function computeTruth(org: GitHubOrgData): GitHubTruth {
+function computeTruth(org: GitHubOrgData, plan: GitHubApiState['plan']): GitHubTruth {
   const active = org.repositories.filter((r) => !r.archived);
   const openAlerts = org.dependabot.filter((a) => a.state === 'open');
   const serious = openAlerts.filter((a) => a.severity === 'critical' || a.severity === 'high');
@@ -146,8 +148,9 @@ function computeTruth(org: GitHubOrgData): GitHubTruth {
     outsideCollaborators: { total: org.collaborators.length, without2fa: org.collaborators.filter((c) => !c.twoFactor).map((c) => c.login) },
     repositories: {
       total: org.repositories.length, archived: org.repositories.length - active.length, active: active.length,
-      byBranchProtection: active.filter((r) => r.protection === 'reviews').length, byRuleset: active.filter((r) => r.protection === 'ruleset').length,
-      activeWithoutReviews: active.filter((r) => r.protection === 'none' || r.protection === 'noReviews').map((r) => `${org.login}/${r.name}`),
+      byBranchProtection: active.filter((r) => r.protection === 'reviews' && (plan !== 'free' || r.visibility === 'public')).length,
+      byRuleset: active.filter((r) => r.protection === 'ruleset' && (plan !== 'free' || r.visibility === 'public')).length,
+      activeWithoutReviews: active.filter((r) => r.protection === 'none' || r.protection === 'noReviews' || (plan === 'free' && r.visibility !== 'public')).map((r) => `${org.login}/${r.name}`),
     },
     dependabot: { open: openAlerts.length, openCriticalOrHigh: serious.length, staleCriticalOrHigh: serious.filter((a) => a.createdMs < staleBefore).map((a) => `${a.repository}#${a.number}`) },
     secretScanning: { open: openSecrets.length, openIds: openSecrets.map((a) => `${a.repository}#${a.number}`), secrets: org.secrets.map((a) => a.secret) },

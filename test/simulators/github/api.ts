@@ -29,6 +29,8 @@ export interface GitHubApiState {
   expireTokensAfter: { remaining: number } | null;
   /** Armed secondary-limit answers. */
   secondary: SecondaryLimit[];
+  /** GitHub Free: branch protection is unavailable on private repositories (403 "Upgrade to GitHub Pro…"). */
+  plan: 'free' | 'team' | 'enterprise';
 }
 
 const SECONDARY_MESSAGE = 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.';
@@ -127,6 +129,7 @@ export function githubApi(state: GitHubApiState): VendorBehaviour {
       handle: (_req, [owner, name, branch]) => {
         const repo = orgOf(owner!) ? org.repository(name!) : undefined;
         if (!repo) return notFound();
+        if (state.plan === 'free' && repo.visibility !== 'public') return githubError(403, 'Upgrade to GitHub Pro or make this repository public to enable this feature.', {}, `${DOCS}/branches/branch-protection#get-branch-protection`);
         if (decodeURIComponent(branch!) !== repo.defaultBranch) return githubError(404, 'Branch not found', {}, `${DOCS}/branches/branch-protection#get-branch-protection`);
         if (repo.protection === 'none' || repo.protection === 'ruleset') return githubError(404, 'Branch not protected', {}, `${DOCS}/branches/branch-protection#get-branch-protection`);
         const url = `https://api.github.com/repos/${repoUrl(repo)}/branches/${repo.defaultBranch}/protection`;
@@ -148,7 +151,7 @@ export function githubApi(state: GitHubApiState): VendorBehaviour {
         if (!repo.archived && decodeURIComponent(branch!) === repo.defaultBranch) {
           // Every repository has an org ruleset forbidding deletion (not a review requirement).
           rules.push({ type: 'deletion', ruleset_source_type: 'Organization', ruleset_source: org.login, ruleset_id: 7 });
-          if (repo.protection === 'ruleset') {
+          if (repo.protection === 'ruleset' && !(state.plan === 'free' && repo.visibility !== 'public')) {
             rules.push({
               type: 'pull_request', ruleset_source_type: 'Repository', ruleset_source: repoUrl(repo), ruleset_id: 100 + repo.id,
               parameters: { required_approving_review_count: repo.reviewCount, dismiss_stale_reviews_on_push: true, require_code_owner_review: false, require_last_push_approval: false, required_review_thread_resolution: false },
