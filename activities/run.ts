@@ -13,6 +13,7 @@ import { openDestination, retryable, type DestinationDeps } from './destinations
 import { ConnectorError } from '../connectors/errors.js';
 import type { RunTrace } from '../connectors/types.js';
 import { compileRules, evaluate } from '../mappings/engine.js';
+import { UnreadableDataset } from '../mappings/datasets.js';
 import { underAcceptedRisk, withAcceptedRecords } from '../mappings/accepted-risk.js';
 import type { Rule } from '../mappings/types.js';
 import { parseDuration } from '../lib/duration.js';
@@ -42,16 +43,23 @@ export interface RunPlan {
 }
 
 
+export interface EvaluateRunInput {
+  plan: RunPlan;
+  snapshotIds: string[];
+  /** Datasets whose collection failed, with why: their rules report error. */
+  uncollected?: Record<string, string>;
+}
+
 export function runActivities(deps: RunDeps) {
   /** Evaluates the run's mapping version over its snapshots and writes each item to the ledger as pending. */
-  async function evaluateOnce(input: { plan: RunPlan; snapshotIds: string[] }): Promise<string[]> {
+  async function evaluateOnce(input: EvaluateRunInput): Promise<string[]> {
     const { plan } = input;
     const run = await deps.runs.getById(plan.runId);
     const job = await deps.jobs.get(plan.workspaceId, plan.jobId);
     const version = await deps.mappings.version(plan.mappingId, plan.mappingVersion);
     if (!run || !job || !version) throw ApplicationFailure.nonRetryable('the run, its job or its mapping version is gone', 'run.inconsistent');
     const snapshots = await deps.snapshots.getMany(plan.workspaceId, input.snapshotIds);
-    const data: Record<string, unknown[]> = {};
+    const data: Record<string, unknown[] | UnreadableDataset> = {};
     const collectedAt: Record<string, Date> = {};
     let collected = 0;
     for (const snapshot of snapshots) {
@@ -59,6 +67,9 @@ export function runActivities(deps: RunDeps) {
       collectedAt[snapshot.dataset] = snapshot.collected_at;
       collected += snapshot.record_count;
     }
+    // A dataset that could not be collected (a missing permission or licence, say) makes its
+    // rules report error with the reason: never a pass on data that was not read.
+    for (const [dataset, reason] of Object.entries(input.uncollected ?? {})) data[dataset] = new UnreadableDataset(reason, 'collected');
     await deps.runs.setSnapshots(plan.runId, input.snapshotIds, collected);
     // "now" is the run's start, so a retried evaluation gives byte-identical evidence.
     const now = run.started_at ?? run.created_at;
@@ -116,7 +127,7 @@ export function runActivities(deps: RunDeps) {
     },
 
     /** The run's step `evaluate`; when it leaves items to deliver, the step `deliver` begins. */
-    async evaluateRun(input: { plan: RunPlan; snapshotIds: string[] }): Promise<string[]> {
+    async evaluateRun(input: EvaluateRunInput): Promise<string[]> {
       await deps.runSteps.begin(input.plan.runId, 'evaluate', 2);
       try {
         const pending = await evaluateOnce(input);
@@ -168,7 +179,11 @@ export function runActivities(deps: RunDeps) {
     },
 
     /** Counts the ledger and ends the run: succeeded, partial, failed or cancelled. */
-    async finishRun(input: { runId: string; error?: string; cancelled?: boolean }): Promise<RunStatus> {
+    /**
+     * Ends the run with its counts. `error` fails it; `collectionError` (some datasets could not
+     * be collected, their rules reported error) is recorded while the status follows the counts.
+     */
+    async finishRun(input: { runId: string; error?: string; collectionError?: string; cancelled?: boolean }): Promise<RunStatus> {
       const byStatus = await deps.evidence.countsForRun(input.runId);
       const run = await deps.runs.getById(input.runId);
       const counts: RunCounts = {
@@ -185,7 +200,7 @@ export function runActivities(deps: RunDeps) {
         : notDelivered === 0 ? 'succeeded'
         : counts.delivered > 0 ? 'partial'
         : 'failed';
-      await deps.runs.finish(input.runId, { status, counts, error: input.error ?? null });
+      await deps.runs.finish(input.runId, { status, counts, error: input.error ?? input.collectionError ?? null });
       const stepStatus = status === 'cancelled' ? 'cancelled' : status === 'failed' ? 'failed' : 'succeeded';
       await deps.runSteps.end(input.runId, 'deliver', {
         status: stepStatus,

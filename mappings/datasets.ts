@@ -5,7 +5,8 @@
 
 /** Stands in for a dataset whose snapshot could not be read; its rules yield errors with this reason. */
 export class UnreadableDataset {
-  constructor(readonly reason: string) {}
+  /** `stage`: what could not be done with it (its snapshot read, or the dataset collected at all). */
+  constructor(readonly reason: string, readonly stage: 'read' | 'collected' = 'read') {}
 }
 
 export type DatasetSource = readonly unknown[] | AsyncIterable<unknown> | Iterable<unknown> | UnreadableDataset;

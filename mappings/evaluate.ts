@@ -119,7 +119,7 @@ function select(rule: CompiledRule, dataset: unknown[], selections: Selections):
 
 function evaluateRule(rule: CompiledRule, dataset: unknown, nowMs: number, cap: number, selections: Selections): RuleOutcome {
   if (dataset === undefined) throw new RuleFailure(`dataset "${rule.dataset}" was not provided`);
-  if (dataset instanceof UnreadableDataset) throw new RuleFailure(`dataset "${rule.dataset}" could not be read: ${dataset.reason}`);
+  if (dataset instanceof UnreadableDataset) throw new RuleFailure(`dataset "${rule.dataset}" could not be ${dataset.stage}: ${dataset.reason}`);
   if (!Array.isArray(dataset)) throw new RuleFailure(`dataset "${rule.dataset}" must be a list of records (got ${describeType(dataset)})`);
 
   let selected = select(rule, dataset, selections);

@@ -226,6 +226,8 @@ const SCENARIOS: Scenario[] = [
   { name: 'runJobWorkflow-succeeded', code: 'current', start: (ctx) => triggerRun(ctx, 'okta') },
   // connection-failed-event taken (marker) and recordConnectionFailed, then finishRun and export-run-trace.
   { name: 'runJobWorkflow-collection-failed', code: 'current', start: (ctx) => triggerRun(ctx, 'badOkta') },
+  // uncollected-datasets-as-errors taken (marker): the failed dataset's rules are evaluated as errors, then finishRun.
+  { name: 'runJobWorkflow-uncollected-datasets', code: 'current', start: (ctx) => triggerRun(ctx, 'badOkta') },
   {
     // Every delivery attempt answered 503: the batch's retries run out and its items are marked failed.
     name: 'runJobWorkflow-delivery-failed', code: 'current',

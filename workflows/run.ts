@@ -1,4 +1,4 @@
-import { CancellationScope, deprecatePatch, isCancellation, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, deprecatePatch, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { COLLECT_OPTIONS, deliveryOptions, failureMessage, type DeliveryRetry } from './options.js';
 
@@ -42,6 +42,11 @@ async function exportTrace(runId: string): Promise<void> {
   }
 }
 
+/** What the run records when datasets could not be collected: each with its reason. */
+function collectionFailure(uncollected: Record<string, string>): string {
+  return Object.entries(uncollected).map(([dataset, reason]) => `${dataset} could not be collected: ${reason}`).join('; ');
+}
+
 /**
  * A job's run: collect the datasets in parallel → evaluate the pinned (or latest) mapping
  * version → write each item to the ledger as pending → deliver with bounded concurrency and
@@ -61,17 +66,37 @@ export async function runJobWorkflow(input: RunJobInput): Promise<{ runId: strin
   try {
     const supplied = input.suppliedSnapshots ?? {};
     const toCollect = plan.datasets.filter((dataset) => !supplied[dataset]);
-    const collected = await Promise.all(toCollect.map((dataset) =>
-      collectDataset({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, dataset, collectionKey: `${plan.runId}:${dataset}`, runId: plan.runId })))
-      .catch(async (err: unknown) => {
-        if (!isCancellation(err)) {
-          // As for export-run-trace: the step predates its marker, so it always runs.
-          deprecatePatch('connection-failed-event');
-          await short.recordConnectionFailed({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, runId: plan.runId, datasets: toCollect, error: failureMessage(err) });
-        }
-        throw err;
-      });
-    const pending = await evaluateRun({ plan, snapshotIds: [...collected.map((s) => s.id), ...Object.values(supplied)] });
+    let collected: { id: string }[];
+    const uncollected: Record<string, string> = {};
+    if (patched('uncollected-datasets-as-errors')) {
+      // A dataset that fails (after its retries) no longer fails the run: its rules report
+      // error with the reason, and the other datasets are evaluated and delivered.
+      const outcomes = await Promise.all(toCollect.map((dataset) =>
+        collectDataset({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, dataset, collectionKey: `${plan.runId}:${dataset}`, runId: plan.runId })
+          .then((snapshot) => ({ dataset, snapshot, error: null }), (err: unknown) => {
+            if (isCancellation(err)) throw err;
+            return { dataset, snapshot: null, error: failureMessage(err) };
+          })));
+      collected = outcomes.flatMap((o) => (o.snapshot ? [o.snapshot] : []));
+      for (const o of outcomes) if (o.error !== null) uncollected[o.dataset] = o.error;
+      if (Object.keys(uncollected).length) {
+        deprecatePatch('connection-failed-event');
+        await short.recordConnectionFailed({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, runId: plan.runId, datasets: Object.keys(uncollected), error: collectionFailure(uncollected) });
+      }
+    } else {
+      collected = await Promise.all(toCollect.map((dataset) =>
+        collectDataset({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, dataset, collectionKey: `${plan.runId}:${dataset}`, runId: plan.runId })))
+        .catch(async (err: unknown) => {
+          if (!isCancellation(err)) {
+            // As for export-run-trace: the step predates its marker, so it always runs.
+            deprecatePatch('connection-failed-event');
+            await short.recordConnectionFailed({ workspaceId: plan.workspaceId, connectionId: plan.connectionId, runId: plan.runId, datasets: toCollect, error: failureMessage(err) });
+          }
+          throw err;
+        });
+    }
+    const failedDatasets = Object.keys(uncollected);
+    const pending = await evaluateRun({ plan, snapshotIds: [...collected.map((s) => s.id), ...Object.values(supplied)], ...(failedDatasets.length ? { uncollected } : {}) });
 
     // Bounded concurrency: batches of items, two in flight, each delivering a few at a time,
     // so that at most `deliveryConcurrency` requests reach the destination at once.
@@ -93,7 +118,12 @@ export async function runJobWorkflow(input: RunJobInput): Promise<{ runId: strin
       }
     };
     await Promise.all(Array.from({ length: Math.min(lanes, Math.max(1, batches.length)) }, lane));
-    const status = await short.finishRun({ runId: plan.runId });
+    // Nothing collected at all is a failed run, as before; some datasets missing, a partial one.
+    const nothingCollected = failedDatasets.length > 0 && collected.length === 0 && Object.keys(supplied).length === 0;
+    const status = await short.finishRun({
+      runId: plan.runId,
+      ...(nothingCollected ? { error: collectionFailure(uncollected) } : failedDatasets.length ? { collectionError: collectionFailure(uncollected) } : {}),
+    });
     await exportTrace(plan.runId);
     return { runId: plan.runId, status };
   } catch (err) {

@@ -54,16 +54,20 @@ describe('a run’s steps and workflow id, a connection’s snapshots, a schedul
     expect(listed.body.data[0].steps).toEqual(run.steps);
   });
 
-  it('a collection that fails is a failed step with its reason, and no evaluation follows', async () => {
+  it('a collection that fails is a failed step with its reason; its rules are then evaluated as errors, and the run fails', async () => {
     const broken = await createConnection(t.call, { name: 'wrong token', type: 'okta', config: { base_url: okta.url, auth_method: 'api_token' }, secrets: { api_token: 'not-the-token' } });
     const job = await t.call('POST', '/api/v1/jobs', {
       json: { name: 'broken', connection_id: broken, datasets: ['okta.users'], mapping_id: mappingId, destination_id: destinationId, target: { assessment_id: 'asm_okta' } },
     });
     const run = await runToEnd(t.call, job.body.id);
     expect(run.status).toBe('failed');
-    expect(run.steps).toHaveLength(1);
-    expect(run.steps[0]).toMatchObject({ name: 'collect okta.users', status: 'failed', snapshot_ids: [] });
+    expect(run.error).toMatch(/^okta\.users could not be collected: /);
+    expect(run.steps.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual([['collect okta.users', 'failed'], ['evaluate', 'succeeded']]);
+    expect(run.steps[0]).toMatchObject({ snapshot_ids: [] });
     expect(run.steps[0].detail).toMatch(/401|credential|token|unauthori/i);
+    // Nothing is sent, and no rule on the dataset reads as a pass.
+    expect(run.items.length).toBeGreaterThan(0);
+    expect(run.items.every((i: { result: string; status: string }) => i.result === 'error' && i.status === 'failed')).toBe(true);
   });
 
   it('lists a connection’s snapshots newest first, by dataset, the latest of each, in pages; other workspaces see none', async () => {

@@ -62,4 +62,25 @@ describe('jobs end to end: Graph simulator → entra / intune packs → AUDIGYD 
     const failing = os._evaluation.assertions.find((a) => !a.passed);
     expect(JSON.stringify(failing)).toContain(graph.truth().devices.ids.outdatedOs[0]);
   });
+
+  it('a dataset the tenant’s licence does not cover: its rules report error naming the licence, the others are still delivered, the run is partial', async () => {
+    graph.setLicence('entraPremium', false);
+    try {
+      const jobId = await job('entra', ['entra.mfa_registration', 'entra.security_defaults']);
+      const run = await runToEnd(t.call, jobId);
+      expect(run.status).toBe('partial');
+      expect(run.error).toMatch(/entra\.mfa_registration could not be collected: .*P1 or P2/);
+      const items = (await t.call('GET', `/api/v1/evidence?run_id=${run.id}`)).body.data as { rule_id: string; result: string; status: string; error: string | null }[];
+      const byRule = Object.fromEntries(items.map((i) => [i.rule_id, i]));
+      // Only the rules of the collected dataset are answers; the one on the uncollected dataset is an error, never a pass.
+      expect(byRule['entra-mfa-registered']).toMatchObject({ result: 'error', status: 'failed' });
+      expect(byRule['entra-mfa-registered']!.error).toMatch(/could not be collected: .*P1 or P2/);
+      expect(byRule['entra-mfa-enforced']).toMatchObject({ status: 'delivered' });
+      const checks = (await t.call('GET', `/api/v1/checks?job_id=${jobId}`)).body.data as { rule_id: string; status: string }[];
+      expect(checks.find((c) => c.rule_id === 'entra-mfa-registered')?.status).toBe('error');
+    } finally {
+      graph.setLicence('entraPremium', true);
+    }
+  });
 });
+

@@ -24,6 +24,7 @@ const HISTORIES = path.join(root, 'test/fixtures/histories');
 const RECORDED_BEFORE: Record<string, string[]> = {
   'export-run-trace': ['runJobWorkflow-pre-patch-succeeded', 'runJobWorkflow-pre-patch-collection-failed'],
   'connection-failed-event': ['runJobWorkflow-pre-patch-collection-failed'],
+  'uncollected-datasets-as-errors': ['runJobWorkflow-collection-failed', 'runJobWorkflow-succeeded'],
 };
 
 interface Recorded {
