@@ -18,7 +18,8 @@ const MAX_SETTLE_GROUP = 200;
  * one settle transaction at a time (ledger rows, their events and audit entries, so one turn
  * of the audit chain's lock), taking every outcome that completed since the previous one
  * began. An outcome waits for no timer and no group size: when nothing is being settled it is
- * settled at once, else as soon as the running transaction ends. Each promise resolves once
+ * settled in the next turn of the event loop (with the answers read in this one), else as
+ * soon as the running transaction ends. Each promise resolves once
  * its outcome has committed.
  */
 export class OutcomeSettler {
@@ -38,6 +39,8 @@ export class OutcomeSettler {
     this.draining = true;
     try {
       while (this.queue.length) {
+        // The answers already read in this turn of the event loop join the group (no timer).
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const group = this.queue.splice(0, MAX_SETTLE_GROUP);
         try {
           await this.evidence.settleMany(group.map((g) => g.outcome));
