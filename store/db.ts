@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import type pg from 'pg';
@@ -39,7 +40,13 @@ export async function openDb(options: { databaseUrl: string | null; dataDir: str
   await mkdir(dir, { recursive: true });
   // The hub's embedded database runs in a thread of its own (store/pglite-thread.ts).
   const [{ PGlite }, { openPgliteThread }] = await Promise.all([import('@electric-sql/pglite'), import('./pglite-thread.js')]);
-  return openPgliteThread(dir, pgliteStartParams(PGlite.defaultStartParams, options.pglite));
+  const startParams = pgliteStartParams(PGlite.defaultStartParams, options.pglite);
+  if (!existsSync(path.join(dir, 'PG_VERSION'))) {
+    // A new database: initdb runs in a thread that then ends. It grows a second PGlite and the
+    // initdb WASM to several hundred MB, which the long-lived thread would keep resident.
+    await (await openPgliteThread(dir, startParams)).close();
+  }
+  return openPgliteThread(dir, startParams);
 }
 
 /** PGlite's start parameters with the server settings added as `-c name=value`. */
