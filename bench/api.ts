@@ -39,7 +39,7 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<v
     { case: 'hub /api/v1/me at 200 req/s', 'req/s': Math.round(hubAt200.requestsPerSecond), 'p50 ms': hubAt200.p50, 'p99 ms': hubAt200.p99 },
   ]);
   const ratio = hubMax.requestsPerSecond / bareMax.requestsPerSecond;
-  console.log(`api: throughput ratio hub/bare = ${ratio.toFixed(2)}× (target ≥ 0.5×); DB-backed list ratio = ${(listMax.requestsPerSecond / bareMax.requestsPerSecond).toFixed(2)}×; p99 at 200 req/s = ${hubAt200.p99} ms (target < 20 ms)`);
+  console.log(`api: throughput ratio hub/bare = ${ratio.toFixed(2)}× (target ≥ 0.8×); DB-backed list ratio = ${(listMax.requestsPerSecond / bareMax.requestsPerSecond).toFixed(2)}× (target ≥ 0.5×); p99 at 200 req/s = ${hubAt200.p99} ms (target < 20 ms)`);
 
   await api.close();
 }

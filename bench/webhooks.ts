@@ -96,7 +96,7 @@ export async function runWebhookBench(): Promise<void> {
     const dispatch = rows.map((r) => Number(r.dispatch_ms)).sort((a, b) => a - b);
 
     table([
-      { measure: `fan-out of ${EVENTS} events × 3 endpoints`, hub_deliveries_per_s: Math.round(hubRate), plain_loop_per_s: Math.round(loopRate), ratio: Number((hubRate / loopRate).toFixed(2)), target: '≥ 200/s sustained' },
+      { measure: `fan-out of ${EVENTS} events × 3 endpoints`, hub_deliveries_per_s: Math.round(hubRate), plain_loop_per_s: Math.round(loopRate), ratio: Number((hubRate / loopRate).toFixed(2)), target: '≥ 0.2× the loop, ≥ 200/s sustained' },
     ]);
     table([
       { measure: `${STEADY_RATE} events/s for ${STEADY_SECONDS}s × 3 endpoints`, deliveries: latencies.length, dispatched_p50_ms: Math.round(percentile(dispatch, 50)), p50_ms: Math.round(percentile(latencies, 50)), p99_ms: Math.round(percentile(latencies, 99)), max_ms: Math.round(latencies[latencies.length - 1] ?? NaN), target: 'p99 < 1000 ms' },
