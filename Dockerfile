@@ -14,7 +14,10 @@ COPY . .
 RUN npm run build && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
+# MALLOC_ARENA_MAX and --liftoff-only as npm start has them: the idle embedded hub's resident
+# memory (npm run bench -- footprint; README, "Memory").
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     HUB_DATA_DIR=/data \
     PORT=8080
 WORKDIR /app
@@ -28,5 +31,5 @@ VOLUME ["/data"]
 EXPOSE 8080 8233
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["node", "dist/main.js"]
+ENTRYPOINT ["node", "--liftoff-only", "dist/main.js"]
 CMD ["all"]

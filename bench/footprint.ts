@@ -78,13 +78,33 @@ async function heapOf(child: ChildProcess, reportDir: string): Promise<{ used: n
   throw new Error('no diagnostic report written');
 }
 
+/**
+ * The environment and Node.js flags `npm start` runs the hub with (package.json, after the
+ * build step: `NAME=value … node --flag … dist/main.js all`), so that the hub is measured as it
+ * is started; FOOTPRINT_NODE_FLAGS, when set, replaces the flags (to try others).
+ */
+function npmStart(): { env: Record<string, string>; flags: string[] } {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.split('&&').at(-1)!.trim().split(/\s+/);
+  const env: Record<string, string> = {};
+  while (words[0]?.includes('=')) {
+    const [name, value] = words.shift()!.split('=') as [string, string];
+    env[name] = value;
+  }
+  if (words.shift() !== 'node') throw new Error(`npm start does not run node: ${pkg.scripts.start}`);
+  const flags = words.slice(0, words.indexOf('dist/main.js'));
+  const tried = process.env.FOOTPRINT_NODE_FLAGS;
+  return { env, flags: tried === undefined ? flags : tried.split(' ').filter(Boolean) };
+}
+
 async function startOnce(label: string, dataDir: string, env: Record<string, string>): Promise<StartFigures> {
   const [port, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
   const reportDir = await mkdtemp(path.join(os.tmpdir(), 'hub-bench-report-'));
   const started = performance.now();
-  const child = spawn(process.execPath, ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${reportDir}`, path.join(root, 'dist/main.js'), 'all'], {
+  const { env: startEnv, flags } = npmStart();
+  const child = spawn(process.execPath, [...flags, '--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${reportDir}`, path.join(root, 'dist/main.js'), 'all'], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), HUB_HOST: '127.0.0.1', HUB_DATA_DIR: dataDir, HUB_TEMPORAL_PORT: String(temporalPort), HUB_TEMPORAL_UI_PORT: String(uiPort), LOG_LEVEL: 'warn', DATABASE_URL: '', ...env },
+    env: { ...process.env, PORT: String(port), HUB_HOST: '127.0.0.1', HUB_DATA_DIR: dataDir, HUB_TEMPORAL_PORT: String(temporalPort), HUB_TEMPORAL_UI_PORT: String(uiPort), LOG_LEVEL: 'warn', DATABASE_URL: '', ...startEnv, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -168,7 +188,8 @@ async function startPostgres(): Promise<{ url: string; stop: () => Promise<void>
 }
 
 export async function runFootprintBench(): Promise<void> {
-  console.log('\n== footprint: the embedded hub at idle (npm run build, then node dist/main.js all) ==');
+  const start = npmStart();
+  console.log(`\n== footprint: the embedded hub at idle (npm run build, then ${[...Object.entries(start.env).map(([k, v]) => `${k}=${v}`), 'node', ...start.flags].join(' ')} dist/main.js all) ==`);
   await run('node', [path.join(root, 'scripts/build.mjs')], { cwd: root });
   const only = (process.env.FOOTPRINT_ONLY ?? 'starts,parts,pglite,worker').split(',');
 

@@ -66,9 +66,13 @@ describe('Dockerfile', async () => {
     expect(tsconfig.include).toContain('*.ts'); // main.ts → dist/main.js
   });
 
-  it('starts dist/main.js with a role that compose overrides, as a non-root user, with a health check', () => {
+  it('starts dist/main.js with a role that compose overrides, as a non-root user, with a health check', async () => {
     const entrypoint = instructions.find((l) => l.startsWith('ENTRYPOINT'))!;
-    expect(JSON.parse(entrypoint.replace('ENTRYPOINT', ''))).toEqual(['node', 'dist/main.js']);
+    expect(JSON.parse(entrypoint.replace('ENTRYPOINT', ''))).toEqual(['node', '--liftoff-only', 'dist/main.js']);
+    // The image runs the hub with the Node.js flags and malloc setting npm start uses.
+    const pkg = JSON.parse(await read('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).toContain('MALLOC_ARENA_MAX=2 node --liftoff-only dist/main.js all');
+    expect(dockerfile).toMatch(/MALLOC_ARENA_MAX=2/);
     expect(JSON.parse(instructions.find((l) => l.startsWith('CMD'))!.replace('CMD', ''))).toEqual(['all']);
     expect(instructions).toContain('USER node');
     expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
