@@ -7,6 +7,7 @@
  *   node bench/footprint-part.mjs node                       Node.js itself (the baseline)
  *   node bench/footprint-part.mjs pglite DIR [SETTINGS_JSON] PGlite opened on DIR and migrated (settings over PGLITE_SETTINGS, null: PGlite's default)
  *   node bench/footprint-part.mjs worker ADDRESS [OPTIONS_JSON]  a Temporal worker polling, prebuilt bundle
+ *   node bench/footprint-part.mjs worker-modules             only the modules of @temporalio/worker
  *   node bench/footprint-part.mjs aws                        the AWS SDK clients the connector uses
  *   node bench/footprint-part.mjs modules                    every module the hub loads at start (hub.js)
  */
@@ -56,6 +57,8 @@ if (part === 'pglite') {
   });
   // The SDK stops the worker on SIGTERM; the process ends when it has.
   void worker.run().then(() => process.exit(0), () => process.exit(1));
+} else if (part === 'worker-modules') {
+  await import('@temporalio/worker');
 } else if (part === 'aws') {
   await Promise.all(['@aws-sdk/client-cloudtrail', '@aws-sdk/client-iam', '@aws-sdk/client-s3-control', '@aws-sdk/client-sts', '@aws-sdk/credential-providers'].map((m) => import(m)));
 } else if (part === 'modules') {

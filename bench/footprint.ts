@@ -139,7 +139,9 @@ async function startOnce(label: string, dataDir: string, env: Record<string, str
 
 /** A part alone in its own process (bench/footprint-part.mjs): its idle figures, then it is stopped. */
 async function part(args: string[]): Promise<{ rssKb: number; heapUsed: number; openMs?: number; settings?: Record<string, string> }> {
-  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'footprint-part.mjs'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  // With the environment and Node.js flags npm start gives the hub, so that the parts add up to it.
+  const start = npmStart();
+  const child = spawn(process.execPath, [...start.flags, path.join(import.meta.dirname, 'footprint-part.mjs'), ...args], { cwd: root, env: { ...process.env, ...start.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-4000); });
   try {
@@ -225,25 +227,29 @@ export async function runFootprintBench(): Promise<void> {
     const temporal = await startDevServer({ binary, dbFile: null, port: await freePort(), uiPort: null, namespace: 'default' });
     try {
       if (only.includes('parts')) {
-        console.log('\nidle RSS by part, each alone in a process (median of 3; a part\'s share is its RSS over bare Node.js):');
+        console.log('\nidle RSS by part, each alone in a process with npm start\'s flags (median of 3; a part\'s share is what it adds to bare Node.js):');
         const node = await partMedian(['node']);
+        const modules = await partMedian(['modules']);
         const pglite = await partMedian(['pglite', pgliteDir]);
+        const workerModules = await partMedian(['worker-modules']);
         const worker = await partMedian(['worker', temporal.address]);
         const aws = await partMedian(['aws']);
-        const modules = await partMedian(['modules']);
-        const share = (kb: number) => Math.round((kb - node.rssKb) / MB);
-        const parts = [
-          { part: 'Node.js itself', 'RSS (MB)': Math.round(node.rssKb / MB) },
-          { part: 'PGlite (opened, migrated)', 'RSS (MB)': share(pglite.rssKb) },
-          { part: 'Temporal worker + workflow isolate (prebuilt bundle, polling)', 'RSS (MB)': share(worker.rssKb) },
-          { part: 'AWS SDK clients (import)', 'RSS (MB)': share(aws.rssKb) },
-          { part: 'every module hub.js loads at start (incl. AWS SDK if imported statically)', 'RSS (MB)': share(modules.rssKb) },
+        const mb = (kb: number) => Math.round(kb / MB);
+        const pgliteShare = mb(pglite.rssKb - node.rssKb);
+        // The worker's modules are among the hub's modules: its share here is the running worker.
+        const workerShare = mb(worker.rssKb - workerModules.rssKb);
+        const modulesShare = mb(modules.rssKb - node.rssKb);
+        const parts: Record<string, string | number>[] = [
+          { part: 'Node.js itself', 'RSS (MB)': mb(node.rssKb) },
+          { part: 'modules hub.js loads at start (Temporal SDK, Express, MCP SDK, pino, undici, …)', 'RSS (MB)': modulesShare },
+          { part: 'PGlite opened and migrated (its thread, WASM memory and code, buffers)', 'RSS (MB)': pgliteShare },
+          { part: 'Temporal worker running: Rust core, workflow thread and its V8 isolate (over its modules)', 'RSS (MB)': workerShare },
+          { part: 'AWS SDK clients (loaded on the first AWS call; not in an idle hub)', 'RSS (MB)': `${mb(aws.rssKb - node.rssKb)} (0 at idle)` },
         ];
         const hub = rows.find((r) => r.database === 'PGlite' && r.start === 'second');
         if (hub) {
-          const rest = hub.hubRssMb - Math.round(node.rssKb / MB) - share(pglite.rssKb) - share(worker.rssKb) - share(modules.rssKb);
-          parts.push({ part: 'the rest (hub second start − the above: API, caches, pools, buffers)', 'RSS (MB)': rest });
-          parts.push({ part: 'hub process, second start (measured)', 'RSS (MB)': hub.hubRssMb });
+          parts.push({ part: 'the rest (hub − the above: API objects, HTTP server, pools, caches, heap growth)', 'RSS (MB)': hub.hubRssMb - mb(node.rssKb) - modulesShare - pgliteShare - workerShare });
+          parts.push({ part: 'hub process, second start (measured above)', 'RSS (MB)': hub.hubRssMb });
         }
         table(parts);
       }
