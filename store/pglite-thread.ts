@@ -8,7 +8,8 @@ type Message = Request extends infer R ? R extends { id: number } ? Omit<R, 'id'
 
 /** The thread module: the compiled one in a built hub, the TypeScript source through tsx otherwise. */
 function threadFile(): string {
-  const fromSource = import.meta.url.endsWith('.ts');
+  // Under tsx's tsImport the module URL carries a query: look at the path only.
+  const fromSource = new URL(import.meta.url).pathname.endsWith('.ts');
   return fileURLToPath(new URL(fromSource ? './pglite-thread-loader.mjs' : './pglite-thread-worker.js', import.meta.url));
 }
 

@@ -40,7 +40,8 @@ describe('the console, driven in Chromium through an admin’s whole journey', (
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').innerText()).toMatch(/not accepted/);
     await signIn(page, t.url, t.adminKey);
-    expect(await page.title()).toBe('Posture · Evidence Hub');
+    // The page names itself once its first answer is in.
+    await expect.poll(() => page.title()).toBe('Posture · Evidence Hub');
     await checkPage(page, 'posture-empty');
   });
 
