@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuditComplySimulator, startJamfSimulator, startOktaSimulator } from '../simulators/index.js';
 import type { SimulatorServer } from '../simulators/common/server.js';
-import { eventually, spawnWorker, startTestHub, type TestHub } from '../helpers/hub.js';
-import { createConnection, snapshotRecords } from '../helpers/collect.js';
+import { spawnWorker, startTestHub, type TestHub } from '../helpers/hub.js';
+import { createConnection, snapshotRecords, collectAcrossWorkerKill } from '../helpers/collect.js';
 
 interface Case {
   name: string;
@@ -64,27 +64,9 @@ describe('a worker killed mid-pagination (SIGKILL of a real worker process) resu
       const id = await createConnection(t.call, c.connection(sim));
       // Slow pages, so that the kill lands in the middle of the walk.
       sim.faults.inject({ kind: 'delay', ms: 120 }, 10_000, { path: c.listPath });
-      const started = await t.call('POST', `/api/v1/connections/${id}/collect?wait=0`, { json: { datasets: [c.dataset] } });
-      expect(started.status).toBe(202);
-
-      // Kill once Temporal has recorded progress (a stored part in the heartbeat details)
-      // and the walk has gone on past it.
-      const pages = () => sim.requests.filter((r) => c.listPath.test(r.path) && r.status === 200);
-      const handle = (await t.hub.temporalClient()).workflow.getHandle(`collect-${started.body.id}`);
-      await eventually(async () => {
-        const { raw } = await handle.describe();
-        const details = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]?.data;
-        return details ? (JSON.parse(Buffer.from(details).toString()) as { parts: string[] }).parts.length >= 1 : false;
-      }, { timeoutMs: 120_000, intervalMs: 50 });
-      const pagesAtProgress = pages().length;
-      await eventually(async () => pages().length >= pagesAtProgress + 2, { timeoutMs: 60_000, intervalMs: 20 });
-      await worker.kill();
-      worker = await spawnWorker(t);
-
-      const result = await eventually(async () => {
-        const res = await t.call('GET', started.headers.get('location')!);
-        return res.body.status === 'running' ? null : res.body;
-      }, { timeoutMs: 120_000, intervalMs: 250 });
+      const pages = () => sim.requests.filter((r) => c.listPath.test(r.path) && r.status === 200).length;
+      let result;
+      ({ result, worker } = await collectAcrossWorkerKill(t, worker, id, c.dataset, pages));
       expect(result.status, result.error ?? '').toBe('succeeded');
       const records = await snapshotRecords<Record<string, unknown>>(t.call, result.snapshots[0].id);
       expect(records).toHaveLength(c.total);

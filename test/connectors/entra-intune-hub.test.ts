@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGraphSimulator, type GraphSimulator } from '../simulators/index.js';
-import { eventually, spawnWorker, startTestHub, type TestHub } from '../helpers/hub.js';
-import { collect, createConnection, snapshotRecords } from '../helpers/collect.js';
+import { spawnWorker, startTestHub, type TestHub } from '../helpers/hub.js';
+import { collect, createConnection, snapshotRecords, collectAcrossWorkerKill } from '../helpers/collect.js';
 
 /**
  * The entra and intune connectors through the hub: the API in this process, the worker a real
@@ -139,24 +139,9 @@ describe('entra and intune through the hub (Temporal, a worker process, PostgreS
     try {
       const id = await createConnection(t.call, graphConnection(big, type, { page_size: 100 }));
       big.faults.inject({ kind: 'delay', ms: 120 }, 10_000, { path });
-      const started = await t.call('POST', `/api/v1/connections/${id}/collect?wait=0`, { json: { datasets: [dataset] } });
-      expect(started.status).toBe(202);
-      const pages = () => big.requests.filter((r) => r.path === path && r.status === 200);
-      const handle = (await t.hub.temporalClient()).workflow.getHandle(`collect-${started.body.id}`);
-      await eventually(async () => {
-        const { raw } = await handle.describe();
-        const details = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]?.data;
-        return details ? (JSON.parse(Buffer.from(details).toString()) as { parts: string[] }).parts.length >= 1 : false;
-      }, { timeoutMs: 120_000, intervalMs: 50 });
-      const atProgress = pages().length;
-      await eventually(async () => pages().length >= atProgress + 2, { timeoutMs: 60_000, intervalMs: 20 });
-      await worker.kill();
-      worker = await spawnWorker(t, { LOG_LEVEL: 'debug' });
-
-      const result = await eventually(async () => {
-        const res = await t.call('GET', started.headers.get('location')!);
-        return res.body.status === 'running' ? null : res.body;
-      }, { timeoutMs: 120_000, intervalMs: 250 });
+      const pages = () => big.requests.filter((r) => r.path === path && r.status === 200).length;
+      let result;
+      ({ result, worker } = await collectAcrossWorkerKill(t, worker, id, dataset, pages, { LOG_LEVEL: 'debug' }));
       expect(result.status, result.error ?? '').toBe('succeeded');
       const records = await snapshotRecords<{ id: string }>(t.call, result.snapshots[0].id);
       expect(records).toHaveLength(4_000);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitHubSimulator, type GitHubSimulator } from '../simulators/index.js';
-import { eventually, spawnWorker, startTestHub, type TestHub } from '../helpers/hub.js';
-import { collect, createConnection, snapshotRecords } from '../helpers/collect.js';
+import { spawnWorker, startTestHub, type TestHub } from '../helpers/hub.js';
+import { collect, createConnection, snapshotRecords, collectAcrossWorkerKill } from '../helpers/collect.js';
 
 /**
  * The github connector through the hub: the API in this process, the worker a real OS process
@@ -140,24 +140,9 @@ describe('github through the hub (Temporal, a worker process, PostgreSQL)', () =
       const id = await createConnection(t.call, tokenConnection(big, big.token));
       const listPath = /^\/orgs\/simcorp\/members$/;
       big.faults.inject({ kind: 'delay', ms: 120 }, 10_000, { path: listPath });
-      const started = await t.call('POST', `/api/v1/connections/${id}/collect?wait=0`, { json: { datasets: ['github.members'] } });
-      expect(started.status).toBe(202);
-      const pages = () => big.requests.filter((r) => listPath.test(r.path) && r.status === 200);
-      const handle = (await t.hub.temporalClient()).workflow.getHandle(`collect-${started.body.id}`);
-      await eventually(async () => {
-        const { raw } = await handle.describe();
-        const details = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]?.data;
-        return details ? (JSON.parse(Buffer.from(details).toString()) as { parts: string[] }).parts.length >= 1 : false;
-      }, { timeoutMs: 120_000, intervalMs: 50 });
-      const atProgress = pages().length;
-      await eventually(async () => pages().length >= atProgress + 2, { timeoutMs: 60_000, intervalMs: 20 });
-      await worker.kill();
-      worker = await spawnWorker(t, { LOG_LEVEL: 'debug' });
-
-      const result = await eventually(async () => {
-        const res = await t.call('GET', started.headers.get('location')!);
-        return res.body.status === 'running' ? null : res.body;
-      }, { timeoutMs: 120_000, intervalMs: 250 });
+      const pages = () => big.requests.filter((r) => listPath.test(r.path) && r.status === 200).length;
+      let result;
+      ({ result, worker } = await collectAcrossWorkerKill(t, worker, id, 'github.members', pages, { LOG_LEVEL: 'debug' }));
       expect(result.status, result.error ?? '').toBe('succeeded');
       const records = await snapshotRecords<{ id: number }>(t.call, result.snapshots[0].id);
       expect(records).toHaveLength(4_000);
