@@ -23,23 +23,10 @@ import { openDb } from '../store/db.js';
 import { createStores } from '../store/index.js';
 import { migrate } from '../store/migrate.js';
 import { startGraphSimulator, startOktaSimulator, type GraphSimulator } from '../test/simulators/index.js';
-import { table } from './util.js';
+import { table, timeWithPeakRss } from './util.js';
 import { runGitHubCollectionBench } from './github-collection.js';
 
 const WINDOW_MS = 1000;
-
-/** Samples RSS while `fn` runs; returns its result, the wall time and the peak. */
-async function measure<T>(fn: () => Promise<T>): Promise<{ result: T; ms: number; peakRssMb: number }> {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
-  const started = performance.now();
-  try {
-    const result = await fn();
-    return { result, ms: performance.now() - started, peakRssMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 1048576) };
-  } finally {
-    clearInterval(timer);
-  }
-}
 
 /** What a competent script would write: follow Link, sleep until X-Rate-Limit-Reset when nothing remains. */
 async function plainLoop(baseUrl: string, token: string): Promise<number> {
@@ -106,7 +93,7 @@ async function scenario(label: string, users: number, limit: number, config: Rec
       // Start at a window boundary, as a fair comparison needs the same number of windows.
       await new Promise((r) => setTimeout(r, WINDOW_MS - (Date.now() % WINDOW_MS) + 5));
       const baseRssMb = Math.round(process.memoryUsage().rss / 1048576);
-      const measured = await measure(() => (prepared ? prepared.collect() : fn(sim.url, sim.apiToken)));
+      const measured = await timeWithPeakRss(() => (prepared ? prepared.collect() : fn(sim.url, sim.apiToken)));
       return { ...measured, baseRssMb, exhausted: sim.throttling.requestsIntoExhaustedBuckets.length, early: sim.throttling.requestsBeforeReset };
     } finally {
       await prepared?.close();
@@ -154,7 +141,7 @@ async function graphScenario(label: string, users: number, rate: number, pageSiz
     try {
       await new Promise((r) => setTimeout(r, WINDOW_MS - (Date.now() % WINDOW_MS) + 5));
       const baseRssMb = Math.round(process.memoryUsage().rss / 1048576);
-      const measured = await measure(() => (prepared ? prepared.collect() : graphPlainLoop(sim.url, sim.tokenUrl, sim.clientId, sim.clientSecret, pageSize, dataset)));
+      const measured = await timeWithPeakRss(() => (prepared ? prepared.collect() : graphPlainLoop(sim.url, sim.tokenUrl, sim.clientId, sim.clientSecret, pageSize, dataset)));
       return { ...measured, baseRssMb, throttled: sim.throttling.requestsIntoExhaustedBuckets.length, early: sim.throttling.requestsBeforeReset };
     } finally {
       await prepared?.close();

@@ -24,21 +24,9 @@ import { openDb } from '../store/db.js';
 import { createStores } from '../store/index.js';
 import { migrate } from '../store/migrate.js';
 import { startGitHubSimulator, type GitHubSimulator } from '../test/simulators/index.js';
-import { table } from './util.js';
+import { table, timeWithPeakRss } from './util.js';
 
 const WINDOW_MS = 1000;
-
-async function measure<T>(fn: () => Promise<T>): Promise<{ result: T; ms: number; peakRssMb: number }> {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
-  const started = performance.now();
-  try {
-    const result = await fn();
-    return { result, ms: performance.now() - started, peakRssMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 1048576) };
-  } finally {
-    clearInterval(timer);
-  }
-}
 
 async function hubCollection(sim: GitHubSimulator): Promise<{ collect: () => Promise<number>; close: () => Promise<void> }> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'hub-bench-github-'));
@@ -107,7 +95,7 @@ export async function runGitHubCollectionBench(): Promise<void> {
     try {
       await new Promise((r) => setTimeout(r, WINDOW_MS - (Date.now() % WINDOW_MS) + 5));
       const baseRssMb = Math.round(process.memoryUsage().rss / 1048576);
-      const measured = await measure(() => (prepared ? prepared.collect() : plainLoop(sim.apiUrl, sim.token)));
+      const measured = await timeWithPeakRss(() => (prepared ? prepared.collect() : plainLoop(sim.apiUrl, sim.token)));
       const core = sim.requests.filter((r) => r.bucket === 'core').length;
       return { ...measured, baseRssMb, core, exhausted: sim.throttling.requestsIntoExhaustedBuckets.length, early: sim.throttling.requestsBeforeReset };
     } finally {

@@ -62,3 +62,16 @@ export async function startChildService<T>(script: string, args: string[] = []):
   });
   return { info: JSON.parse(line) as T, stop: () => child.kill() };
 }
+
+/** Samples RSS every 20 ms while `fn` runs; returns its result, the wall time and the peak RSS in MB. */
+export async function timeWithPeakRss<T>(fn: () => Promise<T>): Promise<{ result: T; ms: number; peakRssMb: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+  const started = performance.now();
+  try {
+    const result = await fn();
+    return { result, ms: performance.now() - started, peakRssMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 1048576) };
+  } finally {
+    clearInterval(timer);
+  }
+}
