@@ -85,14 +85,17 @@ export function deliveryActivities(deps: DeliverDeps) {
    * the ConnectorError for the caller to turn into a retry. Sessions (with their access tokens)
    * are shared by the items of one activity.
    */
-  async function deliverOne(evidence: Evidence, sessions: Map<string, OpenDestination | ConnectorError | null>): Promise<SettleOutcome> {
+  async function deliverOne(evidence: Evidence, sessions: Map<string, Promise<OpenDestination | ConnectorError | null>>): Promise<SettleOutcome> {
     const key = `${evidence.workspace_id}/${evidence.destination_id}`;
     if (!sessions.has(key)) {
-      // A destination that cannot be opened (its secrets bound to other URLs) fails each item alike.
-      sessions.set(key, await openDestination(deps, evidence.workspace_id, evidence.destination_id)
+      // Opened once for all the lanes, which start together: the session is kept before it is
+      // open, so the others wait for it instead of each reading the destination and its
+      // secrets and signing in. A destination that cannot be opened (its secrets bound to
+      // other URLs) fails each item alike.
+      sessions.set(key, openDestination(deps, evidence.workspace_id, evidence.destination_id)
         .catch((err: unknown) => { if (err instanceof ConnectorError) return err; throw err; }));
     }
-    const open = sessions.get(key);
+    const open = await sessions.get(key)!;
     if (!open) return { status: 'failed', error: 'The destination no longer exists.' };
     if (open instanceof ConnectorError) return { status: 'rejected', error: open.message };
     const { connector, session } = open;
@@ -128,7 +131,7 @@ export function deliveryActivities(deps: DeliverDeps) {
    * The activity ends once all its outcomes have committed.
    */
   async function deliverPending(ids: string[], concurrency: number, onRetryable: (err: ConnectorError) => void): Promise<void> {
-    const sessions = new Map<string, OpenDestination | ConnectorError | null>();
+    const sessions = new Map<string, Promise<OpenDestination | ConnectorError | null>>();
     const pending = await deps.evidence.beginAttempts(ids);
     const commits: Promise<void>[] = [];
     // Outcomes of this activity known but not yet committed, and lanes waiting for that to drop.

@@ -82,4 +82,25 @@ describe('AUDITDEX destination', () => {
     const failed = mismatch.items.find((i: { status: string }) => i.status === 'failed');
     expect(failed.error).toMatch(/SHA-256/);
   });
+
+  it('the lanes of a delivery share one session: one access token for items sent together', async () => {
+    // Tokens that outlive the run: every token issued during it is a sign-in of its own.
+    const longTokens = await startAuditdexSimulator({ rateLimit: false });
+    try {
+      const connection = await createConnection(t.call, { type: 'okta', config: { base_url: okta.url, auth_method: 'api_token' }, secrets: { api_token: okta.apiToken } });
+      const destination = await t.call('POST', '/api/v1/destinations', { json: { name: 'AUDITDEX (long tokens)', type: 'auditdex', config: { base_url: longTokens.apiBaseUrl, token_url: longTokens.tokenUrl, client_id: longTokens.clientId }, secrets: { client_secret: longTokens.clientSecret } } });
+      const rules = Array.from({ length: 8 }, (_, i) => ({ id: `users-${i}`, dataset: 'okta.users', control_ref: 'Access Control', question_match: 'users', title: `Users ${i}`, mode: 'info', payload: { users: { count: '$' } } }));
+      const mapping = await t.call('POST', '/api/v1/mappings', { json: { name: 'eight items', rules } });
+      const job = await t.call('POST', '/api/v1/jobs', { json: { name: 'eight to auditdex', connection_id: connection, datasets: ['okta.users'], mapping_id: mapping.body.id, destination_id: destination.body.id, target: { engagement_id: 'eng_xyz789', control_map: { 'Access Control': 'ctrl_abc123' } } } });
+      expect(job.status, job.text).toBe(201);
+      const tokensBefore = longTokens.tokensIssued;
+      const run = await runToEnd(t.call, job.body.id);
+      expect(run.status, JSON.stringify(run.items)).toBe('succeeded');
+      expect(longTokens.state.evidence).toHaveLength(8);
+      // One delivery activity, its lanes started together: one sign-in, not one per lane.
+      expect(longTokens.tokensIssued - tokensBefore).toBe(1);
+    } finally {
+      await longTokens.close();
+    }
+  });
 });
