@@ -2,7 +2,8 @@
  * End-to-end benchmark: runs over 10 000 Okta users and 5 000 Jamf computers into the AUDIGYD
  * simulator, each run's wall time split into collect / map / deliver; then delivery
  * throughput of a run with 300 evidence items against a plain HTTP loop posting the same
- * items at the same concurrency, in the same process.
+ * items at the same concurrency, in the same process, in several rounds (the ratio is their
+ * median), with the CPU time the hub process and the destination used for each.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -16,18 +17,48 @@ import { freePort, startDevServer } from '../temporal/dev-server.js';
 import { startJamfSimulator, startOktaSimulator } from '../test/simulators/index.js';
 import { ASSESSMENT, OKTA_ASSESSMENT } from '../test/helpers/fixtures.js';
 import { benchQuestions } from './audigyd-process.js';
-import { startChildService, table } from './util.js';
+import { processCpuMs, startChildService, table } from './util.js';
 
 const CONCURRENCY = 8;
 const BENCH_ITEMS = 300;
+/** Delivery runs, each followed by the plain loop: the ratio printed is their median. */
+const ROUNDS = 3;
 
 type Call = (method: string, url: string, body?: unknown) => Promise<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** An AUDIGYD simulator in a child process (bench/audigyd-process.ts). */
-async function startAudigydProcess(): Promise<{ url: string; apiKey: string; close: () => Promise<void> }> {
-  const { info, stop } = await startChildService<{ url: string; apiKey: string }>('audigyd-process.ts', [String(BENCH_ITEMS)]);
-  return { ...info, close: async () => stop() };
+async function startAudigydProcess(): Promise<{ url: string; apiKey: string; pid: number; close: () => Promise<void> }> {
+  const { info, pid, stop } = await startChildService<{ url: string; apiKey: string }>('audigyd-process.ts', [String(BENCH_ITEMS)]);
+  return { ...info, pid, close: async () => stop() };
 }
+
+/**
+ * CPU time of processes, sampled every 10 ms while `fn` runs, so that the CPU used within a
+ * window known only afterwards (the deliver step, from the database's timestamps) can be read.
+ */
+async function withCpuSamples<T>(pids: number[], fn: () => Promise<T>): Promise<{ result: T; cpuBetween: (fromMs: number, toMs: number) => (number | null)[] }> {
+  const samples: { at: number; cpu: (number | null)[] }[] = [];
+  const sample = () => samples.push({ at: Date.now(), cpu: pids.map(processCpuMs) });
+  sample();
+  const timer = setInterval(sample, 10);
+  try {
+    const result = await fn();
+    sample();
+    return {
+      result,
+      cpuBetween: (fromMs, toMs) => {
+        const at = (t: number) => samples.find((s) => s.at >= t) ?? samples[samples.length - 1]!;
+        const [a, b] = [at(fromMs), at(toMs)];
+        return pids.map((_, i) => (a.cpu[i] === null || b.cpu[i] === null ? null : b.cpu[i]! - a.cpu[i]!));
+      },
+    };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const perItem = (ms: number | null, items: number) => (ms === null ? 'n/a' : (ms / items).toFixed(2));
 
 async function runJob(call: Call, hub: Hub, jobId: string) {
   const started = performance.now();
@@ -51,7 +82,7 @@ async function runJob(call: Call, hub: Hub, jobId: string) {
   const collectMs = evaluateAt - startedAt;
   const mapMs = deliverAt - evaluateAt;
   const deliverMs = (t!.delivered ? at(t!.delivered) : at(current.ended_at)) - deliverAt;
-  return { run: current, wallMs, collectMs, mapMs, deliverMs };
+  return { run: current, wallMs, collectMs, mapMs, deliverMs, deliverFrom: deliverAt };
 }
 
 export async function runEndToEndBench(): Promise<void> {
@@ -86,35 +117,51 @@ export async function runEndToEndBench(): Promise<void> {
     const oktaRun = await runJob(call, hub, await job('okta', oktaConnection.id, ['okta.users', 'okta.password_policies'], { pack: 'okta' }, OKTA_ASSESSMENT.id));
     const jamfRun = await runJob(call, hub, await job('jamf', jamfConnection.id, ['jamf.computers'], { pack: 'jamf' }, ASSESSMENT.id));
 
-    // Delivery throughput: 300 items from one run, against a loop posting the same bodies.
+    // Delivery throughput: 300 items from one run, against a loop posting the same bodies, in
+    // rounds. CPU: the hub process (API, worker, database thread) and each destination process.
     const rules = questions.map((_, i) => ({ id: `bench-${i}`, dataset: 'jamf.computers', control_ref: 'Bench', question_match: `c${String(i).padStart(4, '0')}`, title: `Bench item ${i}`, mode: 'info', payload: { computers: { count: '$' } } }));
-    const deliveryRun = await runJob(call, hub, await job('bench', jamfConnection.id, ['jamf.computers'], { rules }, 'asm_bench'));
-    const items = await hub.db.query<{ control_ref: string; question_match: string; title: string; source: string; result: string; payload: unknown; collected_at: Date }>(
-      'SELECT control_ref, question_match, title, source, result, payload, collected_at FROM evidence WHERE run_id = $1', [deliveryRun.run.id]);
-    let next = 0;
-    const loopStarted = performance.now();
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < items.length) {
-        const item = items[next++]!;
-        const res = await request(`${baselineAudigyd.url}/api/v1/assessments/asm_bench/evidence/push`, {
-          method: 'POST', headers: { 'x-api-key': baselineAudigyd.apiKey, 'content-type': 'application/json' },
-          body: JSON.stringify({ ...item, collected_at: new Date(item.collected_at).toISOString(), allow_multiple: false }),
-        });
-        await res.body.dump();
-        if (res.statusCode >= 300) throw new Error(`baseline push answered ${res.statusCode}`);
-      }
-    }));
-    const loopMs = performance.now() - loopStarted;
+    const benchJob = await job('bench', jamfConnection.id, ['jamf.computers'], { rules }, 'asm_bench');
+    const rounds: { hubRate: number; loopRate: number; hubCpu: number | null; destCpu: number | null; loopCpu: number | null; loopDestCpu: number | null }[] = [];
+    let deliveryRun!: Awaited<ReturnType<typeof runJob>>;
+    for (let round = 0; round < ROUNDS; round++) {
+      const measured = await withCpuSamples([process.pid, audigyd.pid], () => runJob(call, hub, benchJob));
+      deliveryRun = measured.result;
+      const [hubCpu, destCpu] = measured.cpuBetween(deliveryRun.deliverFrom, deliveryRun.deliverFrom + deliveryRun.deliverMs);
+      const items = await hub.db.query<{ control_ref: string; question_match: string; title: string; source: string; result: string; payload: unknown; collected_at: Date }>(
+        'SELECT control_ref, question_match, title, source, result, payload, collected_at FROM evidence WHERE run_id = $1', [deliveryRun.run.id]);
+      let next = 0;
+      const loopCpuBefore = [processCpuMs(process.pid), processCpuMs(baselineAudigyd.pid)];
+      const loopStarted = performance.now();
+      await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+        while (next < items.length) {
+          const item = items[next++]!;
+          const res = await request(`${baselineAudigyd.url}/api/v1/assessments/asm_bench/evidence/push`, {
+            method: 'POST', headers: { 'x-api-key': baselineAudigyd.apiKey, 'content-type': 'application/json' },
+            body: JSON.stringify({ ...item, collected_at: new Date(item.collected_at).toISOString(), allow_multiple: false }),
+          });
+          await res.body.dump();
+          if (res.statusCode >= 300) throw new Error(`baseline push answered ${res.statusCode}`);
+        }
+      }));
+      const loopMs = performance.now() - loopStarted;
+      const [loopCpu, loopDestCpu] = [processCpuMs(process.pid), processCpuMs(baselineAudigyd.pid)].map((v, i) => (v === null || loopCpuBefore[i] === null ? null : v - loopCpuBefore[i]!));
+      rounds.push({ hubRate: (items.length / deliveryRun.deliverMs) * 1000, loopRate: (items.length / loopMs) * 1000, hubCpu: hubCpu ?? null, destCpu: destCpu ?? null, loopCpu: loopCpu ?? null, loopDestCpu: loopDestCpu ?? null });
+    }
 
     console.log('\n## End to end: runs into the AUDIGYD simulator');
     table([oktaRun, jamfRun, deliveryRun].map((r, i) => ({
-      run: ['okta pack, 10 000 users (+ factors and roles)', 'jamf pack, 5 000 computers', `${BENCH_ITEMS} items (delivery)`][i]!,
+      run: ['okta pack, 10 000 users (+ factors and roles)', 'jamf pack, 5 000 computers', `${BENCH_ITEMS} items (delivery, last round)`][i]!,
       status: r.run.status, records: r.run.counts.collected, items: r.run.counts.evidence, delivered: r.run.counts.delivered,
       'wall ms': Math.round(r.wallMs), 'collect ms': r.collectMs, 'evaluate + ledger ms': r.mapMs, 'deliver ms': r.deliverMs,
     })));
-    const hubRate = (items.length / deliveryRun.deliverMs) * 1000;
-    const loopRate = (items.length / loopMs) * 1000;
-    console.log(`e2e: delivery ${hubRate.toFixed(0)} items/s through the hub vs ${loopRate.toFixed(0)} items/s for a plain loop at concurrency ${CONCURRENCY}: ratio ${(hubRate / loopRate).toFixed(2)}× (target ≥ 0.5×)`);
+    console.log(`\n## Delivery of ${BENCH_ITEMS} items at concurrency ${CONCURRENCY}: the hub against a plain loop`);
+    table(rounds.map((r, i) => ({
+      round: i + 1, 'hub items/s': Math.round(r.hubRate), 'loop items/s': Math.round(r.loopRate), ratio: Number((r.hubRate / r.loopRate).toFixed(2)),
+      'hub CPU ms/item': perItem(r.hubCpu, BENCH_ITEMS), 'destination CPU ms/item': perItem(r.destCpu, BENCH_ITEMS),
+      'loop CPU ms/item': perItem(r.loopCpu, BENCH_ITEMS), 'loop destination CPU ms/item': perItem(r.loopDestCpu, BENCH_ITEMS),
+    })));
+    const ratio = median(rounds.map((r) => r.hubRate / r.loopRate));
+    console.log(`e2e: delivery ${Math.round(median(rounds.map((r) => r.hubRate)))} items/s through the hub vs ${Math.round(median(rounds.map((r) => r.loopRate)))} items/s for a plain loop at concurrency ${CONCURRENCY} (medians of ${ROUNDS} rounds): ratio ${ratio.toFixed(2)}× (target ≥ 0.5×), on ${os.cpus().length} CPUs`);
   } finally {
     await hub.stop();
     await temporal.stop();

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Server } from 'node:http';
@@ -54,13 +55,13 @@ export function table(rows: Record<string, string | number>[]): void {
  * must not share the event loop of the process under test — and reads the JSON line it prints
  * once it is listening.
  */
-export async function startChildService<T>(script: string, args: string[] = []): Promise<{ info: T; stop: () => void }> {
+export async function startChildService<T>(script: string, args: string[] = []): Promise<{ info: T; pid: number; stop: () => void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString()));
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
-  return { info: JSON.parse(line) as T, stop: () => child.kill() };
+  return { info: JSON.parse(line) as T, pid: child.pid!, stop: () => child.kill() };
 }
 
 /** Samples RSS every 20 ms while `fn` runs; returns its result, the wall time and the peak RSS in MB. */
@@ -73,5 +74,19 @@ export async function timeWithPeakRss<T>(fn: () => Promise<T>): Promise<{ result
     return { result, ms: performance.now() - started, peakRssMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 1048576) };
   } finally {
     clearInterval(timer);
+  }
+}
+
+/**
+ * CPU time (user + system, ms) a process has used so far, all its threads included, from
+ * /proc/<pid>/stat; null where there is no /proc. Clock ticks are read as 100 per second,
+ * Linux's USER_HZ on every architecture it runs Node on.
+ */
+export function processCpuMs(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
   }
 }
