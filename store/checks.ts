@@ -1,5 +1,5 @@
 import { atomically, type Queryable } from './db.js';
-import { EventStore } from './events.js';
+import { EventStore, type NewEvent } from './events.js';
 import { encodeCursor, toPage, type Page, type PageRequest } from './pagination.js';
 
 type Result = 'pass' | 'fail' | 'info' | 'error';
@@ -97,43 +97,73 @@ export class CheckStore {
    * control.recovered in the same transaction. Idempotent: the same item twice changes nothing.
    */
   static async recordLatest(tx: Queryable, evidence: RecordedItem, context: CheckContext): Promise<void> {
-    if (!evidence.job_id || !evidence.rule_id) return;
-    const id = checkId(evidence.job_id, evidence.rule_id);
-    const observedAt = new Date(evidence.observed_at ?? evidence.collected_at);
-    const [previous] = await tx.query<{ result: Result; evidence_id: string; observed_at: Date; changed_at: Date }>(
-      'SELECT result, evidence_id, observed_at, changed_at FROM checks WHERE workspace_id = $1 AND id = $2 FOR UPDATE',
-      [evidence.workspace_id, id],
-    );
-    if (previous && (previous.evidence_id === evidence.id || new Date(previous.observed_at) > observedAt)) return;
-    const changedAt = previous && previous.result === evidence.result ? previous.changed_at : observedAt;
-    const cited = citedRequirements(context.references);
-    await tx.query(
-      `INSERT INTO checks (workspace_id, id, job_id, rule_id, connection_id, control_ref, question_match, title, refs, result, evidence_id, observed_at, failing_count, fresh_until, changed_at, frameworks, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now())
-       ON CONFLICT (workspace_id, id) DO UPDATE SET connection_id = EXCLUDED.connection_id, control_ref = EXCLUDED.control_ref, question_match = EXCLUDED.question_match,
-         title = EXCLUDED.title, refs = EXCLUDED.refs, frameworks = EXCLUDED.frameworks, result = EXCLUDED.result, evidence_id = EXCLUDED.evidence_id, observed_at = EXCLUDED.observed_at,
-         failing_count = EXCLUDED.failing_count, fresh_until = EXCLUDED.fresh_until, changed_at = EXCLUDED.changed_at, stale_notified_at = NULL, updated_at = now()`,
-      [evidence.workspace_id, id, evidence.job_id, evidence.rule_id, context.connectionId, evidence.control_ref, evidence.question_match, evidence.title,
-        JSON.stringify(context.references), evidence.result, evidence.id, observedAt.toISOString(), failingCount(evidence),
-        new Date(observedAt.getTime() + context.freshForMs).toISOString(), new Date(changedAt).toISOString(), [...new Set(cited.map((c) => c.framework))]],
-    );
-    await tx.query('DELETE FROM check_requirements WHERE workspace_id = $1 AND check_id = $2', [evidence.workspace_id, id]);
-    if (cited.length) {
-      await tx.query(
-        `INSERT INTO check_requirements (workspace_id, check_id, framework, requirement, result, fresh_until)
-         SELECT $1, $2, f, r, $5, $6 FROM unnest($3::text[], $4::text[]) AS t(f, r) ON CONFLICT DO NOTHING`,
-        [evidence.workspace_id, id, cited.map((c) => c.framework), cited.map((c) => c.requirement), evidence.result, new Date(observedAt.getTime() + context.freshForMs).toISOString()],
-      );
-    }
-    if (previous?.result === 'fail' && evidence.result === 'pass') {
-      await new EventStore(tx).record({
-        workspaceId: evidence.workspace_id, type: 'control.recovered',
-        data: {
-          check_id: id, job_id: evidence.job_id, rule_id: evidence.rule_id, control_ref: evidence.control_ref, question_match: evidence.question_match,
-          title: evidence.title, evidence_id: evidence.id, run_id: evidence.run_id, previous_result: previous.result, result: evidence.result,
-          failing_since: new Date(previous.changed_at).toISOString(), recovered_at: observedAt.toISOString(),
-        },
-      });
+    await CheckStore.recordLatestMany(tx, [{ evidence, context }]);
+  }
+
+  /**
+   * recordLatest for a run's items at once, in a few statements whatever their number: the
+   * checks are read (and locked, in id order) together, the items applied in their order as
+   * one after the other would be, and each check's final state written once.
+   */
+  static async recordLatestMany(tx: Queryable, entries: { evidence: RecordedItem; context: CheckContext }[]): Promise<void> {
+    const ofRuns = entries.filter((e) => e.evidence.job_id && e.evidence.rule_id);
+    for (const workspaceId of new Set(ofRuns.map((e) => e.evidence.workspace_id))) {
+      const inWorkspace = ofRuns.filter((e) => e.evidence.workspace_id === workspaceId);
+      const ids = [...new Set(inWorkspace.map((e) => checkId(e.evidence.job_id!, e.evidence.rule_id!)))].sort();
+      const latest = new Map((await tx.query<{ id: string; result: Result; evidence_id: string; observed_at: Date; changed_at: Date }>(
+        'SELECT id, result, evidence_id, observed_at, changed_at FROM checks WHERE workspace_id = $1 AND id = ANY($2) ORDER BY id FOR UPDATE',
+        [workspaceId, ids],
+      )).map((row) => [row.id, row]));
+      const written = new Map<string, { evidence: RecordedItem; context: CheckContext; observedAt: Date; changedAt: Date; freshUntil: Date; cited: { framework: string; requirement: string }[] }>();
+      const recovered: NewEvent[] = [];
+      for (const { evidence, context } of inWorkspace) {
+        const id = checkId(evidence.job_id!, evidence.rule_id!);
+        const observedAt = new Date(evidence.observed_at ?? evidence.collected_at);
+        const previous = latest.get(id);
+        if (previous && (previous.evidence_id === evidence.id || new Date(previous.observed_at) > observedAt)) continue;
+        const changedAt = previous && previous.result === evidence.result ? new Date(previous.changed_at) : observedAt;
+        written.set(id, { evidence, context, observedAt, changedAt, freshUntil: new Date(observedAt.getTime() + context.freshForMs), cited: citedRequirements(context.references) });
+        latest.set(id, { id, result: evidence.result as Result, evidence_id: evidence.id, observed_at: observedAt, changed_at: changedAt });
+        if (previous?.result === 'fail' && evidence.result === 'pass') {
+          recovered.push({
+            workspaceId, type: 'control.recovered',
+            data: {
+              check_id: id, job_id: evidence.job_id, rule_id: evidence.rule_id, control_ref: evidence.control_ref, question_match: evidence.question_match,
+              title: evidence.title, evidence_id: evidence.id, run_id: evidence.run_id, previous_result: previous.result, result: evidence.result,
+              failing_since: new Date(previous.changed_at).toISOString(), recovered_at: observedAt.toISOString(),
+            },
+          });
+        }
+      }
+      if (written.size) {
+        const rows = [...written.entries()];
+        const column = <T>(pick: (w: (typeof rows)[number][1], id: string) => T) => rows.map(([id, w]) => pick(w, id));
+        await tx.query(
+          `INSERT INTO checks (workspace_id, id, job_id, rule_id, connection_id, control_ref, question_match, title, refs, result, evidence_id, observed_at, failing_count, fresh_until, changed_at, frameworks, updated_at)
+           SELECT $1, c.id, c.job_id, c.rule_id, c.connection_id, c.control_ref, c.question_match, c.title, c.refs, c.result, c.evidence_id, c.observed_at, c.failing_count, c.fresh_until, c.changed_at,
+             ARRAY(SELECT jsonb_array_elements_text(c.frameworks)), now()
+           FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[], $11::text[], $12::timestamptz[], $13::integer[], $14::timestamptz[], $15::timestamptz[], $16::jsonb[])
+             AS c(id, job_id, rule_id, connection_id, control_ref, question_match, title, refs, result, evidence_id, observed_at, failing_count, fresh_until, changed_at, frameworks)
+           ON CONFLICT (workspace_id, id) DO UPDATE SET connection_id = EXCLUDED.connection_id, control_ref = EXCLUDED.control_ref, question_match = EXCLUDED.question_match,
+             title = EXCLUDED.title, refs = EXCLUDED.refs, frameworks = EXCLUDED.frameworks, result = EXCLUDED.result, evidence_id = EXCLUDED.evidence_id, observed_at = EXCLUDED.observed_at,
+             failing_count = EXCLUDED.failing_count, fresh_until = EXCLUDED.fresh_until, changed_at = EXCLUDED.changed_at, stale_notified_at = NULL, updated_at = now()`,
+          [workspaceId, column((_, id) => id), column((w) => w.evidence.job_id), column((w) => w.evidence.rule_id), column((w) => w.context.connectionId), column((w) => w.evidence.control_ref),
+            column((w) => w.evidence.question_match), column((w) => w.evidence.title), column((w) => JSON.stringify(w.context.references)), column((w) => w.evidence.result),
+            column((w) => w.evidence.id), column((w) => w.observedAt.toISOString()), column((w) => failingCount(w.evidence)), column((w) => w.freshUntil.toISOString()),
+            column((w) => w.changedAt.toISOString()), column((w) => JSON.stringify([...new Set(w.cited.map((c) => c.framework))]))],
+        );
+        await tx.query('DELETE FROM check_requirements WHERE workspace_id = $1 AND check_id = ANY($2)', [workspaceId, rows.map(([id]) => id)]);
+        const requirements = rows.flatMap(([id, w]) => w.cited.map((c) => ({ id, ...c, result: w.evidence.result, freshUntil: w.freshUntil.toISOString() })));
+        if (requirements.length) {
+          await tx.query(
+            `INSERT INTO check_requirements (workspace_id, check_id, framework, requirement, result, fresh_until)
+             SELECT $1, r.check_id, r.framework, r.requirement, r.result, r.fresh_until FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) AS r(check_id, framework, requirement, result, fresh_until)
+             ON CONFLICT DO NOTHING`,
+            [workspaceId, requirements.map((r) => r.id), requirements.map((r) => r.framework), requirements.map((r) => r.requirement), requirements.map((r) => r.result), requirements.map((r) => r.freshUntil)],
+          );
+        }
+      }
+      await new EventStore(tx).recordAll(recovered);
     }
   }
 

@@ -76,19 +76,38 @@ export class EvidenceStore {
    * back. A new item whose result is `fail` emits control.failed in the same transaction.
    */
   async recordMany(items: NewEvidence[]): Promise<Evidence[]> {
+    if (!items.length) return [];
     return atomically(this.db, async (tx) => {
-      const out: Evidence[] = [];
-      const failedAtOnce: Evidence[] = [];
-      for (const e of items) {
-        const values = [e.id, e.workspaceId, e.run_id, e.job_id, e.rule_id, e.dataset, e.control_ref, e.question_match, e.question_id, e.title, e.source, e.result,
-          JSON.stringify(e.payload), e.payload_sha256, e.collected_at, e.observed_at ?? e.collected_at, e.allow_multiple, e.destination_id, e.target ? JSON.stringify(e.target) : null, e.status ?? 'pending', e.error ?? null, e.identity];
-        const [inserted] = await tx.query<Evidence>(`INSERT INTO evidence (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (identity) DO NOTHING RETURNING *`, values);
-        if (inserted?.result === 'fail') await new EventStore(tx).record({ workspaceId: inserted.workspace_id, type: 'control.failed', data: evidenceEventData(inserted) });
-        if (inserted?.status === 'failed') failedAtOnce.push(inserted);
-        if (inserted && e.check) await CheckStore.recordLatest(tx, inserted, e.check);
-        const row = inserted ?? (await tx.query<Evidence>('SELECT * FROM evidence WHERE identity = $1', [e.identity]))[0];
-        out.push(row!);
+      // One statement for the new rows whatever their number (a run's items were one insert,
+      // one check read and three check writes each); the first of an identity given twice wins.
+      const seen = new Set<string>();
+      const fresh = items.filter((e) => !seen.has(e.identity) && Boolean(seen.add(e.identity)));
+      const column = <T>(pick: (e: NewEvidence) => T) => fresh.map(pick);
+      const iso = (d: Date | string) => new Date(d).toISOString();
+      const inserted = await tx.query<Evidence>(
+        `INSERT INTO evidence (${COLUMNS.join(', ')})
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+           $13::jsonb[], $14::text[], $15::timestamptz[], $16::timestamptz[], $17::boolean[], $18::text[], $19::jsonb[], $20::text[], $21::text[], $22::text[])
+         ON CONFLICT (identity) DO NOTHING RETURNING *`,
+        [column((e) => e.id), column((e) => e.workspaceId), column((e) => e.run_id), column((e) => e.job_id), column((e) => e.rule_id), column((e) => e.dataset),
+          column((e) => e.control_ref), column((e) => e.question_match), column((e) => e.question_id), column((e) => e.title), column((e) => e.source), column((e) => e.result),
+          column((e) => JSON.stringify(e.payload)), column((e) => e.payload_sha256), column((e) => iso(e.collected_at)), column((e) => iso(e.observed_at ?? e.collected_at)),
+          column((e) => e.allow_multiple), column((e) => e.destination_id), column((e) => (e.target ? JSON.stringify(e.target) : null)), column((e) => e.status ?? 'pending'),
+          column((e) => e.error ?? null), column((e) => e.identity)],
+      );
+      const byIdentity = new Map(inserted.map((row) => [row.identity, row]));
+      // In input order: the events, checks and audit entries follow the items as given.
+      const insertedInOrder = fresh.flatMap((e) => (byIdentity.has(e.identity) ? [{ row: byIdentity.get(e.identity)!, item: e }] : []));
+      const known = fresh.filter((e) => !byIdentity.has(e.identity)).map((e) => e.identity);
+      // Identities recorded before (a retried activity): their rows as they are.
+      if (known.length) for (const row of await tx.query<Evidence>('SELECT * FROM evidence WHERE identity = ANY($1)', [known])) byIdentity.set(row.identity, row);
+      const out = items.map((e) => byIdentity.get(e.identity)!);
+      for (const workspaceId of new Set(insertedInOrder.map(({ row }) => row.workspace_id))) {
+        await new EventStore(tx).recordAll(insertedInOrder.filter(({ row }) => row.workspace_id === workspaceId && row.result === 'fail')
+          .map(({ row }) => ({ workspaceId, type: 'control.failed' as const, data: evidenceEventData(row) })));
       }
+      await CheckStore.recordLatestMany(tx, insertedInOrder.flatMap(({ row, item }) => (item.check ? [{ evidence: row, context: item.check }] : [])));
+      const failedAtOnce = insertedInOrder.map(({ row }) => row).filter((row) => row.status === 'failed');
       // Items that could not be evaluated are recorded as failed without a delivery: that
       // outcome is audited too, last in the transaction (the audit chain's lock is taken last).
       for (const workspaceId of new Set(failedAtOnce.map((e) => e.workspace_id))) {
