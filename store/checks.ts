@@ -92,18 +92,12 @@ export class CheckStore {
   constructor(private readonly db: Queryable) {}
 
   /**
-   * Makes `evidence` (an item of a job's run, just recorded in `tx`) its check's latest result,
-   * unless a newer one is there already; a check going from fail to pass emits
-   * control.recovered in the same transaction. Idempotent: the same item twice changes nothing.
-   */
-  static async recordLatest(tx: Queryable, evidence: RecordedItem, context: CheckContext): Promise<void> {
-    await CheckStore.recordLatestMany(tx, [{ evidence, context }]);
-  }
-
-  /**
-   * recordLatest for a run's items at once, in a few statements whatever their number: the
-   * checks are read (and locked, in id order) together, the items applied in their order as
-   * one after the other would be, and each check's final state written once.
+   * Makes each item (of a job's run, just recorded in `tx`) its check's latest result, unless a
+   * newer one is there already; a check going from fail to pass emits control.recovered in the
+   * same transaction. Idempotent: the same item twice changes nothing. A few statements
+   * whatever the number of items: the checks are read (and locked, in id order) together, the
+   * items applied in their order as one after the other would be, and each check's final
+   * state written once.
    */
   static async recordLatestMany(tx: Queryable, entries: { evidence: RecordedItem; context: CheckContext }[]): Promise<void> {
     const ofRuns = entries.filter((e) => e.evidence.job_id && e.evidence.rule_id);
