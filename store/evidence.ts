@@ -87,7 +87,7 @@ export class EvidenceStore {
       const inserted = await tx.query<Evidence>(
         `INSERT INTO evidence (${COLUMNS.join(', ')})
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-           $13::jsonb[], $14::text[], $15::timestamptz[], $16::timestamptz[], $17::boolean[], $18::text[], $19::jsonb[], $20::text[], $21::text[], $22::text[])
+           $13::json[], $14::text[], $15::timestamptz[], $16::timestamptz[], $17::boolean[], $18::text[], $19::jsonb[], $20::text[], $21::text[], $22::text[])
          ON CONFLICT (identity) DO NOTHING RETURNING *`,
         [column((e) => e.id), column((e) => e.workspaceId), column((e) => e.run_id), column((e) => e.job_id), column((e) => e.rule_id), column((e) => e.dataset),
           column((e) => e.control_ref), column((e) => e.question_match), column((e) => e.question_id), column((e) => e.title), column((e) => e.source), column((e) => e.result),

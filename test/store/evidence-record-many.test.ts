@@ -70,4 +70,13 @@ describe('recording a run\'s evidence items at once', () => {
     expect(await events('control.recovered', 'job_b')).toHaveLength(1);
     expect(await check('job_b', 'mfa')).toMatchObject({ result: 'pass', evidence_id: retried[1]!.id });
   });
+
+  it('keeps each payload as written: its key order, NUL bytes and lone surrogates (the column is json, not jsonb)', async () => {
+    const written = item('job_c', 'mfa', 'r1', 'pass', '2026-03-01T00:00:00Z');
+    written.payload = { zeta: 1, alpha: 'nul \u0000 here', middle: { b: 2, a: 1 }, lone: '\ud800' };
+    written.payload_sha256 = canonicalSha256(written.payload);
+    const [row] = await w.stores.evidence.recordMany([written]);
+    const stored = await w.stores.evidence.get(w.workspaceId, row!.id);
+    expect(JSON.stringify(stored!.payload)).toBe(JSON.stringify(written.payload));
+  });
 });
