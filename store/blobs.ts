@@ -117,18 +117,22 @@ export class BlobStore {
     let bytes = 0;
     const tmp = path.join(this.root, 'tmp', `${Date.now()}-${randomBytes(6).toString('hex')}.gz`);
     try {
-      const out = createWriteStream(tmp);
-      for (const part of parts) {
-        const source = this.pathOf(part);
-        await pipeline(createReadStream(source), out, { end: false });
-        if (known) continue;
-        for await (const chunk of createReadStream(source).pipe(createGunzip())) {
-          hash.update(chunk as Buffer);
-          bytes += (chunk as Buffer).length;
+      const sources = parts.map((part) => this.pathOf(part));
+      // One pipeline for all the parts: a pipeline per part into the same file (with
+      // `end: false`) left each one's listeners on it until it closed, past Node's warning
+      // threshold for a collection of more than ten parts.
+      async function* content(): AsyncGenerator<Buffer> {
+        for (const source of sources) {
+          yield* createReadStream(source);
+          if (known) continue;
+          for await (const chunk of createReadStream(source).pipe(createGunzip())) {
+            hash.update(chunk as Buffer);
+            bytes += (chunk as Buffer).length;
+          }
         }
+        if (sources.length === 0) yield gzipSync(Buffer.alloc(0));
       }
-      if (parts.length === 0) out.write(gzipSync(Buffer.alloc(0)));
-      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      await pipeline(content, createWriteStream(tmp));
       const ref = known ?? { sha256: hash.digest('hex'), bytes };
       const target = this.pathOf(ref.sha256);
       await mkdir(path.dirname(target), { recursive: true });

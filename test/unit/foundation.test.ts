@@ -102,6 +102,31 @@ describe('blob store', () => {
     expect(await blobs.concat([a.sha256, b.sha256], whole)).toEqual(whole);
     await rm(dir, { recursive: true, force: true });
   });
+
+  it('concatenates a snapshot of many parts without piling listeners on the file it writes', async () => {
+    // A 10 000-user collection has more than ten parts: each part's copy used to leave its
+    // listeners on the output until it closed (Node printed a MaxListenersExceededWarning).
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hub-blobs-'));
+    const blobs = await BlobStore.open(dir);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const parts = await Promise.all(Array.from({ length: 25 }, (_, i) => blobs.put(`{"part":${i}}\n`)));
+      const expected = parts.map((_, i) => `{"part":${i}}\n`).join('');
+      for (const known of [undefined, { sha256: (await import('node:crypto')).createHash('sha256').update(expected).digest('hex'), bytes: expected.length }]) {
+        const whole = await blobs.concat(parts.map((p) => p.sha256), known);
+        expect((await blobs.get(whole.sha256)).toString()).toBe(expected);
+      }
+      expect((await blobs.get((await blobs.concat([])).sha256)).toString()).toBe('');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => w.message)).toEqual([]);
+      expect(await readdir(path.join(dir, 'tmp'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('migrations', () => {
