@@ -150,12 +150,14 @@ export async function runEndToEndBench(): Promise<void> {
       rounds.push({ hubRate: (items.length / deliveryRun.deliverMs) * 1000, loopRate: (items.length / loopMs) * 1000, hubCpu: hubCpu ?? null, destCpu: destCpu ?? null, loopCpu: loopCpu ?? null, loopDestCpu: loopDestCpu ?? null });
     }
 
-    if (oktaRun && jamfRun) console.log('\n## End to end: runs into the AUDIGYD simulator');
-    if (oktaRun && jamfRun) table([oktaRun, jamfRun, deliveryRun].map((r, i) => ({
-      run: ['okta pack, 10 000 users (+ factors and roles)', 'jamf pack, 5 000 computers', `${BENCH_ITEMS} items (delivery, last round)`][i]!,
-      status: r.run.status, records: r.run.counts.collected, items: r.run.counts.evidence, delivered: r.run.counts.delivered,
-      'wall ms': Math.round(r.wallMs), 'collect ms': r.collectMs, 'evaluate + ledger ms': r.mapMs, 'deliver ms': r.deliverMs,
-    })));
+    if (oktaRun && jamfRun) {
+      console.log('\n## End to end: runs into the AUDIGYD simulator');
+      table([oktaRun, jamfRun, deliveryRun].map((r, i) => ({
+        run: ['okta pack, 10 000 users (+ factors and roles)', 'jamf pack, 5 000 computers', `${BENCH_ITEMS} items (delivery, last round)`][i]!,
+        status: r.run.status, records: r.run.counts.collected, items: r.run.counts.evidence, delivered: r.run.counts.delivered,
+        'wall ms': Math.round(r.wallMs), 'collect ms': r.collectMs, 'evaluate + ledger ms': r.mapMs, 'deliver ms': r.deliverMs,
+      })));
+    }
     console.log(`\n## Delivery of ${BENCH_ITEMS} items at concurrency ${CONCURRENCY}: the hub against a plain loop`);
     table(rounds.map((r, i) => ({
       round: i + 1, 'hub items/s': Math.round(r.hubRate), 'loop items/s': Math.round(r.loopRate), ratio: Number((r.hubRate / r.loopRate).toFixed(2)),

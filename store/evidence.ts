@@ -44,7 +44,36 @@ export type NewEvidence = Omit<Evidence, 'workspace_id' | 'status' | 'destinatio
   check?: CheckContext;
 };
 
-const COLUMNS = ['id', 'workspace_id', 'run_id', 'job_id', 'rule_id', 'dataset', 'control_ref', 'question_match', 'question_id', 'title', 'source', 'result', 'payload', 'payload_sha256', 'collected_at', 'observed_at', 'allow_multiple', 'destination_id', 'target', 'status', 'error', 'identity'];
+/**
+ * The columns an item is inserted with: each one's name, its type in the table (the batched
+ * insert casts its array to it) and its value, side by side so that they cannot drift apart.
+ * The payload is `json`, not `jsonb`: kept as the source wrote it (key order, NUL bytes).
+ */
+const INSERTED: readonly { name: string; type: string; value: (e: NewEvidence) => unknown }[] = [
+  { name: 'id', type: 'text', value: (e) => e.id },
+  { name: 'workspace_id', type: 'text', value: (e) => e.workspaceId },
+  { name: 'run_id', type: 'text', value: (e) => e.run_id },
+  { name: 'job_id', type: 'text', value: (e) => e.job_id },
+  { name: 'rule_id', type: 'text', value: (e) => e.rule_id },
+  { name: 'dataset', type: 'text', value: (e) => e.dataset },
+  { name: 'control_ref', type: 'text', value: (e) => e.control_ref },
+  { name: 'question_match', type: 'text', value: (e) => e.question_match },
+  { name: 'question_id', type: 'text', value: (e) => e.question_id },
+  { name: 'title', type: 'text', value: (e) => e.title },
+  { name: 'source', type: 'text', value: (e) => e.source },
+  { name: 'result', type: 'text', value: (e) => e.result },
+  { name: 'payload', type: 'json', value: (e) => JSON.stringify(e.payload) },
+  { name: 'payload_sha256', type: 'text', value: (e) => e.payload_sha256 },
+  { name: 'collected_at', type: 'timestamptz', value: (e) => iso(e.collected_at) },
+  { name: 'observed_at', type: 'timestamptz', value: (e) => iso(e.observed_at ?? e.collected_at) },
+  { name: 'allow_multiple', type: 'boolean', value: (e) => e.allow_multiple },
+  { name: 'destination_id', type: 'text', value: (e) => e.destination_id },
+  { name: 'target', type: 'jsonb', value: (e) => (e.target ? JSON.stringify(e.target) : null) },
+  { name: 'status', type: 'text', value: (e) => e.status ?? 'pending' },
+  { name: 'error', type: 'text', value: (e) => e.error ?? null },
+  { name: 'identity', type: 'text', value: (e) => e.identity },
+];
+const COLUMNS = INSERTED.map((c) => c.name);
 
 /** Every column but the payload, for listings. */
 const LISTED_COLUMNS = [...COLUMNS.filter((c) => c !== 'payload'), 'destination_evidence_ids', 'candidates', 'attempts', 'delivered_at', 'created_at', 'updated_at'].join(', ');
@@ -82,18 +111,11 @@ export class EvidenceStore {
       // one check read and three check writes each); the first of an identity given twice wins.
       const seen = new Set<string>();
       const fresh = items.filter((e) => !seen.has(e.identity) && Boolean(seen.add(e.identity)));
-      const column = <T>(pick: (e: NewEvidence) => T) => fresh.map(pick);
-      const iso = (d: Date | string) => new Date(d).toISOString();
       const inserted = await tx.query<Evidence>(
         `INSERT INTO evidence (${COLUMNS.join(', ')})
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-           $13::json[], $14::text[], $15::timestamptz[], $16::timestamptz[], $17::boolean[], $18::text[], $19::jsonb[], $20::text[], $21::text[], $22::text[])
+         SELECT * FROM unnest(${INSERTED.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ')})
          ON CONFLICT (identity) DO NOTHING RETURNING *`,
-        [column((e) => e.id), column((e) => e.workspaceId), column((e) => e.run_id), column((e) => e.job_id), column((e) => e.rule_id), column((e) => e.dataset),
-          column((e) => e.control_ref), column((e) => e.question_match), column((e) => e.question_id), column((e) => e.title), column((e) => e.source), column((e) => e.result),
-          column((e) => JSON.stringify(e.payload)), column((e) => e.payload_sha256), column((e) => iso(e.collected_at)), column((e) => iso(e.observed_at ?? e.collected_at)),
-          column((e) => e.allow_multiple), column((e) => e.destination_id), column((e) => (e.target ? JSON.stringify(e.target) : null)), column((e) => e.status ?? 'pending'),
-          column((e) => e.error ?? null), column((e) => e.identity)],
+        INSERTED.map((c) => fresh.map(c.value)),
       );
       const byIdentity = new Map(inserted.map((row) => [row.identity, row]));
       // In input order: the events, checks and audit entries follow the items as given.
