@@ -1,5 +1,5 @@
 import { CheckStore, type CheckContext } from './checks.js';
-import { atomically, type Queryable } from './db.js';
+import { atomically, defineProcedure, runAtomically, type Queryable } from './db.js';
 import { EventStore } from './events.js';
 import { appendAuditEntries, SYSTEM_ACTOR } from './audit-log/index.js';
 import { toPage, type Page, type PageRequest } from './pagination.js';
@@ -186,35 +186,20 @@ export class EvidenceStore {
   }
 
   /**
-   * Records the final outcomes of several items in one transaction and a few statements: the
-   * ledger rows (those still pending: a retried activity changes nothing), their events, and
-   * their audit entries, the audit chain's lock taken last.
+   * Records the final outcomes of several items in one transaction (settleOutcomes), next to
+   * the database: the delivery path settles a few outcomes at a time, often.
    */
   async settleMany(outcomes: (SettleOutcome & { id: string })[]): Promise<void> {
     if (!outcomes.length) return;
-    await atomically(this.db, async (tx) => {
-      // Every column but the payload: the events and audit entries do not carry it.
-      const settled = await tx.query<Omit<Evidence, 'payload'>>(
-        `UPDATE evidence e SET status = o.status, destination_evidence_ids = o.destination_ids, candidates = o.candidates, error = o.error,
-           delivered_at = CASE WHEN o.status = 'delivered' THEN now() ELSE NULL END, updated_at = now()
-         FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[]) AS o(id, status, destination_ids, candidates, error)
-         WHERE e.id = o.id AND e.status = 'pending' RETURNING ${LISTED_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}`,
-        [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => (o.destinationIds ? JSON.stringify(o.destinationIds) : null)),
-          outcomes.map((o) => (o.candidates ? JSON.stringify(o.candidates) : null)), outcomes.map((o) => o.error ?? null)],
-      );
-      for (const workspaceId of new Set(settled.map((e) => e.workspace_id))) {
-        const rows = settled.filter((e) => e.workspace_id === workspaceId).sort((a, b) => a.id.localeCompare(b.id));
-        await new EventStore(tx).recordAll(rows.flatMap((e) => {
-          const event = settledEvidenceEvent(e);
-          return event ? [{ workspaceId, ...event }] : [];
-        }));
-        // Every delivery outcome is on the audit trail, in the transaction that records it.
-        await appendAuditEntries(tx, rows.map((e) => ({
-          workspaceId, actor: SYSTEM_ACTOR, action: `evidence.${e.status}`, resourceType: 'evidence', resourceId: e.id,
-          changes: { status: e.status, run_id: e.run_id, destination_id: e.destination_id, destination_evidence_ids: e.destination_evidence_ids, error: e.error, attempts: e.attempts },
-        })));
-      }
-    });
+    await runAtomically(this.db, settleOutcomes, outcomes);
+  }
+
+  /**
+   * The first `limit` items of a run in id order, as a run's view lists them: the few columns
+   * it shows, read for every poll of a run's status, so no more than those.
+   */
+  async runItems(workspaceId: string, runId: string, limit: number): Promise<RunItem[]> {
+    return this.db.query<RunItem>(`SELECT ${RUN_ITEM_COLUMNS.join(', ')} FROM evidence WHERE workspace_id = $1 AND run_id = $2 ORDER BY id LIMIT $3`, [workspaceId, runId, limit]);
   }
 
   /** A run's items in id order, without payloads (traces and summaries). */
@@ -228,10 +213,48 @@ export class EvidenceStore {
   }
 }
 
+/**
+ * The final outcomes of several items, in a few statements whatever their number: the ledger
+ * rows (those still pending: a retried activity changes nothing), their events, and their
+ * audit entries, the audit chain's lock taken last.
+ */
+export const settleOutcomes = defineProcedure(import.meta.url, 'settleOutcomes', async (tx, outcomes: (SettleOutcome & { id: string })[]): Promise<void> => {
+  // What the events and audit entries are made of, and no more (each column read costs).
+  const settled = await tx.query<EventRow>(
+    `UPDATE evidence e SET status = o.status, destination_evidence_ids = o.destination_ids, candidates = o.candidates, error = o.error,
+       delivered_at = CASE WHEN o.status = 'delivered' THEN now() ELSE NULL END, updated_at = now()
+     FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[]) AS o(id, status, destination_ids, candidates, error)
+     WHERE e.id = o.id AND e.status = 'pending' RETURNING ${EVENT_COLUMNS.map((c) => `e.${c}`).join(', ')}`,
+    [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => (o.destinationIds ? JSON.stringify(o.destinationIds) : null)),
+      outcomes.map((o) => (o.candidates ? JSON.stringify(o.candidates) : null)), outcomes.map((o) => o.error ?? null)],
+  );
+  for (const workspaceId of new Set(settled.map((e) => e.workspace_id))) {
+    const rows = settled.filter((e) => e.workspace_id === workspaceId).sort((a, b) => a.id.localeCompare(b.id));
+    await new EventStore(tx).recordAll(rows.flatMap((e) => {
+      const event = settledEvidenceEvent(e);
+      return event ? [{ workspaceId, ...event }] : [];
+    }));
+    // Every delivery outcome is on the audit trail, in the transaction that records it.
+    await appendAuditEntries(tx, rows.map((e) => ({
+      workspaceId, actor: SYSTEM_ACTOR, action: `evidence.${e.status}`, resourceType: 'evidence', resourceId: e.id,
+      changes: { status: e.status, run_id: e.run_id, destination_id: e.destination_id, destination_evidence_ids: e.destination_evidence_ids, error: e.error, attempts: e.attempts },
+    })));
+  }
+});
+
+const RUN_ITEM_COLUMNS = ['id', 'rule_id', 'control_ref', 'question_match', 'result', 'status', 'destination_evidence_ids', 'candidates', 'error', 'attempts'] as const;
+/** An item as a run's view lists it. */
+export type RunItem = Pick<Evidence, (typeof RUN_ITEM_COLUMNS)[number]>;
+
+/** What an item's events are made of (evidenceEventData), and the settle's audit entry besides. */
+const EVENT_COLUMNS = ['id', 'workspace_id', 'run_id', 'job_id', 'rule_id', 'destination_id', 'control_ref', 'question_match', 'title', 'source', 'result',
+  'collected_at', 'payload_sha256', 'status', 'destination_evidence_ids', 'candidates', 'error', 'attempts'] as const;
+type EventRow = Pick<Evidence, (typeof EVENT_COLUMNS)[number]>;
+
 /** The `data` of an evidence item's events (schemas in event-catalog.ts). */
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 
-export function evidenceEventData(e: Omit<Evidence, 'payload'>): Record<string, unknown> {
+export function evidenceEventData(e: EventRow): Record<string, unknown> {
   return {
     evidence_id: e.id, run_id: e.run_id, job_id: e.job_id, rule_id: e.rule_id, destination_id: e.destination_id,
     control_ref: e.control_ref, question_match: e.question_match, title: e.title, source: e.source, result: e.result,
@@ -240,7 +263,7 @@ export function evidenceEventData(e: Omit<Evidence, 'payload'>): Record<string, 
 }
 
 /** The event a settled ledger item emits, if any. */
-export function settledEvidenceEvent(e: Omit<Evidence, 'payload'>): { type: 'evidence.added' | 'evidence.rejected' | 'evidence.ambiguous'; data: Record<string, unknown> } | null {
+export function settledEvidenceEvent(e: EventRow): { type: 'evidence.added' | 'evidence.rejected' | 'evidence.ambiguous'; data: Record<string, unknown> } | null {
   if (e.status === 'delivered') return { type: 'evidence.added', data: { ...evidenceEventData(e), destination_evidence_ids: e.destination_evidence_ids ?? [] } };
   if (e.status === 'rejected' || e.status === 'failed') return { type: 'evidence.rejected', data: { ...evidenceEventData(e), error: e.error ?? 'rejected' } };
   if (e.status === 'ambiguous') return { type: 'evidence.ambiguous', data: { ...evidenceEventData(e), candidates: e.candidates ?? [], error: e.error } };

@@ -3,17 +3,34 @@
  * synchronously on the thread that calls it, so it gets a thread of its own and the hub's
  * event loop (API, worker, outbound requests) keeps answering while a statement runs.
  */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { pgliteQueryable, type Procedure } from './db.js';
 
 export type Request =
   | { id: number; op: 'query'; sql: string; params?: unknown[]; tx?: number }
   | { id: number; op: 'exec'; sql: string; tx?: number }
   | { id: number; op: 'begin' }
   | { id: number; op: 'end'; tx: number; commit: boolean }
+  | { id: number; op: 'procedure'; module: string; name: string; args: unknown }
   | { id: number; op: 'close' };
 
-export type Reply = { id: number; rows?: unknown[]; error?: Record<string, unknown> };
+/** `rows` of a query, `value` of a procedure. */
+export type Reply = { id: number; rows?: unknown[]; value?: unknown; error?: Record<string, unknown> };
+
+/** This module's directory: procedures are loaded from modules of the store, nothing else. */
+const STORE_DIR = path.dirname(fileURLToPath(import.meta.url));
+
+/** The procedure a message names (see Procedure in store/db.ts), loaded once per module. */
+async function loadProcedure(module: string, name: string): Promise<Procedure<unknown, unknown>> {
+  const file = fileURLToPath(module);
+  if (path.dirname(file) !== STORE_DIR) throw new Error(`procedures are loaded from the store's modules, not ${file}`);
+  const procedure = ((await import(module)) as Record<string, Partial<Procedure<unknown, unknown>> | undefined>)[name];
+  if (typeof procedure?.run !== 'function' || procedure.name !== name) throw new Error(`${file} exports no procedure ${name}`);
+  return procedure as Procedure<unknown, unknown>;
+}
 
 /** An error as plain fields (PostgreSQL's code, detail, constraint… included) for the other side to rebuild. */
 function plain(err: unknown): Record<string, unknown> {
@@ -67,6 +84,10 @@ async function main(): Promise<void> {
           entry.end(m.commit);
           await entry.done;
           reply({ id: m.id });
+        } else if (m.op === 'procedure') {
+          const procedure = await loadProcedure(m.module, m.name);
+          const value = await db.transaction((tx) => procedure.run(pgliteQueryable(tx), m.args));
+          reply({ id: m.id, value });
         } else if (m.op === 'close') {
           await db.close();
           reply({ id: m.id });

@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Db, Queryable } from './db.js';
+import type { Db, Procedure, Queryable } from './db.js';
 import type { Reply, Request } from './pglite-thread-worker.js';
 
-type Pending = { resolve: (rows: unknown[]) => void; reject: (err: Error) => void };
+type Pending = { resolve: (reply: Reply) => void; reject: (err: Error) => void };
 type Message = Request extends infer R ? R extends { id: number } ? Omit<R, 'id'> : never : never;
 
 /** The thread module: the compiled one in a built hub, the TypeScript source through tsx otherwise. */
@@ -39,7 +39,7 @@ export async function openPgliteThread(dataDir: string | undefined, startParams:
     if (!p) return;
     pending.delete(m.id);
     if (m.error) p.reject(rebuild(m.error));
-    else p.resolve(m.rows ?? []);
+    else p.resolve(m);
   });
   const fail = (err: Error) => {
     failure = err;
@@ -48,7 +48,7 @@ export async function openPgliteThread(dataDir: string | undefined, startParams:
   };
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`the database thread exited (${code})`)));
-  const send = (m: Message): Promise<unknown[]> => {
+  const send = (m: Message): Promise<Reply> => {
     if (failure) return Promise.reject(failure);
     const id = nextId++;
     return new Promise((resolve, reject) => {
@@ -60,7 +60,7 @@ export async function openPgliteThread(dataDir: string | undefined, startParams:
 
   const on = (tx?: number): Queryable => ({
     async query<T>(sql: string, params?: unknown[]) {
-      return (await send({ op: 'query', sql, params, tx })) as T[];
+      return ((await send({ op: 'query', sql, params, tx })).rows ?? []) as T[];
     },
     async exec(sql: string) {
       await send({ op: 'exec', sql, tx });
@@ -81,6 +81,9 @@ export async function openPgliteThread(dataDir: string | undefined, startParams:
       }
       await send({ op: 'end', tx: id, commit: true });
       return result;
+    },
+    async run<A, R>(procedure: Procedure<A, R>, args: A): Promise<R> {
+      return (await send({ op: 'procedure', module: procedure.module, name: procedure.name, args })).value as R;
     },
     async close() {
       if (!failure) await send({ op: 'close' }).catch(() => undefined);

@@ -6,7 +6,7 @@ import type { ValetTokens } from '../../lib/valet-token.js';
 import type { ConnectorRegistry } from '../../connectors/registry.js';
 import type { BlobRef, BlobStore } from '../../store/blobs.js';
 import type { ConnectionStore } from '../../store/connections.js';
-import type { Evidence, EvidenceStore } from '../../store/evidence.js';
+import type { EvidenceStore, RunItem } from '../../store/evidence.js';
 import type { Job, JobStore } from '../../store/jobs.js';
 import { FINAL_RUN_STATUSES, NO_COUNTS, RUN_STATUSES, RunStore, type Run } from '../../store/runs.js';
 import { SnapshotStore } from '../../store/snapshots.js';
@@ -57,7 +57,7 @@ const runView: JsonSchema = exact({
   error: { type: ['string', 'null'] },
   created_at: timestamp, started_at: nullableTimestamp, ended_at: nullableTimestamp,
 });
-export function itemSummary(e: Omit<Evidence, 'payload'>) {
+export function itemSummary(e: RunItem) {
   return {
     id: e.id, rule_id: e.rule_id, control_ref: e.control_ref, question_match: e.question_match, result: e.result, status: e.status,
     destination_evidence_ids: e.destination_evidence_ids, candidates: e.candidates, error: e.error, attempts: e.attempts,
@@ -81,7 +81,7 @@ function checkInput(job: Job, input: Record<string, unknown> | undefined): void 
  */
 export function runRoutes(deps: RunDeps): RouteSpec[] {
   const presentRun = async (run: Run, knownSteps?: RunStep[]) => {
-    const items = run.status === 'queued' ? [] : (await deps.evidence.list(run.workspace_id, { limit: MAX_ITEMS_IN_RUN, after: null }, { runId: run.id })).data.map(itemSummary);
+    const items = run.status === 'queued' ? [] : (await deps.evidence.runItems(run.workspace_id, run.id, MAX_ITEMS_IN_RUN)).map(itemSummary);
     const steps = knownSteps ?? await deps.runSteps.list(run.id);
     return {
       id: run.id, job_id: run.job_id, workflow_id: run.workflow_id, steps, status: run.status, trigger: run.trigger, mapping_id: run.mapping_id, mapping_version: run.mapping_version,

@@ -9,7 +9,7 @@ import {
 } from '../../lib/audit-chain.js';
 import { newId } from '../../lib/ids.js';
 import type { Db, Queryable } from '../db.js';
-import { COLUMNS, lockChain, type AuditLogEntry, type NewAuditEntry } from './model.js';
+import { COLUMNS, lockChainHead, type AuditLogEntry, type NewAuditEntry } from './model.js';
 
 
 function text(value: string | null | undefined, max: number): string | null {
@@ -33,10 +33,10 @@ function cleanActor(actor: AuditActor): AuditActor {
 
 /**
  * Appends entries (all of one workspace) in the caller's transaction `tx`, which must be a
- * transaction in READ COMMITTED, PostgreSQL's default. Three statements whatever their number:
- * a per-workspace advisory lock held until `tx` ends, a read of the chain head, one insert.
- * The head is read in a statement of its own AFTER the lock, so that its snapshot includes
- * the previous holder's commit; the unique (workspace_id, seq) constraint turns any misuse
+ * transaction in READ COMMITTED, PostgreSQL's default. Two statements whatever their number:
+ * a per-workspace advisory lock held until `tx` ends and a read of the chain head after it
+ * (lockChainHead), one insert. The head is read AFTER the lock, in a snapshot of its own, so
+ * that it includes the previous holder's commit; the unique (workspace_id, seq) constraint turns any misuse
  * (no transaction, a stale snapshot) into an error rather than a fork. Stores that record a
  * change (a delivery outcome) call this directly inside their own transaction.
  */
@@ -58,19 +58,7 @@ export async function appendAuditEntries(tx: Queryable, entries: NewAuditEntry[]
       request_id: text(entry.requestId, 100),
     };
   });
-  await lockChain(tx, workspaceId);
-  // The head is the last live entry or, when retention archived them all, the last checkpoint.
-  // The database clock, read under the lock, keeps occurred_at in seq order across processes.
-  const [head] = await tx.query<{ now: Date; seq: number | string | null; hash: string | null }>(
-    `SELECT date_trunc('milliseconds', clock_timestamp()) AS now, head.seq, head.hash
-     FROM (SELECT 1) AS one LEFT JOIN LATERAL (
-       (SELECT seq, hash FROM audit_log WHERE workspace_id = $1 ORDER BY seq DESC LIMIT 1)
-       UNION ALL
-       (SELECT seq, hash FROM audit_log_checkpoints WHERE workspace_id = $1 ORDER BY seq DESC LIMIT 1)
-       ORDER BY seq DESC LIMIT 1
-     ) AS head ON true`,
-    [workspaceId],
-  );
+  const head = await lockChainHead(tx, workspaceId);
   let seq = head?.seq === null || head?.seq === undefined ? 0 : Number(head.seq);
   let previous = head?.hash ?? GENESIS_HASH;
   const appended: AuditLogEntry[] = prepared.map((fields) => {

@@ -126,6 +126,15 @@ export function toEntry(row: EntryRow): AuditLogEntry {
   return { ...row, seq: Number(row.seq), occurred_at: new Date(row.occurred_at) };
 }
 
+/**
+ * Takes the workspace chain's lock (held until `tx` ends) and reads its head after it, in one
+ * call (the audit_chain_head function, migration 17).
+ */
+export async function lockChainHead(tx: Queryable, workspaceId: string): Promise<{ now: Date; seq: number | string | null; hash: string | null }> {
+  const [head] = await tx.query<{ now: Date; seq: number | string | null; hash: string | null }>('SELECT head_now AS now, head_seq AS seq, head_hash AS hash FROM audit_chain_head($1, $2)', [CHAIN_LOCK_CLASS, workspaceId]);
+  return head!;
+}
+
 /** Serialises appends per workspace until the caller's transaction ends. */
 export async function lockChain(tx: Queryable, workspaceId: string): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CHAIN_LOCK_CLASS, workspaceId]);

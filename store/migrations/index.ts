@@ -663,4 +663,29 @@ export const migrations: Migration[] = [
       CREATE INDEX webhook_inflight_slots_holder ON webhook_inflight_slots (holder);
     `,
   },
+  {
+    version: 17,
+    name: 'audit chain head under its lock in one call',
+    sql: `
+      -- Takes a workspace chain's lock and reads its head (store/audit-log/append.ts): one
+      -- round trip instead of two on every append. The read is a statement of its own after
+      -- the lock: in a VOLATILE function each statement takes a new snapshot (READ COMMITTED),
+      -- so it sees the commit of the lock's previous holder, as the separate statement did.
+      -- The head is the last live entry or, when retention archived them all, the last checkpoint;
+      -- the database clock, read under the lock, keeps occurred_at in seq order across processes.
+      CREATE FUNCTION audit_chain_head(lock_class integer, chain_workspace text, OUT head_now timestamptz, OUT head_seq bigint, OUT head_hash text)
+      LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        PERFORM pg_advisory_xact_lock(lock_class, hashtext(chain_workspace));
+        SELECT date_trunc('milliseconds', clock_timestamp()), head.seq, head.hash INTO head_now, head_seq, head_hash
+        FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+          (SELECT l.seq, l.hash FROM audit_log l WHERE l.workspace_id = chain_workspace ORDER BY l.seq DESC LIMIT 1)
+          UNION ALL
+          (SELECT c.seq, c.hash FROM audit_log_checkpoints c WHERE c.workspace_id = chain_workspace ORDER BY c.seq DESC LIMIT 1)
+          ORDER BY seq DESC LIMIT 1
+        ) AS head ON true;
+      END
+      $$;
+    `,
+  },
 ];
