@@ -14,6 +14,29 @@ type Settled = SettleOutcome & { id: string };
 const MAX_SETTLE_GROUP = 200;
 
 /**
+ * Items whose attempt is counted at once (beginAttempts): a large batch is claimed a chunk at
+ * a time, the next one while the lanes send the current one, so that a worker that dies
+ * leaves at most two chunks counted but unsent (each is asked of the destination before it is
+ * sent again, where the destination can tell: see deliveredEarlier).
+ */
+const CLAIM_CHUNK = 50;
+
+/** The still-pending items among `ids`, their attempt counted a chunk at a time, the next chunk claimed ahead. */
+async function* claimChunks(evidence: EvidenceStore, ids: string[]): AsyncGenerator<Evidence> {
+  let claiming = evidence.beginAttempts(ids.slice(0, CLAIM_CHUNK));
+  for (let from = 0; from < ids.length; from += CLAIM_CHUNK) {
+    const claimed = await claiming;
+    const nextFrom = from + CLAIM_CHUNK;
+    if (nextFrom < ids.length) {
+      claiming = evidence.beginAttempts(ids.slice(nextFrom, nextFrom + CLAIM_CHUNK));
+      // Awaited in the next turn of the loop; marked handled in case the lanes stop before.
+      claiming.catch(() => undefined);
+    }
+    yield* claimed;
+  }
+}
+
+/**
  * Group commit of delivery outcomes, shared by every delivery activity of a worker process:
  * one settle transaction at a time (ledger rows, their events and audit entries, so one turn
  * of the audit chain's lock), taking every outcome that completed since the previous one
@@ -122,25 +145,29 @@ export function deliveryActivities(deps: DeliverDeps) {
   }
 
   /**
-   * Delivers the still-pending items among `ids` (each attempt counted), `concurrency` at a
-   * time. Each outcome goes to the worker's settler as soon as it is known (see OutcomeSettler)
-   * and the lanes go on sending while outcomes commit, as long as fewer than `concurrency` of
-   * this activity's outcomes are uncommitted: a worker that dies re-sends at most 2 ×
-   * `concurrency` items (those in flight and those being settled), which the destinations' idempotency identity absorbs
-   * (or, where a destination has none, its findDelivered check before an item is sent again).
-   * The activity ends once all its outcomes have committed.
+   * Delivers the still-pending items among `ids` (each attempt counted, see claimChunks),
+   * `concurrency` at a time. Each outcome goes to the worker's settler as soon as it is known
+   * (see OutcomeSettler) and the lanes go on sending while outcomes commit, as long as fewer
+   * than `concurrency` of this activity's outcomes are uncommitted: a worker that dies re-sends
+   * at most 2 × `concurrency` items (those in flight and those being settled), which the
+   * destinations' idempotency identity absorbs (or, where a destination has none, its
+   * findDelivered check before an item is sent again). The activity ends once all its
+   * outcomes have committed.
    */
   async function deliverPending(ids: string[], concurrency: number, onRetryable: (err: ConnectorError) => void): Promise<void> {
     const sessions = new Map<string, Promise<OpenDestination | ConnectorError | null>>();
-    const pending = await deps.evidence.beginAttempts(ids);
+    const pending = claimChunks(deps.evidence, ids);
     const commits: Promise<void>[] = [];
     // Outcomes of this activity known but not yet committed, and lanes waiting for that to drop.
     let uncommitted = 0;
     const waiting: (() => void)[] = [];
-    let next = 0;
     const lane = async () => {
-      while (next < pending.length) {
-        const evidence = pending[next++]!;
+      for (;;) {
+        // Sent but unrecorded stays within 2 × concurrency: the lanes in flight, and as many outcomes committing.
+        while (uncommitted >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+        const next = await pending.next();
+        if (next.done) return;
+        const evidence = next.value;
         let outcome: SettleOutcome | null = null;
         try {
           outcome = await deliverOne(evidence, sessions);
@@ -158,11 +185,11 @@ export function deliveryActivities(deps: DeliverDeps) {
           committed.catch(() => undefined);
           commits.push(committed);
         }
-        // Sent but unrecorded stays within 2 × concurrency: the lanes in flight, and as many outcomes committing.
-        while (uncommitted >= concurrency && next < pending.length) await new Promise<void>((resolve) => waiting.push(resolve));
       }
     };
-    const lanes = await Promise.allSettled(Array.from({ length: Math.min(concurrency, pending.length) }, lane));
+    const lanes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(concurrency, ids.length)) }, lane));
+    // A lane that failed leaves the others to end; the claims not taken yet are not made.
+    await pending.return(undefined);
     // Whatever happened, what was delivered is recorded before the activity ends.
     const committed = await Promise.allSettled(commits);
     const failed = [...lanes, ...committed].find((r): r is PromiseRejectedResult => r.status === 'rejected');

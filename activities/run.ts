@@ -147,6 +147,11 @@ export function runActivities(deps: RunDeps) {
       await deps.evidence.settle(input.evidenceId, { status: 'failed', error: input.error });
     },
 
+    /** The same for a batch, in one transaction (items already settled are left as they are). */
+    async markEvidenceBatchFailed(input: { evidenceIds: string[]; error: string }): Promise<void> {
+      await deps.evidence.settleMany(input.evidenceIds.map((id) => ({ id, status: 'failed' as const, error: input.error })));
+    },
+
     /**
      * Sends the finished run as a trace of its steps to its job's destination, when that
      * destination keeps an activity stream (AgentAudit). Idempotent on the destination's side.

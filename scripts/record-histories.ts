@@ -236,6 +236,16 @@ const SCENARIOS: Scenario[] = [
       return triggerRun(ctx, 'okta');
     },
   },
+  // delivery-in-large-batches taken (marker): one delivery activity for the run's items.
+  { name: 'runJobWorkflow-large-batches-delivered', code: 'current', start: (ctx) => triggerRun(ctx, 'okta') },
+  {
+    // The same when every attempt answers 503: the batch's items are marked failed in one activity.
+    name: 'runJobWorkflow-large-batches-delivery-failed', code: 'current',
+    async start(ctx) {
+      ctx.audigyd.faults.inject({ kind: 'status', status: 503 }, DELIVERY_ATTEMPTS, { path: PUSH });
+      return triggerRun(ctx, 'okta');
+    },
+  },
   // The same runs on the code before commit 2285478 (no patch markers).
   { name: 'runJobWorkflow-pre-patch-succeeded', code: 'pre-patch', start: (ctx) => triggerRun(ctx, 'okta') },
   { name: 'runJobWorkflow-pre-patch-collection-failed', code: 'pre-patch', start: (ctx) => triggerRun(ctx, 'badOkta') },

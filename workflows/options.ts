@@ -26,6 +26,14 @@ export function deliveryOptions(retry: DeliveryRetry): ActivityOptions {
   };
 }
 
+/**
+ * The same for a batch of up to 500 items (workflows/run.ts): more time to finish at a slow or
+ * paced destination; a dead worker is still noticed by its missing heartbeats within seconds.
+ */
+export function largeBatchDeliveryOptions(retry: DeliveryRetry): ActivityOptions {
+  return { ...deliveryOptions(retry), startToCloseTimeout: '1 hour' };
+}
+
 /** The readable reason of a failed activity (its ApplicationFailure message). */
 export function failureMessage(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.message;

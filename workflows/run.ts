@@ -1,6 +1,6 @@
 import { CancellationScope, deprecatePatch, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { COLLECT_OPTIONS, deliveryOptions, failureMessage, type DeliveryRetry } from './options.js';
+import { COLLECT_OPTIONS, deliveryOptions, failureMessage, largeBatchDeliveryOptions, type DeliveryRetry } from './options.js';
 
 export type { DeliveryRetry };
 
@@ -16,8 +16,14 @@ export interface RunJobInput {
   suppliedSnapshots?: Record<string, string>;
 }
 
-/** Items per delivery activity. */
+/** Items per delivery activity, before patch 'delivery-in-large-batches'. */
 const BATCH_SIZE = 50;
+/**
+ * Items per delivery activity since: one activity at a time runs every lane, so that the lanes
+ * never wait for an activity to be scheduled, nor for the slowest item of a batch; 500 ids
+ * keep the activity's input small (~15 KB).
+ */
+const LARGE_BATCH_SIZE = 500;
 
 const short = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumAttempts: 20 } });
 const { collectDataset } = proxyActivities<Activities>(COLLECT_OPTIONS);
@@ -98,26 +104,40 @@ export async function runJobWorkflow(input: RunJobInput): Promise<{ runId: strin
     const failedDatasets = Object.keys(uncollected);
     const pending = await evaluateRun({ plan, snapshotIds: [...collected.map((s) => s.id), ...Object.values(supplied)], ...(failedDatasets.length ? { uncollected } : {}) });
 
-    // Bounded concurrency: batches of items, two in flight, each delivering a few at a time,
-    // so that at most `deliveryConcurrency` requests reach the destination at once.
     const concurrency = input.deliveryConcurrency ?? 8;
-    const lanes = Math.min(2, concurrency);
-    const batches: string[][] = [];
-    for (let i = 0; i < pending.length; i += BATCH_SIZE) batches.push(pending.slice(i, i + BATCH_SIZE));
-    let next = 0;
-    const lane = async () => {
-      while (next < batches.length) {
-        const batch = batches[next++]!;
+    if (patched('delivery-in-large-batches')) {
+      // Bounded concurrency: one activity at a time, delivering `deliveryConcurrency` items at once.
+      const { deliverEvidenceBatch: deliverLargeBatch } = proxyActivities<Activities>(largeBatchDeliveryOptions(input.deliveryRetry));
+      for (let i = 0; i < pending.length; i += LARGE_BATCH_SIZE) {
+        const batch = pending.slice(i, i + LARGE_BATCH_SIZE);
         try {
-          await deliverEvidenceBatch({ evidenceIds: batch, concurrency: Math.max(1, Math.floor(concurrency / lanes)) });
+          await deliverLargeBatch({ evidenceIds: batch, concurrency });
         } catch (err) {
           if (isCancellation(err)) throw err;
           // Retries exhausted: what is still pending in the batch is recorded as failed.
-          for (const evidenceId of batch) await short.markEvidenceFailed({ evidenceId, error: failureMessage(err) });
+          await short.markEvidenceBatchFailed({ evidenceIds: batch, error: failureMessage(err) });
         }
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(lanes, Math.max(1, batches.length)) }, lane));
+    } else {
+      // Bounded concurrency: batches of items, two in flight, each delivering a few at a time,
+      // so that at most `deliveryConcurrency` requests reach the destination at once.
+      const lanes = Math.min(2, concurrency);
+      const batches: string[][] = [];
+      for (let i = 0; i < pending.length; i += BATCH_SIZE) batches.push(pending.slice(i, i + BATCH_SIZE));
+      let next = 0;
+      const lane = async () => {
+        while (next < batches.length) {
+          const batch = batches[next++]!;
+          try {
+            await deliverEvidenceBatch({ evidenceIds: batch, concurrency: Math.max(1, Math.floor(concurrency / lanes)) });
+          } catch (err) {
+            if (isCancellation(err)) throw err;
+            for (const evidenceId of batch) await short.markEvidenceFailed({ evidenceId, error: failureMessage(err) });
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(lanes, Math.max(1, batches.length)) }, lane));
+    }
     // Nothing collected at all is a failed run, as before; some datasets missing, a partial one.
     const nothingCollected = failedDatasets.length > 0 && collected.length === 0 && Object.keys(supplied).length === 0;
     const status = await short.finishRun({

@@ -25,6 +25,8 @@ const RECORDED_BEFORE: Record<string, string[]> = {
   'export-run-trace': ['runJobWorkflow-pre-patch-succeeded', 'runJobWorkflow-pre-patch-collection-failed'],
   'connection-failed-event': ['runJobWorkflow-pre-patch-collection-failed'],
   'uncollected-datasets-as-errors': ['runJobWorkflow-collection-failed', 'runJobWorkflow-succeeded'],
+  // Recorded before the patch, each with a delivery step: batches of 50 in two lanes, and their retries running out.
+  'delivery-in-large-batches': ['runJobWorkflow-succeeded', 'runJobWorkflow-delivery-failed'],
 };
 
 interface Recorded {

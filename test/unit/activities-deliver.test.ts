@@ -69,6 +69,32 @@ describe('delivery activities, built by createActivities over PGlite (MockActivi
     expect(await statuses(ids)).toEqual(ids.map(() => ({ status: 'delivered', attempts: 1 })));
   });
 
+  it('a batch larger than one claim chunk: every item is delivered once with its attempt counted once, and a retried activity claims and sends none again', async () => {
+    const ids = await pushed(130, 'large');
+    await runActivity(() => w.activities.deliverEvidenceBatch({ evidenceIds: ids, concurrency: 8 }), inWorkflow('run-large'));
+    expect(await statuses(ids)).toEqual(ids.map(() => ({ status: 'delivered', attempts: 1 })));
+    expect(stored('large')).toHaveLength(130);
+    expect(new Set(stored('large').map((e) => e.title)).size).toBe(130);
+    // Run again (a retried activity): nothing is claimed or sent twice.
+    const pushes = audigyd.requests.filter((r) => PUSH.test(r.path)).length;
+    await runActivity(() => w.activities.deliverEvidenceBatch({ evidenceIds: ids, concurrency: 8 }), inWorkflow('run-large', 2));
+    expect(audigyd.requests.filter((r) => PUSH.test(r.path)).length).toBe(pushes);
+    expect(await statuses(ids)).toEqual(ids.map(() => ({ status: 'delivered', attempts: 1 })));
+  });
+
+  it('markEvidenceBatchFailed records the still-pending items of a batch as failed, with their events and audit entries, and leaves the settled ones as they were', async () => {
+    const ids = await pushed(4, 'exhausted');
+    await runActivity(() => w.activities.deliverEvidenceBatch({ evidenceIds: ids.slice(0, 1), concurrency: 1 }), inWorkflow('run-exhausted'));
+    await runActivity(() => w.activities.markEvidenceBatchFailed({ evidenceIds: ids, error: 'retries ran out' }), inWorkflow('run-exhausted'));
+    const rows = await Promise.all(ids.map(async (id) => (await w.stores.evidence.getById(id))!));
+    expect(rows.map((e) => [e.status, e.error])).toEqual([['delivered', null], ['failed', 'retries ran out'], ['failed', 'retries ran out'], ['failed', 'retries ran out']]);
+    const rejected = await w.db.query<{ data: { evidence_id: string; error: string } }>(`SELECT data FROM events WHERE type = 'evidence.rejected' AND data->>'evidence_id' = ANY($1)`, [ids]);
+    expect(rejected.map((e) => e.data.evidence_id).sort()).toEqual(ids.slice(1).sort());
+    expect(rejected.every((e) => e.data.error === 'retries ran out')).toBe(true);
+    const audited = await w.db.query<{ resource_id: string; action: string }>(`SELECT resource_id, action FROM audit_log WHERE resource_id = ANY($1) ORDER BY seq`, [ids]);
+    expect(audited).toEqual([{ resource_id: ids[0], action: 'evidence.delivered' }, ...ids.slice(1).map((id) => ({ resource_id: id, action: 'evidence.failed' }))]);
+  });
+
   it('a 429 with Retry-After: the batch fails with a retryable ApplicationFailure whose next retry waits the Retry-After; the next attempt delivers what was left', async () => {
     const ids = await pushed(3, 'throttled');
     audigyd.faults.inject({ kind: 'rateLimit', retryAfterSeconds: 7 }, 1, { path: PUSH });
