@@ -15,7 +15,7 @@ function encode(value: bigint, length: number): string {
 let lastTime = 0;
 let lastRandom = 0n;
 
-/** A time-ordered, unique id with a type prefix, e.g. `key_01J9Z…`. Monotonic within one process. */
+/** A time-ordered, unique id with a type prefix, e.g. `key_01J9Z…`. Monotonic within one thread (the embedded database's thread, which runs store procedures, keeps its own sequence). */
 export function newId(prefix: string, now = Date.now()): string {
   let random: bigint;
   if (now <= lastTime) {
