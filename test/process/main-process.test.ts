@@ -33,7 +33,9 @@ describe('the hub as a process (what `npm start` runs)', () => {
     child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
     try {
       const base = `http://127.0.0.1:${port}`;
-      await eventually(async () => (await fetch(`${base}/readyz`).catch(() => null))?.status === 200, { timeoutMs: 90_000, intervalMs: 250 });
+      // On a timeout, say what the hub wrote: a start that never became ready is otherwise a bare "condition not met".
+      await eventually(async () => (await fetch(`${base}/readyz`).catch(() => null))?.status === 200, { timeoutMs: 90_000, intervalMs: 250 })
+        .catch((err: Error) => { throw new Error(`${err.message}; exit code ${child.exitCode}; stderr: ${stderr.slice(-2000)}; stdout: ${stdout.slice(-2000)}`); });
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       expect(stderr).toContain(`Temporal UI:  http://127.0.0.1:${uiPort}`);
       expect(stderr).toMatch(/Admin key: +ehk_/);
