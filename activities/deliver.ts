@@ -1,14 +1,12 @@
 import { ConnectorError } from '../connectors/errors.js';
 import type { DeliveryItem, DeliveryOutcome } from '../connectors/types.js';
-import type { Evidence, EvidenceStore, SettleOutcome } from '../store/evidence.js';
+import { claimedItem, type DeliveryClaim, type Evidence, type EvidenceStore, type SettledOutcome, type SettleOutcome } from '../store/evidence.js';
 import { openDestination, retryable, type DestinationDeps, type OpenDestination } from './destinations.js';
 import { withHeartbeats } from './heartbeats.js';
 
 export interface DeliverDeps extends DestinationDeps {
   evidence: EvidenceStore;
 }
-
-type Settled = SettleOutcome & { id: string };
 
 /** The most outcomes one settle transaction records (a larger backlog is settled in several, back to back). */
 const MAX_SETTLE_GROUP = 200;
@@ -22,7 +20,7 @@ const MAX_SETTLE_GROUP = 200;
 const CLAIM_CHUNK = 50;
 
 /** The still-pending items among `ids`, their attempt counted a chunk at a time, the next chunk claimed ahead. */
-async function* claimChunks(evidence: EvidenceStore, ids: string[]): AsyncGenerator<Evidence> {
+async function* claimChunks(evidence: EvidenceStore, ids: string[]): AsyncGenerator<DeliveryClaim> {
   let claiming = evidence.beginAttempts(ids.slice(0, CLAIM_CHUNK));
   for (let from = 0; from < ids.length; from += CLAIM_CHUNK) {
     const claimed = await claiming;
@@ -46,12 +44,12 @@ async function* claimChunks(evidence: EvidenceStore, ids: string[]): AsyncGenera
  * its outcome has committed.
  */
 export class OutcomeSettler {
-  private queue: { outcome: Settled; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private queue: { outcome: SettledOutcome; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private draining = false;
 
   constructor(private readonly evidence: EvidenceStore) {}
 
-  settle(outcome: Settled): Promise<void> {
+  settle(outcome: SettledOutcome): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ outcome, resolve, reject });
       if (!this.draining) void this.drain();
@@ -108,7 +106,7 @@ export function deliveryActivities(deps: DeliverDeps) {
    * the ConnectorError for the caller to turn into a retry. Sessions (with their access tokens)
    * are shared by the items of one activity.
    */
-  async function deliverOne(evidence: Evidence, sessions: Map<string, Promise<OpenDestination | ConnectorError | null>>): Promise<SettleOutcome> {
+  async function deliverOne(evidence: DeliveryClaim, sessions: Map<string, Promise<OpenDestination | ConnectorError | null>>): Promise<SettleOutcome> {
     const key = `${evidence.workspace_id}/${evidence.destination_id}`;
     if (!sessions.has(key)) {
       // Opened once for all the lanes, which start together: the session is kept before it is
@@ -177,7 +175,7 @@ export function deliveryActivities(deps: DeliverDeps) {
         }
         if (outcome) {
           uncommitted++;
-          const committed = settler.settle({ id: evidence.id, ...outcome }).finally(() => {
+          const committed = settler.settle({ id: evidence.id, claimed: claimedItem(evidence), ...outcome }).finally(() => {
             uncommitted--;
             waiting.shift()?.();
           });

@@ -89,11 +89,12 @@ export async function openPglite(dataDir?: string, settings: Record<string, stri
   const TIMESTAMPTZ = pgModule.types.builtins.TIMESTAMPTZ;
   const db: PGlite = await PGlite.create(dataDir, { startParams, parsers: { [TIMESTAMPTZ]: pgModule.types.getTypeParser(TIMESTAMPTZ) } });
   const wrap = pgliteQueryable;
+  const procedureQueryable = (await import('./pglite-statements.js')).preparedStatements(db);
   return {
     kind: 'pglite',
     ...wrap(db),
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
-    run: (procedure, args) => db.transaction((tx) => procedure.run(wrap(tx), args)),
+    run: (procedure, args) => db.transaction((tx) => procedure.run(procedureQueryable(tx), args)),
     close: () => db.close(),
   };
 }

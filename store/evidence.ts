@@ -1,6 +1,7 @@
 import { CheckStore, type CheckContext } from './checks.js';
 import { atomically, defineProcedure, runAtomically, type Queryable } from './db.js';
 import { EventStore } from './events.js';
+import { rowsAsJson } from './json-rows.js';
 import { appendAuditEntries, SYSTEM_ACTOR } from './audit-log/index.js';
 import { toPage, type Page, type PageRequest } from './pagination.js';
 
@@ -163,12 +164,16 @@ export class EvidenceStore {
     return toPage(rows, page.limit);
   }
 
-  /** Counts one more delivery attempt for each still-pending item and returns them, in one round trip. */
-  async beginAttempts(ids: string[]): Promise<Evidence[]> {
-    return this.db.query<Evidence>(
-      `UPDATE evidence SET attempts = attempts + 1, updated_at = now() WHERE id = ANY($1) AND status = 'pending' RETURNING *`,
-      [ids],
-    );
+  /**
+   * Counts one more delivery attempt for each still-pending item and returns them, in one round
+   * trip, with what their delivery and its settle use (not their outcome columns or the times
+   * of the ledger row, all parsed for nothing).
+   */
+  async beginAttempts(ids: string[]): Promise<DeliveryClaim[]> {
+    const claimed = await rowsAsJson<DeliveryClaim>(this.db,
+      `UPDATE evidence SET attempts = attempts + 1, updated_at = now() WHERE id = ANY($1) AND status = 'pending' RETURNING ${DELIVERY_CLAIM_COLUMNS.join(', ')}`,
+      [ids], 'r.id');
+    return claimed.map((e) => ({ ...e, collected_at: new Date(e.collected_at) }));
   }
 
   /** Records the final outcome once, with its event and audit entry; later calls (a retried activity) change nothing. */
@@ -189,7 +194,7 @@ export class EvidenceStore {
    * Records the final outcomes of several items in one transaction (settleOutcomes), next to
    * the database: the delivery path settles a few outcomes at a time, often.
    */
-  async settleMany(outcomes: (SettleOutcome & { id: string })[]): Promise<void> {
+  async settleMany(outcomes: SettledOutcome[]): Promise<void> {
     if (!outcomes.length) return;
     await runAtomically(this.db, settleOutcomes, outcomes);
   }
@@ -199,7 +204,7 @@ export class EvidenceStore {
    * it shows, read for every poll of a run's status, so no more than those.
    */
   async runItems(workspaceId: string, runId: string, limit: number): Promise<RunItem[]> {
-    return this.db.query<RunItem>(`SELECT ${RUN_ITEM_COLUMNS.join(', ')} FROM evidence WHERE workspace_id = $1 AND run_id = $2 ORDER BY id LIMIT $3`, [workspaceId, runId, limit]);
+    return rowsAsJson<RunItem>(this.db, `SELECT ${RUN_ITEM_COLUMNS.join(', ')} FROM evidence WHERE workspace_id = $1 AND run_id = $2 ORDER BY id LIMIT $3`, [workspaceId, runId, limit], 'r.id');
   }
 
   /** A run's items in id order, without payloads (traces and summaries). */
@@ -216,18 +221,32 @@ export class EvidenceStore {
 /**
  * The final outcomes of several items, in a few statements whatever their number: the ledger
  * rows (those still pending: a retried activity changes nothing), their events, and their
- * audit entries, the audit chain's lock taken last.
+ * audit entries, the audit chain's lock taken last. The events and entries are made of the
+ * item as its delivery claimed it (`claimed`, the columns that never change after it was
+ * recorded) and the outcome; the ledger gives back only what may have moved since (attempts),
+ * because every column read back is parsed on the database's thread, the busiest part of a
+ * delivery. Outcomes without a claimed item have it read in one more statement.
  */
-export const settleOutcomes = defineProcedure(import.meta.url, 'settleOutcomes', async (tx, outcomes: (SettleOutcome & { id: string })[]): Promise<void> => {
-  // What the events and audit entries are made of, and no more (each column read costs).
-  const settled = await tx.query<EventRow>(
+export const settleOutcomes = defineProcedure(import.meta.url, 'settleOutcomes', async (tx, outcomes: SettledOutcome[]): Promise<void> => {
+  const updated = await tx.query<{ id: string; attempts: number }>(
     `UPDATE evidence e SET status = o.status, destination_evidence_ids = o.destination_ids, candidates = o.candidates, error = o.error,
        delivered_at = CASE WHEN o.status = 'delivered' THEN now() ELSE NULL END, updated_at = now()
      FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[]) AS o(id, status, destination_ids, candidates, error)
-     WHERE e.id = o.id AND e.status = 'pending' RETURNING ${EVENT_COLUMNS.map((c) => `e.${c}`).join(', ')}`,
+     WHERE e.id = o.id AND e.status = 'pending' RETURNING e.id, e.attempts`,
     [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => (o.destinationIds ? JSON.stringify(o.destinationIds) : null)),
       outcomes.map((o) => (o.candidates ? JSON.stringify(o.candidates) : null)), outcomes.map((o) => o.error ?? null)],
   );
+  if (!updated.length) return;
+  const attempts = new Map(updated.map((u) => [u.id, Number(u.attempts)]));
+  const unclaimed = outcomes.filter((o) => !o.claimed && attempts.has(o.id)).map((o) => o.id);
+  const read = new Map(unclaimed.length
+    ? (await tx.query<ClaimedItem>(`SELECT ${CLAIMED_COLUMNS.join(', ')} FROM evidence WHERE id = ANY($1)`, [unclaimed])).map((row) => [row.id, row])
+    : []);
+  // As the ledger now holds them (a JSON value as the jsonb column gives it back).
+  const settled: EventRow[] = outcomes.filter((o) => attempts.has(o.id)).map((o) => ({
+    ...(o.claimed ?? read.get(o.id)!), id: o.id, status: o.status, attempts: attempts.get(o.id)!, error: o.error ?? null,
+    destination_evidence_ids: o.destinationIds ? asStoredJson(o.destinationIds) : null, candidates: o.candidates ? asStoredJson(o.candidates) : null,
+  }));
   for (const workspaceId of new Set(settled.map((e) => e.workspace_id))) {
     const rows = settled.filter((e) => e.workspace_id === workspaceId).sort((a, b) => a.id.localeCompare(b.id));
     await new EventStore(tx).recordAll(rows.flatMap((e) => {
@@ -242,14 +261,29 @@ export const settleOutcomes = defineProcedure(import.meta.url, 'settleOutcomes',
   }
 });
 
+const asStoredJson = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
 const RUN_ITEM_COLUMNS = ['id', 'rule_id', 'control_ref', 'question_match', 'result', 'status', 'destination_evidence_ids', 'candidates', 'error', 'attempts'] as const;
 /** An item as a run's view lists it. */
 export type RunItem = Pick<Evidence, (typeof RUN_ITEM_COLUMNS)[number]>;
 
-/** What an item's events are made of (evidenceEventData), and the settle's audit entry besides. */
-const EVENT_COLUMNS = ['id', 'workspace_id', 'run_id', 'job_id', 'rule_id', 'destination_id', 'control_ref', 'question_match', 'title', 'source', 'result',
-  'collected_at', 'payload_sha256', 'status', 'destination_evidence_ids', 'candidates', 'error', 'attempts'] as const;
-type EventRow = Pick<Evidence, (typeof EVENT_COLUMNS)[number]>;
+/** The columns an item keeps from its recording on: what a delivery's claim already holds, and its settle uses. */
+const CLAIMED_COLUMNS = ['id', 'workspace_id', 'run_id', 'job_id', 'rule_id', 'destination_id', 'control_ref', 'question_match', 'title', 'source', 'result',
+  'collected_at', 'payload_sha256'] as const;
+export type ClaimedItem = Pick<Evidence, (typeof CLAIMED_COLUMNS)[number]>;
+/** What an item's events are made of (evidenceEventData), and the settle's audit entry besides: the claimed columns and the outcome. */
+type EventRow = ClaimedItem & Pick<Evidence, 'status' | 'destination_evidence_ids' | 'candidates' | 'error' | 'attempts'>;
+/** An outcome to record, with the item as its delivery claimed it when the caller has it. */
+export type SettledOutcome = SettleOutcome & { id: string; claimed?: ClaimedItem };
+
+/** What a delivery of an item reads of it: the item as sent, where to, and the attempt it is. */
+const DELIVERY_CLAIM_COLUMNS = [...CLAIMED_COLUMNS, 'question_id', 'payload', 'allow_multiple', 'target', 'identity', 'attempts'] as const;
+export type DeliveryClaim = Pick<Evidence, (typeof DELIVERY_CLAIM_COLUMNS)[number]>;
+
+/** The columns of a claimed item that its settle uses (a copy small enough to hand to the database's thread). */
+export function claimedItem(e: ClaimedItem): ClaimedItem {
+  return Object.fromEntries(CLAIMED_COLUMNS.map((c) => [c, e[c]])) as ClaimedItem;
+}
 
 /** The `data` of an evidence item's events (schemas in event-catalog.ts). */
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());

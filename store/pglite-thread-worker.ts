@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
-import { pgliteQueryable, type Procedure } from './db.js';
+import type { Procedure } from './db.js';
 
 export type Request =
   | { id: number; op: 'query'; sql: string; params?: unknown[]; tx?: number }
@@ -23,8 +23,23 @@ export type Reply = { id: number; rows?: unknown[]; value?: unknown; error?: Rec
 /** This module's directory: procedures are loaded from modules of the store, nothing else. */
 const STORE_DIR = path.dirname(fileURLToPath(import.meta.url));
 
-/** The procedure a message names (see Procedure in store/db.ts), loaded once per module. */
-async function loadProcedure(module: string, name: string): Promise<Procedure<unknown, unknown>> {
+/** The procedures loaded so far, by module and name (a dynamic import per call costs a loader round). */
+const loaded = new Map<string, Promise<Procedure<unknown, unknown>>>();
+
+/** The procedure a message names (see Procedure in store/db.ts), loaded once. */
+function loadProcedure(module: string, name: string): Promise<Procedure<unknown, unknown>> {
+  const key = `${module}#${name}`;
+  let procedure = loaded.get(key);
+  if (!procedure) {
+    procedure = importProcedure(module, name);
+    // A refused or failed load is not kept: the next call says why again.
+    procedure.catch(() => loaded.delete(key));
+    loaded.set(key, procedure);
+  }
+  return procedure;
+}
+
+async function importProcedure(module: string, name: string): Promise<Procedure<unknown, unknown>> {
   const file = fileURLToPath(module);
   if (path.dirname(file) !== STORE_DIR) throw new Error(`procedures are loaded from the store's modules, not ${file}`);
   const procedure = ((await import(module)) as Record<string, Partial<Procedure<unknown, unknown>> | undefined>)[name];
@@ -42,11 +57,12 @@ function plain(err: unknown): Record<string, unknown> {
 
 async function main(): Promise<void> {
   const { dataDir, startParams } = workerData as { dataDir: string | undefined; startParams: string[] };
-  const { PGlite: PGliteClass } = await import('@electric-sql/pglite');
+  const [{ PGlite: PGliteClass }, { preparedStatements }] = await Promise.all([import('@electric-sql/pglite'), import('./pglite-statements.js')]);
   // Timestamps are read as node-postgres reads them (see openPglite in store/db.ts).
   const { default: pgModule } = await import('pg');
   const TIMESTAMPTZ = pgModule.types.builtins.TIMESTAMPTZ;
   const db: PGlite = await PGliteClass.create(dataDir, { startParams, parsers: { [TIMESTAMPTZ]: pgModule.types.getTypeParser(TIMESTAMPTZ) } });
+  const procedureQueryable = preparedStatements(db);
   const open = new Map<number, { tx: Transaction; end: (commit: boolean) => void; done: Promise<unknown> }>();
   const port = parentPort!;
   const reply = (r: Reply) => port.postMessage(r);
@@ -86,7 +102,7 @@ async function main(): Promise<void> {
           reply({ id: m.id });
         } else if (m.op === 'procedure') {
           const procedure = await loadProcedure(m.module, m.name);
-          const value = await db.transaction((tx) => procedure.run(pgliteQueryable(tx), m.args));
+          const value = await db.transaction((tx) => procedure.run(procedureQueryable(tx), m.args));
           reply({ id: m.id, value });
         } else if (m.op === 'close') {
           await db.close();

@@ -10,7 +10,7 @@ import { canonicalSha256 } from '../../lib/canonical-json.js';
 import { newId } from '../../lib/ids.js';
 import { AuditLogVerifier } from '../../store/audit-log/verify.js';
 import { defineProcedure, openDb, type Db } from '../../store/db.js';
-import { EvidenceStore, settleOutcomes } from '../../store/evidence.js';
+import { claimedItem, EvidenceStore, settleOutcomes } from '../../store/evidence.js';
 import { migrate } from '../../store/migrate.js';
 import { DEFAULT_WORKSPACE_ID, WorkspaceStore } from '../../store/workspaces.js';
 
@@ -76,8 +76,32 @@ describe('procedures on the embedded database thread', () => {
     expect((err as { code?: string }).code).toBe('23514');
     expect((await Promise.all(ids.map((id) => evidence.getById(id)))).map((r) => r!.status)).toEqual(['pending', 'pending']);
     expect(await audited()).toBe(before);
-    // The thread goes on serving.
+    // The thread goes on serving, and the procedure's prepared statements with it.
     expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    await evidence.settleMany([{ id: ids[0]!, status: 'delivered', destinationIds: ['d'] }, { id: ids[1]!, status: 'rejected', error: 'no' }]);
+    expect((await Promise.all(ids.map((id) => evidence.getById(id)))).map((r) => r!.status)).toEqual(['delivered', 'rejected']);
+    expect(await audited()).toBe(before + 2);
+  });
+
+  it('an outcome settled with the item as its delivery claimed it is recorded as one read back from the ledger', async () => {
+    const ids = await pending(2);
+    const claimed = await evidence.beginAttempts(ids);
+    expect(claimed.map((c) => c.attempts)).toEqual([1, 1]);
+    expect(claimed[0]!.collected_at).toBeInstanceOf(Date);
+    const outcome = { status: 'ambiguous' as const, candidates: [{ id: 'q1', score: 0.5, tags: { b: 1, a: 2 } }], error: 'two questions' };
+    await evidence.settleMany([{ id: ids[0]!, claimed: claimedItem(claimed[0]!), ...outcome }, { id: ids[1]!, ...outcome }]);
+    const events = await db.query<{ data: Record<string, unknown> }>(`SELECT data FROM events WHERE data->>'evidence_id' = ANY($1) ORDER BY data->>'evidence_id'`, [ids]);
+    const audited = await db.query<{ resource_id: string; changes: Record<string, unknown> }>('SELECT resource_id, changes FROM audit_log WHERE resource_id = ANY($1) ORDER BY resource_id', [ids]);
+    const differing = new Set(['evidence_id', 'title', 'payload_sha256']);
+    const same = (data: Record<string, unknown>) => Object.fromEntries(Object.entries(data).filter(([k]) => !differing.has(k)));
+    expect(events).toHaveLength(2);
+    expect(same(events[0]!.data)).toEqual(same(events[1]!.data));
+    expect(events[0]!.data).toMatchObject({ evidence_id: ids[0], title: 'item 0', status: 'ambiguous', candidates: outcome.candidates, control_ref: 'Access Control' });
+    expect(audited.map((a) => a.changes)).toEqual([
+      { status: 'ambiguous', run_id: 'run_p', destination_id: null, destination_evidence_ids: null, error: 'two questions', attempts: 1 },
+      { status: 'ambiguous', run_id: 'run_p', destination_id: null, destination_evidence_ids: null, error: 'two questions', attempts: 1 },
+    ]);
+    expect((await new AuditLogVerifier(db).verify(DEFAULT_WORKSPACE_ID)).chain_valid).toBe(true);
   });
 
   it('loads procedures from the store\'s own modules only, and only what a module exports as one', async () => {
