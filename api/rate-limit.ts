@@ -139,6 +139,8 @@ export class SharedRateLimiter implements RateLimiter {
       this.options.onError?.(err);
       return this.fallback.hit(bucket);
     }
+    // The window ended while this request waited for its lease: it counts in the new one.
+    if (lease.used >= lease.granted && lease.windowStart !== this.currentStart()) return this.hit(bucket);
     return this.served(lease, now, lease.used < lease.granted);
   }
 
