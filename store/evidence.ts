@@ -282,7 +282,10 @@ export type DeliveryClaim = Pick<Evidence, (typeof DELIVERY_CLAIM_COLUMNS)[numbe
 
 /** The columns of a claimed item that its settle uses (a copy small enough to hand to the database's thread). */
 export function claimedItem(e: ClaimedItem): ClaimedItem {
-  return Object.fromEntries(CLAIMED_COLUMNS.map((c) => [c, e[c]])) as ClaimedItem;
+  return {
+    id: e.id, workspace_id: e.workspace_id, run_id: e.run_id, job_id: e.job_id, rule_id: e.rule_id, destination_id: e.destination_id, control_ref: e.control_ref,
+    question_match: e.question_match, title: e.title, source: e.source, result: e.result, collected_at: e.collected_at, payload_sha256: e.payload_sha256,
+  } satisfies Record<(typeof CLAIMED_COLUMNS)[number], unknown>;
 }
 
 /** The `data` of an evidence item's events (schemas in event-catalog.ts). */
