@@ -145,40 +145,51 @@ export function deliveryActivities(deps: DeliverDeps) {
   /**
    * Delivers the still-pending items among `ids` (each attempt counted, see claimChunks),
    * `concurrency` at a time. Each outcome goes to the worker's settler as soon as it is known
-   * (see OutcomeSettler) and the lanes go on sending while outcomes commit, as long as fewer
-   * than `concurrency` of this activity's outcomes are uncommitted: a worker that dies re-sends
-   * at most 2 × `concurrency` items (those in flight and those being settled), which the
+   * (see OutcomeSettler), and the lanes go on sending while outcomes commit as long as fewer
+   * than 2 × `concurrency` of this activity's items are sent and not yet committed (in flight,
+   * or answered and being settled): a worker that dies re-sends at most that many, which the
    * destinations' idempotency identity absorbs (or, where a destination has none, its
-   * findDelivered check before an item is sent again). The activity ends once all its
-   * outcomes have committed.
+   * findDelivered check before an item is sent again). The whole allowance is used: a lane
+   * does not wait because some outcomes are committing while fewer requests are in flight.
+   * The activity ends once all its outcomes have committed.
    */
   async function deliverPending(ids: string[], concurrency: number, onRetryable: (err: ConnectorError) => void): Promise<void> {
     const sessions = new Map<string, Promise<OpenDestination | ConnectorError | null>>();
     const pending = claimChunks(deps.evidence, ids);
     const commits: Promise<void>[] = [];
-    // Outcomes of this activity known but not yet committed, and lanes waiting for that to drop.
-    let uncommitted = 0;
+    // This activity's items sent and not yet committed, and the lanes waiting for that to drop.
+    const unrecordedAtMost = 2 * concurrency;
+    let unrecorded = 0;
     const waiting: (() => void)[] = [];
+    const recorded = () => {
+      unrecorded--;
+      waiting.shift()?.();
+    };
     const lane = async () => {
       for (;;) {
-        // Sent but unrecorded stays within 2 × concurrency: the lanes in flight, and as many outcomes committing.
-        while (uncommitted >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
-        const next = await pending.next();
-        if (next.done) return;
+        while (unrecorded >= unrecordedAtMost) await new Promise<void>((resolve) => waiting.push(resolve));
+        // Counted before the claim is awaited, so that lanes waking together stay within the bound.
+        unrecorded++;
+        const next = await pending.next().catch((err: unknown) => {
+          recorded();
+          throw err;
+        });
+        if (next.done) {
+          recorded();
+          return;
+        }
         const evidence = next.value;
         let outcome: SettleOutcome | null = null;
         try {
           outcome = await deliverOne(evidence, sessions);
         } catch (err) {
+          // Nothing to record: the item stays pending for the activity's retry.
+          recorded();
           if (err instanceof ConnectorError && err.retryable) onRetryable(err);
           else throw err;
         }
         if (outcome) {
-          uncommitted++;
-          const committed = settler.settle({ id: evidence.id, claimed: claimedItem(evidence), ...outcome }).finally(() => {
-            uncommitted--;
-            waiting.shift()?.();
-          });
+          const committed = settler.settle({ id: evidence.id, claimed: claimedItem(evidence), ...outcome }).finally(recorded);
           // Awaited at the end; marked handled so that a failure is reported once, there.
           committed.catch(() => undefined);
           commits.push(committed);

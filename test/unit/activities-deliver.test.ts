@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalSha256 } from '../../lib/canonical-json.js';
 import { newId } from '../../lib/ids.js';
 import { failActivity, inWorkflow, runActivity, startActivityWorld, type ActivityWorld } from '../helpers/activities.js';
+import { eventually } from '../helpers/hub.js';
 import { OKTA_ASSESSMENT } from '../helpers/fixtures.js';
 import { startAudigydSimulator, type AudigydSimulator } from '../simulators/index.js';
 
@@ -146,5 +147,31 @@ describe('delivery activities, built by createActivities over PGlite (MockActivi
     const e = (await w.stores.evidence.getById(id!))!;
     expect(e).toMatchObject({ status: 'rejected', attempts: 1 });
     expect(e.error).toMatch(/AUDIGYD answered 409/);
+  });
+
+  it('while outcomes cannot commit, an activity has at most twice its concurrency sent and unrecorded, and uses all of it', async () => {
+    const ids = await pushed(40, 'bound');
+    const evidence = w.stores.evidence;
+    const settleMany = evidence.settleMany.bind(evidence);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => { open = resolve; });
+    // The database stops committing outcomes (a long checkpoint, a lock): the settles wait.
+    evidence.settleMany = async (outcomes) => { await gate; return settleMany(outcomes); };
+    try {
+      const pushesBefore = audigyd.requests.filter((r) => PUSH.test(r.path)).length;
+      const pushes = () => audigyd.requests.filter((r) => PUSH.test(r.path)).length - pushesBefore;
+      const delivering = runActivity(() => w.activities.deliverEvidenceBatch({ evidenceIds: ids, concurrency: 4 }), inWorkflow('run-bound'));
+      await eventually(async () => pushes() >= 8, { timeoutMs: 20_000, intervalMs: 10 });
+      // Stays there: what a worker dying now would send again is bounded.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(pushes()).toBe(8);
+      open();
+      await delivering;
+      expect(pushes()).toBe(40);
+      expect(await statuses(ids)).toEqual(ids.map(() => ({ status: 'delivered', attempts: 1 })));
+    } finally {
+      open();
+      evidence.settleMany = settleMany;
+    }
   });
 });
