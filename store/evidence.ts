@@ -231,10 +231,9 @@ export const settleOutcomes = defineProcedure(import.meta.url, 'settleOutcomes',
   const updated = await tx.query<{ id: string; attempts: number }>(
     `UPDATE evidence e SET status = o.status, destination_evidence_ids = o.destination_ids, candidates = o.candidates, error = o.error,
        delivered_at = CASE WHEN o.status = 'delivered' THEN now() ELSE NULL END, updated_at = now()
-     FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[]) AS o(id, status, destination_ids, candidates, error)
+     FROM json_to_recordset($1::json) AS o(id text, status text, destination_ids jsonb, candidates jsonb, error text)
      WHERE e.id = o.id AND e.status = 'pending' RETURNING e.id, e.attempts`,
-    [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => (o.destinationIds ? JSON.stringify(o.destinationIds) : null)),
-      outcomes.map((o) => (o.candidates ? JSON.stringify(o.candidates) : null)), outcomes.map((o) => o.error ?? null)],
+    [JSON.stringify(outcomes.map((o) => ({ id: o.id, status: o.status, destination_ids: o.destinationIds ?? null, candidates: o.candidates ?? null, error: o.error ?? null })))],
   );
   if (!updated.length) return;
   const attempts = new Map(updated.map((u) => [u.id, Number(u.attempts)]));

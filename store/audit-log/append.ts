@@ -67,13 +67,15 @@ export async function appendAuditEntries(tx: Queryable, entries: NewAuditEntry[]
     previous = hash;
     return { ...chained, hash, archived: false };
   });
-  const column = <T>(pick: (e: AuditLogEntry) => T) => appended.map(pick);
+  // One JSON document of the rows (serialised natively, not escaped into 14 array literals).
   await tx.query(
     `INSERT INTO audit_log (${COLUMNS})
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::jsonb[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])`,
-    [column((e) => e.id), column((e) => e.workspace_id), column((e) => e.seq), column((e) => e.occurred_at.toISOString()), column((e) => JSON.stringify(e.actor)),
-      column((e) => e.action), column((e) => e.resource_type), column((e) => e.resource_id), column((e) => (e.changes === null ? null : JSON.stringify(e.changes))),
-      column((e) => e.ip), column((e) => e.user_agent), column((e) => e.request_id), column((e) => e.previous_hash), column((e) => e.hash)],
+     SELECT ${COLUMNS} FROM json_to_recordset($1::json) AS x(id text, workspace_id text, seq bigint, occurred_at timestamptz, actor jsonb, action text,
+       resource_type text, resource_id text, changes jsonb, ip text, user_agent text, request_id text, previous_hash text, hash text)`,
+    [JSON.stringify(appended.map((e) => ({
+      id: e.id, workspace_id: e.workspace_id, seq: e.seq, occurred_at: e.occurred_at.toISOString(), actor: e.actor, action: e.action, resource_type: e.resource_type,
+      resource_id: e.resource_id, changes: e.changes, ip: e.ip, user_agent: e.user_agent, request_id: e.request_id, previous_hash: e.previous_hash, hash: e.hash,
+    })))],
   );
   return appended;
 }
