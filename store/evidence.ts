@@ -228,13 +228,9 @@ export class EvidenceStore {
  * delivery. Outcomes without a claimed item have it read in one more statement.
  */
 export const settleOutcomes = defineProcedure(import.meta.url, 'settleOutcomes', async (tx, outcomes: SettledOutcome[]): Promise<void> => {
-  const updated = await tx.query<{ id: string; attempts: number }>(
-    `UPDATE evidence e SET status = o.status, destination_evidence_ids = o.destination_ids, candidates = o.candidates, error = o.error,
-       delivered_at = CASE WHEN o.status = 'delivered' THEN now() ELSE NULL END, updated_at = now()
-     FROM json_to_recordset($1::json) AS o(id text, status text, destination_ids jsonb, candidates jsonb, error text)
-     WHERE e.id = o.id AND e.status = 'pending' RETURNING e.id, e.attempts`,
-    [JSON.stringify(outcomes.map((o) => ({ id: o.id, status: o.status, destination_ids: o.destinationIds ?? null, candidates: o.candidates ?? null, error: o.error ?? null })))],
-  );
+  const updated = await tx.query<{ id: string; attempts: number }>(SETTLE_LEDGER, [outcomes.map((o) => o.id), outcomes.map((o) => o.status),
+    outcomes.map((o) => (o.destinationIds ? JSON.stringify(o.destinationIds) : null)), outcomes.map((o) => (o.candidates ? JSON.stringify(o.candidates) : null)),
+    outcomes.map((o) => o.error ?? null)]);
   if (!updated.length) return;
   const attempts = new Map(updated.map((u) => [u.id, Number(u.attempts)]));
   const unclaimed = outcomes.filter((o) => !o.claimed && attempts.has(o.id)).map((o) => o.id);
@@ -259,6 +255,16 @@ export const settleOutcomes = defineProcedure(import.meta.url, 'settleOutcomes',
     })));
   }
 });
+
+/**
+ * The ledger half of a settle. Its outcomes are arrays (unnest), not a JSON document: the
+ * planner takes a parameter array for a few rows and joins through the primary key, where
+ * json_to_recordset's fixed estimate of 100 rows makes it hash-join a scan of the whole ledger.
+ */
+export const SETTLE_LEDGER = `UPDATE evidence e SET status = o.status, destination_evidence_ids = o.destination_ids, candidates = o.candidates, error = o.error,
+       delivered_at = CASE WHEN o.status = 'delivered' THEN now() ELSE NULL END, updated_at = now()
+     FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[]) AS o(id, status, destination_ids, candidates, error)
+     WHERE e.id = o.id AND e.status = 'pending' RETURNING e.id, e.attempts`;
 
 const asStoredJson = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 

@@ -10,7 +10,7 @@ import { canonicalSha256 } from '../../lib/canonical-json.js';
 import { newId } from '../../lib/ids.js';
 import { AuditLogVerifier } from '../../store/audit-log/verify.js';
 import { defineProcedure, openDb, type Db } from '../../store/db.js';
-import { claimedItem, EvidenceStore, settleOutcomes } from '../../store/evidence.js';
+import { claimedItem, EvidenceStore, SETTLE_LEDGER, settleOutcomes } from '../../store/evidence.js';
 import { migrate } from '../../store/migrate.js';
 import { DEFAULT_WORKSPACE_ID, WorkspaceStore } from '../../store/workspaces.js';
 
@@ -102,6 +102,20 @@ describe('procedures on the embedded database thread', () => {
       { status: 'ambiguous', run_id: 'run_p', destination_id: null, destination_evidence_ids: null, error: 'two questions', attempts: 1 },
     ]);
     expect((await new AuditLogVerifier(db).verify(DEFAULT_WORKSPACE_ID)).chain_valid).toBe(true);
+  });
+
+  it('the settle finds its ledger rows through the primary key, whatever the ledger holds (no scan per settle)', async () => {
+    for (let i = 0; i < 4; i++) await pending(500);
+    await db.exec('ANALYZE evidence');
+    // The plan the prepared statement keeps (procedures' statements use a generic plan).
+    const plan = await db.transaction(async (tx) => {
+      await tx.exec(`SET LOCAL plan_cache_mode = force_generic_plan; PREPARE settle_plan AS ${SETTLE_LEDGER}`);
+      const rows = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE settle_plan('{x}', '{delivered}', '{NULL}', '{NULL}', '{NULL}')`);
+      await tx.exec('DEALLOCATE settle_plan');
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toMatch(/Index Scan using evidence_pkey on evidence/);
+    expect(plan).not.toMatch(/Seq Scan on evidence/);
   });
 
   it('loads procedures from the store\'s own modules only, and only what a module exports as one', async () => {
