@@ -44,20 +44,22 @@ export class EventStore {
     const workspaceId = events[0]!.workspaceId;
     if (events.some((e) => e.workspaceId !== workspaceId)) throw new Error('events: one recordAll call records events of one workspace');
     return atomically(this.db, async (tx) => {
-      // The rows go as one JSON document (serialised natively, not escaped into array
-      // literals), and only the time comes back: the rest is what was written (the data as
-      // given, not re-read from jsonb), as parsing rows back is most of an insert's cost on PGlite.
+      // One statement: the events in (their rows as one JSON document, serialised natively
+      // rather than escaped into array literals), and back only their time (now(), the
+      // transaction's) and the workspace's endpoints, as one JSON text: parsing rows back is
+      // most of a statement's cost on PGlite. The rest is what was written (the data as given).
       const ids = events.map(() => newId('evt'));
-      const written = await tx.query<{ id: string; created_at: Date }>(
-        `INSERT INTO events (id, workspace_id, type, data) SELECT e.id, $2, e.type, e.data FROM json_to_recordset($1::json) AS e(id text, type text, data jsonb) RETURNING id, created_at`,
+      const [written] = await tx.query<{ created_at: Date; endpoints: string }>(
+        `WITH recorded AS (
+           INSERT INTO events (id, workspace_id, type, data) SELECT e.id, $2, e.type, e.data FROM json_to_recordset($1::json) AS e(id text, type text, data jsonb)
+           RETURNING created_at)
+         SELECT (SELECT min(created_at) FROM recorded) AS created_at,
+           (SELECT coalesce(json_agg(json_build_object('id', w.id, 'enabled', w.enabled, 'events', w.events) ORDER BY w.id), '[]')
+            FROM webhooks w WHERE w.workspace_id = $2 AND w.deleted_at IS NULL)::text AS endpoints`,
         [JSON.stringify(events.map((e, i) => ({ id: ids[i], type: e.type, data: e.data }))), workspaceId],
       );
-      const createdAt = new Map(written.map((w) => [w.id, w.created_at]));
-      const recorded: HubEvent[] = events.map((e, i) => ({ id: ids[i]!, workspace_id: workspaceId, type: e.type, data: e.data, created_at: createdAt.get(ids[i]!)! }));
-      const endpoints = await tx.query<{ id: string; enabled: boolean; events: string[] }>(
-        'SELECT id, enabled, events FROM webhooks WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY id',
-        [workspaceId],
-      );
+      const recorded: HubEvent[] = events.map((e, i) => ({ id: ids[i]!, workspace_id: workspaceId, type: e.type, data: e.data, created_at: new Date(written!.created_at) }));
+      const endpoints = JSON.parse(written!.endpoints) as { id: string; enabled: boolean; events: string[] }[];
       const deliveries: { id: string; eventId: string; webhookId: string; enabled: boolean }[] = [];
       recorded.forEach((event, i) => {
         const e = events[i]!;
