@@ -227,7 +227,11 @@ export class EvidenceStore {
  * because every column read back is parsed on the database's thread, the busiest part of a
  * delivery. Outcomes without a claimed item have it read in one more statement.
  */
-export const settleOutcomes = defineProcedure(import.meta.url, 'settleOutcomes', async (tx, outcomes: SettledOutcome[]): Promise<void> => {
+export const settleOutcomes = defineProcedure(import.meta.url, 'settleOutcomes', async (tx, given: SettledOutcome[]): Promise<void> => {
+  // An item settled twice in one group (two attempts at it answered together) counts once, the
+  // first outcome: the ledger row, its event and its audit entry must say the same.
+  const seen = new Set<string>();
+  const outcomes = given.filter((o) => !seen.has(o.id) && Boolean(seen.add(o.id)));
   const updated = await tx.query<{ id: string; attempts: number }>(SETTLE_LEDGER, [outcomes.map((o) => o.id), outcomes.map((o) => o.status),
     outcomes.map((o) => (o.destinationIds ? JSON.stringify(o.destinationIds) : null)), outcomes.map((o) => (o.candidates ? JSON.stringify(o.candidates) : null)),
     outcomes.map((o) => o.error ?? null)]);

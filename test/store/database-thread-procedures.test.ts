@@ -104,6 +104,15 @@ describe('procedures on the embedded database thread', () => {
     expect((await new AuditLogVerifier(db).verify(DEFAULT_WORKSPACE_ID)).chain_valid).toBe(true);
   });
 
+  it('an item given twice in one settle is recorded once, with the first outcome, its event and its audit entry', async () => {
+    const [id] = await pending(1);
+    await evidence.settleMany([{ id: id!, status: 'delivered', destinationIds: ['first'] }, { id: id!, status: 'rejected', error: 'second' }]);
+    const row = (await evidence.getById(id!))!;
+    expect(row).toMatchObject({ status: 'delivered', destination_evidence_ids: ['first'] });
+    expect((await db.query<{ type: string }>(`SELECT type FROM events WHERE data->>'evidence_id' = $1`, [id])).map((e) => e.type)).toEqual(['evidence.added']);
+    expect((await db.query<{ action: string }>('SELECT action FROM audit_log WHERE resource_id = $1', [id])).map((a) => a.action)).toEqual(['evidence.delivered']);
+  });
+
   it('the settle finds its ledger rows through the primary key, whatever the ledger holds (no scan per settle)', async () => {
     for (let i = 0; i < 4; i++) await pending(500);
     await db.exec('ANALYZE evidence');
